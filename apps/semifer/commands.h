@@ -1,0 +1,12 @@
+// The CLI's subcommands: each registers its flags and a callback that turns
+// them into a library call. Nothing here holds logic of its own.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace semifer::app {
+
+/// `semifer data stats|synth`.
+void add_data_commands(CLI::App& app);
+
+}  // namespace semifer::app

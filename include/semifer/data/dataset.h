@@ -1,0 +1,79 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "semifer/data/config.h"
+#include "semifer/data/labels.h"
+#include "semifer/data/sample.h"
+#include "semifer/data/source.h"
+
+namespace semifer::data {
+
+/// One entry of a pool: a sample of one source's table.
+struct PoolItem {
+  uint32_t source = 0;  ///< index into Dataset::tables
+  uint32_t index = 0;   ///< sample index within that table
+  /// Model class index (LabelSpace). In the unlabeled pool this is the hidden
+  /// label, known only for diagnostics (pseudo-label accuracy), or -1.
+  int16_t label = -1;
+};
+
+/// What one source contributed, for `semifer data stats`.
+struct SourceReport {
+  std::string name;
+  Format format = Format::kFolder;
+  Role role = Role::kLabeled;
+  /// Labeled samples read per canonical class, within the label space.
+  std::array<int64_t, kNumExpressions> read{};
+  /// Labeled samples kept per canonical class after class-balanced selection.
+  std::array<int64_t, kNumExpressions> labeled{};
+  /// Samples this source sent to the unlabeled pool (all of an unlabeled
+  /// source; -1 frames and selection leftovers of a labeled one).
+  int64_t unlabeled = 0;
+  /// Of `unlabeled`, the leftovers of class-balanced selection.
+  int64_t leftovers = 0;
+  /// Dropped and skipped samples by reason.
+  Skips skips;
+};
+
+/// The assembled data: every source's table and the three pools.
+struct Dataset {
+  LabelSpace classes;
+  SamplingConfig sampling;
+  std::vector<std::shared_ptr<const SampleTable>> tables;
+  std::vector<SourceReport> reports;  ///< parallel to `tables`
+  std::vector<PoolItem> labeled;
+  std::vector<PoolItem> unlabeled;
+  std::vector<PoolItem> validation;
+
+  /// Decodes a pool item's image (RGB, face box cropped).
+  io::Image load(const PoolItem& item) const;
+  /// Its path or record, for messages.
+  std::string describe(const PoolItem& item) const;
+};
+
+/// Options of build_dataset.
+struct BuildOptions {
+  /// Decode every image and drop (or, under on_error images: fail, report)
+  /// the ones that fail.
+  bool verify = false;
+  /// Threads for verification; 0 = all cores.
+  int threads = 0;
+};
+
+/// Reads every source of `config`, maps labels into its label space, selects
+/// the class-balanced labeled set (paper section 3.1) and moves leftovers and
+/// unannotated frames to the unlabeled pool.
+///
+/// Selection: a class with more than `per_class` labeled samples keeps a
+/// random `per_class` of them, fixed for the whole run (seeded by
+/// sampling.seed); the rest go to the unlabeled pool where their source allows
+/// it (`leftovers_to_unlabeled`) and stay labeled otherwise.
+Dataset build_dataset(const DataConfig& config, const BuildOptions& options = {});
+
+}  // namespace semifer::data

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace semifer {
+
+/// The one exception type for bad user input: a missing file, a malformed
+/// annotation line, an unknown config key. The message is a single line that
+/// names the file and, where there is one, the line or record.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+namespace detail {
+template <typename... Args>
+std::string str_cat(Args&&... args) {
+  std::ostringstream out;
+  (out << ... << std::forward<Args>(args));
+  return out.str();
+}
+}  // namespace detail
+
+/// Builds a message from the streamable arguments: `str("a", 1)` is "a1".
+template <typename... Args>
+std::string str(Args&&... args) {
+  return detail::str_cat(std::forward<Args>(args)...);
+}
+
+/// Throws semifer::Error with the concatenated arguments.
+template <typename... Args>
+[[noreturn]] void fail(Args&&... args) {
+  throw Error(detail::str_cat(std::forward<Args>(args)...));
+}
+
+}  // namespace semifer
+
+/// Checks a condition on user input; on failure throws semifer::Error whose
+/// message is the concatenation of the remaining arguments.
+#define SEMIFER_CHECK(cond, ...)         \
+  do {                                   \
+    if (!(cond)) ::semifer::fail(__VA_ARGS__); \
+  } while (false)

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace semifer::util {
+
+/// Removes ASCII whitespace (and a trailing '\r') from both ends.
+std::string_view trim(std::string_view s);
+
+/// Splits on one delimiter character; empty fields are kept.
+std::vector<std::string_view> split(std::string_view s, char delim);
+
+/// Splits on runs of ASCII whitespace; no empty fields.
+std::vector<std::string_view> split_ws(std::string_view s);
+
+/// Splits one CSV record (RFC 4180 quoting: "a,b" is one field, "" an
+/// escaped quote). Returns std::nullopt when a quote is left open.
+std::optional<std::vector<std::string>> split_csv(std::string_view line);
+
+/// Lower-cases ASCII letters.
+std::string to_lower(std::string_view s);
+
+/// Parses the whole string (after trimming) as a base-10 integer.
+std::optional<int64_t> parse_int(std::string_view s);
+
+/// Parses the whole string (after trimming) as a floating-point number.
+std::optional<double> parse_double(std::string_view s);
+
+/// Reads a text file into lines (without line terminators). Throws
+/// semifer::Error naming the path when it cannot be read.
+std::vector<std::string> read_lines(const std::string& path);
+
+/// Reads a whole file into memory. Throws semifer::Error naming the path.
+std::vector<uint8_t> read_file(const std::string& path);
+
+/// Writes bytes to a file, creating or truncating it. Throws on failure.
+void write_file(const std::string& path, const void* data, size_t size);
+
+/// Writes text to a file, creating or truncating it. Throws on failure.
+void write_text(const std::string& path, std::string_view text);
+
+}  // namespace semifer::util

@@ -1,0 +1,118 @@
+// Aff-Wild2 EXPR annotations: <annotations>/<video>.txt, a header line, then
+// one label per frame (-1 = not annotated); frame n is
+// <images>/<video>/%05d.jpg.
+#include <algorithm>
+#include <filesystem>
+
+#include "builder.h"
+#include "semifer/data/formats.h"
+#include "semifer/util/error.h"
+#include "semifer/util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace semifer::data {
+
+namespace {
+
+bool is_expected_header(std::string_view line) {
+  std::string compact;
+  for (char c : util::to_lower(util::trim(line))) {
+    if (c != ' ') compact += c;
+  }
+  return compact ==
+         "neutral,anger,disgust,fear,happiness,sadness,surprise,other";
+}
+
+// Frame numbers that have an image, from one listing of the video's folder
+// (a stat per frame would cost seconds on the 2.7M frames of Aff-Wild2).
+std::vector<bool> frames_with_images(const std::string& dir) {
+  std::vector<bool> present;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() < 5 || util::to_lower(name.substr(name.size() - 4)) != ".jpg")
+      continue;
+    auto n = util::parse_int(std::string_view(name).substr(0, name.size() - 4));
+    if (!n || *n <= 0 || *n > 100000000) continue;
+    if (present.size() <= static_cast<size_t>(*n)) present.resize(*n + 1, false);
+    present[*n] = true;
+  }
+  return present;
+}
+
+}  // namespace
+
+ReadResult read_affwild2(const SourceConfig& config) {
+  detail::require_dir(config.annotations, "Aff-Wild2 annotation folder");
+  detail::require_dir(config.images, "Aff-Wild2 image folder");
+  detail::TableBuilder builder(config);
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(config.annotations)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".txt") {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  SEMIFER_CHECK(!files.empty(), "Aff-Wild2 annotation folder ",
+                config.annotations, " holds no <video>.txt files");
+  const bool keep_unannotated =
+      config.role == Role::kLabeled && config.unannotated_to_unlabeled;
+
+  for (const std::string& file : files) {
+    const std::string video = fs::path(file).stem().string();
+    const std::vector<std::string> lines = util::read_lines(file);
+    if (lines.empty() || !is_expected_header(lines[0])) {
+      // A wrong header usually means a wrong folder (the VA or AU track);
+      // reading on would mislabel every frame.
+      builder.malformed(file, 1,
+                        str("expected the header 'Neutral,Anger,Disgust,Fear,"
+                            "Happiness,Sadness,Surprise,Other', got '",
+                            lines.empty() ? "" : lines[0], "'"));
+      continue;
+    }
+    const std::string frame_dir = detail::join_path(config.images, video);
+    const std::vector<bool> present = frames_with_images(frame_dir);
+    auto& table = builder.table();
+    table.videos.push_back(video);
+    const auto video_id = static_cast<int32_t>(table.videos.size() - 1);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      const auto frame = static_cast<int32_t>(i);
+      auto label = util::parse_int(lines[i]);
+      if (!label) {
+        if (util::trim(lines[i]).empty() && i + 1 == lines.size()) break;
+        builder.malformed(file, i + 1,
+                          str("expected a label in -1..7, got '", lines[i], "'"));
+        continue;
+      }
+      if (*label < -1 || *label > 7) {
+        builder.malformed(file, i + 1, str("unknown label id ", *label,
+                                           " (expected -1..7)"));
+        continue;
+      }
+      const std::string where = str(file, ":", i + 1);
+      if (static_cast<size_t>(frame) >= present.size() || !present[frame]) {
+        // Aff-Wild2 has no image where the face detector found no face; such
+        // frames are expected, so they are counted, never an error.
+        builder.drop("missing_frame", str(frame_dir, "/", frame));
+        continue;
+      }
+      if (*label == -1 && !keep_unannotated) {
+        builder.drop("unannotated", where);
+        continue;
+      }
+      char name[32];
+      std::snprintf(name, sizeof(name), "%05d.jpg", frame);
+      Sample s;
+      s.path = builder.add_path(detail::join_path(frame_dir, name));
+      s.video = video_id;
+      s.frame = frame;
+      s.label = static_cast<int8_t>(*label);
+      builder.add(s);
+    }
+  }
+  return builder.finish();
+}
+
+}  // namespace semifer::data

@@ -1,0 +1,94 @@
+// Image folders: <root>/<class>/* (class folder names matched to the
+// canonical names and their synonyms), or every image below root ("flat").
+#include <algorithm>
+#include <filesystem>
+
+#include "builder.h"
+#include "semifer/data/formats.h"
+#include "semifer/data/labels.h"
+#include "semifer/util/error.h"
+#include "semifer/util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace semifer::data {
+
+namespace {
+
+// Every image file below `dir`, sorted so tables do not depend on the order
+// the file system lists entries in. Other files are counted, not read.
+std::vector<std::string> list_images(const std::string& dir,
+                                     detail::TableBuilder& builder) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(
+      dir, fs::directory_options::follow_directory_symlink, ec);
+  SEMIFER_CHECK(!ec, "cannot list ", dir, ": ", ec.message());
+  for (fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
+    SEMIFER_CHECK(!ec, "cannot list ", dir, ": ", ec.message());
+    if (!it->is_regular_file(ec)) continue;
+    const std::string path = it->path().string();
+    if (detail::is_image_name(path)) {
+      out.push_back(path);
+    } else {
+      builder.drop("not_an_image", path);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+ReadResult read_folder(const SourceConfig& config) {
+  detail::require_dir(config.root, "image folder");
+  detail::TableBuilder builder(config);
+  std::string layout = config.layout;
+  if (layout.empty()) layout = config.role == Role::kUnlabeled ? "flat" : "classes";
+  SEMIFER_CHECK(layout == "classes" || layout == "flat",
+                "folder layout must be 'classes' or 'flat', got '", layout, "'");
+  if (layout == "flat") {
+    for (auto& path : list_images(config.root, builder)) {
+      Sample s;
+      s.path = builder.add_path(std::move(path));
+      builder.add(s);
+    }
+    return builder.finish();
+  }
+  std::vector<fs::path> class_dirs;
+  for (const auto& entry : fs::directory_iterator(config.root)) {
+    if (entry.is_directory()) {
+      class_dirs.push_back(entry.path());
+    } else if (entry.is_regular_file()) {
+      builder.drop("outside_class_folder", entry.path().string());
+    }
+  }
+  std::sort(class_dirs.begin(), class_dirs.end());
+  for (const auto& dir : class_dirs) {
+    const std::string name = dir.filename().string();
+    auto label = parse_expression(name);
+    if (!label) {
+      const std::string lower = util::to_lower(name);
+      const std::string reason =
+          lower == "contempt" ? "dropped_contempt" : "unknown_class_folder";
+      for (const auto& path : list_images(dir.string(), builder)) {
+        builder.drop(reason, path);
+      }
+      continue;
+    }
+    for (auto& path : list_images(dir.string(), builder)) {
+      Sample s;
+      s.path = builder.add_path(std::move(path));
+      s.label = static_cast<int8_t>(*label);
+      builder.add(s);
+    }
+  }
+  SEMIFER_CHECK(!builder.table().samples.empty() ||
+                    builder.skips().counts.count("unknown_class_folder") == 0,
+                "image folder ", config.root, " has no class folder with a "
+                "known expression name (Neutral, Anger, ..., or angry, happy, "
+                "...); for a folder without classes use layout: flat");
+  return builder.finish();
+}
+
+}  // namespace semifer::data
