@@ -71,12 +71,16 @@ RecordReader::RecordReader(std::string rec_path, std::string idx_path)
     fail("cannot read ", rec_path_, ": not a regular file");
   }
   file_size_ = static_cast<uint64_t>(st.st_size);
-  by_key_ = index_;
-  std::sort(by_key_.begin(), by_key_.end(),
-            [](const IndexEntry& a, const IndexEntry& b) { return a.key < b.key; });
-  for (size_t i = 1; i < by_key_.size(); ++i) {
-    SEMIFER_CHECK(by_key_[i].key != by_key_[i - 1].key, idx_path_,
-                  ": key ", by_key_[i].key, " appears twice");
+  auto by_key = [](const IndexEntry& a, const IndexEntry& b) { return a.key < b.key; };
+  // InsightFace's index is already in key order; copy and sort only if not.
+  if (!std::is_sorted(index_.begin(), index_.end(), by_key)) {
+    by_key_ = index_;
+    std::sort(by_key_.begin(), by_key_.end(), by_key);
+  }
+  const auto& sorted = by_key_.empty() ? index_ : by_key_;
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    SEMIFER_CHECK(sorted[i].key != sorted[i - 1].key, idx_path_, ": key ",
+                  sorted[i].key, " appears twice");
   }
   for (const IndexEntry& e : index_) {
     SEMIFER_CHECK(e.offset + 8 <= file_size_, idx_path_, ": record ", e.key,
@@ -90,10 +94,11 @@ RecordReader::~RecordReader() {
 }
 
 uint64_t RecordReader::offset_of(uint64_t key) const {
+  const auto& sorted = by_key_.empty() ? index_ : by_key_;
   auto it = std::lower_bound(
-      by_key_.begin(), by_key_.end(), key,
+      sorted.begin(), sorted.end(), key,
       [](const IndexEntry& e, uint64_t k) { return e.key < k; });
-  SEMIFER_CHECK(it != by_key_.end() && it->key == key, idx_path_,
+  SEMIFER_CHECK(it != sorted.end() && it->key == key, idx_path_,
                 ": no record with key ", key);
   return it->offset;
 }

@@ -63,7 +63,7 @@ class RecordReader {
   int fd_ = -1;
   uint64_t file_size_ = 0;
   std::vector<IndexEntry> index_;
-  std::vector<IndexEntry> by_key_;  // sorted by key, for offset_of
+  std::vector<IndexEntry> by_key_;  // sorted copy, only if index_ is not
 };
 
 /// Unpacks an IRHeader payload. `where` names the record in error messages.

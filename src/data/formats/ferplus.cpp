@@ -56,8 +56,8 @@ ReadResult read_ferplus(const SourceConfig& config) {
       if (ok) votes[k] = static_cast<float>(*v);
     }
     auto box = parse_box(f[1]);
+    if (!ok && i == 0) continue;  // a header row names the vote columns
     if (!ok || !box) {
-      if (i == 0) continue;  // a header row
       builder.malformed(config.csv, line,
                         !box ? "bad face box, expected \"(x, y, w, h)\""
                              : "vote counts must be non-negative numbers");

@@ -1,0 +1,108 @@
+#include "support/support.h"
+
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "semifer/util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace semifer::test {
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "semifer-test-XXXXXX").string();
+  char* made = ::mkdtemp(tmpl.data());
+  if (!made) throw std::runtime_error("mkdtemp failed");
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string TempDir::file(const std::string& rel) const {
+  const fs::path p = path_ / rel;
+  fs::create_directories(p.parent_path());
+  return p.string();
+}
+
+io::Image pattern_image(int w, int h, int seed) {
+  io::Image image(w, h);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      uint8_t* p = image.pixel(x, y);
+      p[0] = static_cast<uint8_t>((x * 255) / std::max(1, w - 1));
+      p[1] = static_cast<uint8_t>((y * 255) / std::max(1, h - 1));
+      p[2] = static_cast<uint8_t>((seed * 37 + x + y) % 256);
+    }
+  }
+  return image;
+}
+
+std::string write_pattern(const std::string& path, int w, int h, int seed) {
+  fs::create_directories(fs::path(path).parent_path());
+  io::write_image(path, pattern_image(w, h, seed));
+  return path;
+}
+
+std::string write_text_file(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  util::write_text(path, text);
+  return path;
+}
+
+std::string shared_data_dir() {
+  const fs::path dir = fs::path(SEMIFER_SOURCE_DIR) / ".." / "shared" / "data";
+  std::error_code ec;
+  return fs::is_directory(dir, ec) ? fs::canonical(dir).string() : "";
+}
+
+std::string python_with_torchvision() {
+  for (const char* py : {"/usr/bin/python3"}) {
+    if (::access(py, X_OK) != 0) continue;
+    const std::string cmd = std::string(py) +
+                            " -c 'import torchvision' >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) == 0) return py;
+  }
+  return "";
+}
+
+namespace {
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+RunResult run_cli(const std::vector<std::string>& args) {
+  TempDir tmp;
+  std::string cmd = quote(SEMIFER_CLI);
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " >" + quote((tmp.path() / "out").string()) + " 2>" +
+         quote((tmp.path() / "err").string()) + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(tmp.path() / "out");
+  r.err = slurp(tmp.path() / "err");
+  return r;
+}
+
+}  // namespace semifer::test
