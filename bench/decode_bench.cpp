@@ -1,9 +1,9 @@
 // Image decoding and RecordIO index opening.
-//   ./decode_bench [--benchmark_filter=...]
+//   ./decode_bench [IMAGE...] [--benchmark_filter=...]
+//   bench/decode_reference.py IMAGE...   (PIL on the same files)
 // The brief's targets: a 112x112 JPEG face decodes in well under 1 ms on one
 // core; a 5.8-million-record MS1MV2 index opens in well under a second.
 #include <benchmark/benchmark.h>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -14,6 +14,7 @@
 #include "semifer/data/synthetic.h"
 #include "semifer/io/image.h"
 #include "semifer/io/recordio.h"
+#include "semifer/util/strings.h"
 
 namespace {
 
@@ -33,12 +34,16 @@ void BM_DecodeJpeg(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["bytes"] = static_cast<double>(bytes.size());
 }
-BENCHMARK(BM_DecodeJpeg)->Arg(48)->Arg(112)->Arg(224)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DecodeJpeg)
+    ->Arg(48)
+    ->Arg(112)
+    ->Arg(224)
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_DecodePng(benchmark::State& state) {
   util::Generator gen({42});
-  const auto bytes = io::encode_png(data::render_face(data::kHappiness,
-                                                      static_cast<int>(state.range(0)), gen));
+  const auto bytes = io::encode_png(data::render_face(
+      data::kHappiness, static_cast<int>(state.range(0)), gen));
   for (auto _ : state) {
     io::Image img = io::decode_image(bytes.data(), bytes.size(), "face.png");
     benchmark::DoNotOptimize(img.data.data());
@@ -50,7 +55,8 @@ BENCHMARK(BM_DecodePng)->Arg(112)->Unit(benchmark::kMicrosecond);
 // An MS1MV2-sized index (5,822,653 records) over a sparse .rec file.
 void BM_OpenRecordIndex(benchmark::State& state) {
   const auto n = static_cast<uint64_t>(state.range(0));
-  const std::string dir = (std::filesystem::temp_directory_path() / "semifer-bench-idx").string();
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / "semifer-bench-idx").string();
   std::filesystem::create_directories(dir);
   const std::string idx = dir + "/train.idx", rec = dir + "/train.rec";
   {
@@ -74,8 +80,40 @@ void BM_OpenRecordIndex(benchmark::State& state) {
   state.counters["records"] = static_cast<double>(n);
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_OpenRecordIndex)->Arg(5822653)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OpenRecordIndex)
+    ->Arg(5822653)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
+
+// Files named on the command line (before benchmark flags) are decoded from
+// memory too, to compare with bench/decode_reference.py on the same bytes.
+void BM_DecodeFile(benchmark::State& state, const std::string& path) {
+  const std::vector<uint8_t> bytes = util::read_file(path);
+  for (auto _ : state) {
+    io::Image img = io::decode_image(bytes.data(), bytes.size(), path);
+    benchmark::DoNotOptimize(img.data.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  std::vector<char*> rest = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') {
+      rest.push_back(argv[i]);
+    } else {
+      const std::string path = argv[i];
+      benchmark::RegisterBenchmark(
+          ("BM_DecodeFile/" + path).c_str(),
+          [path](benchmark::State& s) { BM_DecodeFile(s, path); })
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
+  int n = static_cast<int>(rest.size());
+  benchmark::Initialize(&n, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,6 +1,5 @@
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "commands.h"
 #include "semifer/version.h"
@@ -11,7 +10,8 @@ int main(int argc, char** argv) try {
       "large pool of unlabeled faces (Yu et al., ABAW5 2023)"};
   app.set_version_flag("--version", semifer::kVersion);
   app.require_subcommand(1);
-  app.footer("Run 'semifer <command> --help' for a command's flags and an example.");
+  app.footer(
+      "Run 'semifer <command> --help' for a command's flags and an example.");
   semifer::app::add_data_commands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -30,7 +30,8 @@ void add_source(Dataset& ds, const SourceConfig& config,
   for (size_t i = 0; i < table.samples.size(); ++i) {
     const int canonical = table.samples[i].label;
     PoolItem item{source, static_cast<uint32_t>(i), -1};
-    if (canonical >= 0) item.label = static_cast<int16_t>(ds.classes.index_of(canonical));
+    if (canonical >= 0)
+      item.label = static_cast<int16_t>(ds.classes.index_of(canonical));
     if (config.role == Role::kUnlabeled) {
       // Labels of an unlabeled source are hidden labels, kept for diagnostics.
       ds.unlabeled.push_back(item);
@@ -104,7 +105,8 @@ Dataset build_dataset(const DataConfig& config, const BuildOptions& options) {
   std::vector<OnError> image_policy;
   std::vector<PoolItem> labeled;
   const bool default_leftovers = config.sampling.leftovers_to_unlabeled;
-  for (const auto* list : {&config.labeled, &config.unlabeled, &config.validation}) {
+  for (const auto* list :
+       {&config.labeled, &config.unlabeled, &config.validation}) {
     for (const SourceConfig& src : *list) {
       auto& pool = src.role == Role::kValidation ? ds.validation : labeled;
       add_source(ds, src, pool, leftovers_allowed, default_leftovers);
@@ -135,11 +137,13 @@ Dataset build_dataset(const DataConfig& config, const BuildOptions& options) {
   // Class-balanced selection, fixed for the run.
   const int num_classes = ds.classes.size();
   std::vector<std::vector<size_t>> by_class(num_classes);
-  for (size_t i = 0; i < labeled.size(); ++i) by_class[labeled[i].label].push_back(i);
+  for (size_t i = 0; i < labeled.size(); ++i)
+    by_class[labeled[i].label].push_back(i);
   std::vector<uint8_t> keep(labeled.size(), 1);
   for (int c = 0; c < num_classes; ++c) {
     auto& members = by_class[c];
-    if (static_cast<int64_t>(members.size()) <= config.sampling.per_class) continue;
+    if (static_cast<int64_t>(members.size()) <= config.sampling.per_class)
+      continue;
     util::Generator gen({config.sampling.seed, kSelectionStream,
                          static_cast<uint64_t>(ds.classes.canonical(c))});
     gen.shuffle(members);
@@ -156,7 +160,8 @@ Dataset build_dataset(const DataConfig& config, const BuildOptions& options) {
   for (size_t i = 0; i < labeled.size(); ++i) {
     if (!keep[i]) continue;
     ds.labeled.push_back(labeled[i]);
-    ++ds.reports[labeled[i].source].labeled[ds.classes.canonical(labeled[i].label)];
+    ++ds.reports[labeled[i].source]
+          .labeled[ds.classes.canonical(labeled[i].label)];
   }
   for (const auto& item : ds.validation) {
     ++ds.reports[item.source].labeled[ds.classes.canonical(item.label)];

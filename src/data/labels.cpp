@@ -9,7 +9,7 @@ namespace semifer::data {
 
 const std::array<std::string, kNumExpressions>& expression_names() {
   static const std::array<std::string, kNumExpressions> names = {
-      "Neutral", "Anger",   "Disgust",  "Fear",
+      "Neutral",   "Anger",   "Disgust",  "Fear",
       "Happiness", "Sadness", "Surprise", "Other"};
   return names;
 }
@@ -47,8 +47,8 @@ LabelSpace::LabelSpace(std::vector<int> canonical_ids)
   index_.fill(-1);
   for (size_t i = 0; i < canonical_.size(); ++i) {
     const int id = canonical_[i];
-    SEMIFER_CHECK(id >= 0 && id < kNumExpressions, "no expression class with id ",
-                  id);
+    SEMIFER_CHECK(id >= 0 && id < kNumExpressions,
+                  "no expression class with id ", id);
     SEMIFER_CHECK(index_[id] < 0, "class ", expression_name(id),
                   " is listed twice");
     index_[id] = static_cast<int>(i);

@@ -8,24 +8,36 @@ namespace semifer::data {
 
 const char* format_name(Format format) {
   switch (format) {
-    case Format::kAffWild2: return "affwild2";
-    case Format::kAffectNet: return "affectnet";
-    case Format::kExpW: return "expw";
-    case Format::kRafDb: return "rafdb";
-    case Format::kFer2013Csv: return "fer2013_csv";
-    case Format::kFerPlus: return "ferplus";
-    case Format::kFolder: return "folder";
-    case Format::kCsv: return "csv";
-    case Format::kRecordIO: return "recordio";
+    case Format::kAffWild2:
+      return "affwild2";
+    case Format::kAffectNet:
+      return "affectnet";
+    case Format::kExpW:
+      return "expw";
+    case Format::kRafDb:
+      return "rafdb";
+    case Format::kFer2013Csv:
+      return "fer2013_csv";
+    case Format::kFerPlus:
+      return "ferplus";
+    case Format::kFolder:
+      return "folder";
+    case Format::kCsv:
+      return "csv";
+    case Format::kRecordIO:
+      return "recordio";
   }
   return "?";
 }
 
 const char* role_name(Role role) {
   switch (role) {
-    case Role::kLabeled: return "labeled";
-    case Role::kUnlabeled: return "unlabeled";
-    case Role::kValidation: return "validation";
+    case Role::kLabeled:
+      return "labeled";
+    case Role::kUnlabeled:
+      return "unlabeled";
+    case Role::kValidation:
+      return "validation";
   }
   return "?";
 }
@@ -44,12 +56,13 @@ io::Image load_image(const SampleTable& table, size_t i) {
   const Sample& s = table.samples.at(i);
   io::Image image;
   if (table.records) {
-    io::ImageRecord rec = table.records->read_at(static_cast<uint64_t>(s.offset),
-                                                 static_cast<uint64_t>(s.key));
-    image = io::decode_image(rec.image.data(), rec.image.size(),
-                             table.describe(i));
+    io::ImageRecord rec = table.records->read_at(
+        static_cast<uint64_t>(s.offset), static_cast<uint64_t>(s.key));
+    image =
+        io::decode_image(rec.image.data(), rec.image.size(), table.describe(i));
   } else if (s.offset >= 0) {
-    const size_t n = static_cast<size_t>(table.pixel_width) * table.pixel_height;
+    const size_t n =
+        static_cast<size_t>(table.pixel_width) * table.pixel_height;
     SEMIFER_CHECK(static_cast<size_t>(s.offset) + n <= table.pixels.size(),
                   table.describe(i), ": inline pixels out of range");
     image = io::gray_to_rgb(table.pixels.data() + s.offset, table.pixel_width,

@@ -17,7 +17,8 @@ ClassBalancedSampler::ClassBalancedSampler(const std::vector<PoolItem>& pool,
   for (size_t i = 0; i < pool.size(); ++i) {
     const int label = pool[i].label;
     SEMIFER_CHECK(label >= 0 && label < num_classes, "labeled item ", i,
-                  " has class index ", label, " outside [0, ", num_classes, ")");
+                  " has class index ", label, " outside [0, ", num_classes,
+                  ")");
     by_class_[label].push_back(static_cast<uint32_t>(i));
   }
 }

@@ -1,9 +1,8 @@
 #include "semifer/data/stats.h"
 
 #include <iomanip>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace semifer::data {
 
@@ -28,7 +27,8 @@ json skips_json(const Skips& skips) {
 
 json source_json(const Dataset& ds, size_t i) {
   const SourceReport& r = ds.reports[i];
-  json out = {{"name", r.name}, {"format", format_name(r.format)},
+  json out = {{"name", r.name},
+              {"format", format_name(r.format)},
               {"role", role_name(r.role)}};
   if (r.role != Role::kUnlabeled) {
     out["read"] = per_class(ds.classes, r.read);
@@ -109,8 +109,10 @@ std::string stats_text(const Dataset& ds) {
   const int w = 10;
   auto header = [&] {
     out << std::left << std::setw(28) << "source";
-    for (const auto& n : names) out << std::right << std::setw(w) << n.substr(0, w - 1);
-    out << std::setw(w) << "total" << std::setw(w + 2) << "unlabeled" << "\n";
+    for (const auto& n : names)
+      out << std::right << std::setw(w) << n.substr(0, w - 1);
+    out << std::setw(w) << "total" << std::setw(w + 2) << "unlabeled"
+        << "\n";
   };
   auto row = [&](const std::string& label,
                  const std::array<int64_t, kNumExpressions>& counts,
@@ -159,7 +161,8 @@ std::string stats_text(const Dataset& ds) {
       << ds.sampling.seed << "\n";
   if (t.skips.total() > 0) {
     out << "skipped or dropped:";
-    for (const auto& [reason, n] : t.skips.counts) out << " " << reason << "=" << n;
+    for (const auto& [reason, n] : t.skips.counts)
+      out << " " << reason << "=" << n;
     out << "\n";
   }
   return out.str();

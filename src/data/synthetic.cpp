@@ -20,7 +20,8 @@ namespace {
 struct Canvas {
   int n;
   std::vector<float> px;  // [n, n, 3] in 0..255
-  explicit Canvas(int size) : n(size), px(static_cast<size_t>(size) * size * 3) {}
+  explicit Canvas(int size)
+      : n(size), px(static_cast<size_t>(size) * size * 3) {}
 
   void blend(int x, int y, const float rgb[3], float alpha) {
     if (x < 0 || y < 0 || x >= n || y >= n || alpha <= 0) return;
@@ -51,7 +52,8 @@ struct Canvas {
     fill(rgb, [&](float x, float y) {
       float best = 1e9f;
       for (size_t i = 0; i + 3 < pts.size(); i += 2) {
-        const float ax = pts[i], ay = pts[i + 1], bx = pts[i + 2], by = pts[i + 3];
+        const float ax = pts[i], ay = pts[i + 1], bx = pts[i + 2],
+                    by = pts[i + 3];
         const float vx = bx - ax, vy = by - ay;
         const float t = std::clamp(((x - ax) * vx + (y - ay) * vy) /
                                        std::max(vx * vx + vy * vy, 1e-6f),
@@ -87,18 +89,29 @@ struct Shape {
 
 Shape expression_shape(int e, util::Generator& gen) {
   switch (e) {
-    case kNeutral: return {0.0f, 0.0f, 1.0f, 0.0f, 0.0f, 1.0f};
-    case kAnger: return {-0.9f, -0.2f, 0.8f, -0.35f, 0.0f, 0.8f};
-    case kDisgust: return {-0.4f, -0.1f, 0.55f, -0.5f, 0.15f, 0.9f};
-    case kFear: return {0.8f, 0.5f, 1.5f, -0.2f, 0.45f, 1.1f};
-    case kHappiness: return {0.1f, 0.1f, 0.7f, 0.9f, 0.1f, 1.25f};
-    case kSadness: return {0.9f, -0.1f, 0.8f, -0.7f, 0.0f, 0.9f};
-    case kSurprise: return {0.2f, 1.0f, 1.6f, 0.0f, 1.0f, 0.6f};
+    case kNeutral:
+      return {0.0f, 0.0f, 1.0f, 0.0f, 0.0f, 1.0f};
+    case kAnger:
+      return {-0.9f, -0.2f, 0.8f, -0.35f, 0.0f, 0.8f};
+    case kDisgust:
+      return {-0.4f, -0.1f, 0.55f, -0.5f, 0.15f, 0.9f};
+    case kFear:
+      return {0.8f, 0.5f, 1.5f, -0.2f, 0.45f, 1.1f};
+    case kHappiness:
+      return {0.1f, 0.1f, 0.7f, 0.9f, 0.1f, 1.25f};
+    case kSadness:
+      return {0.9f, -0.1f, 0.8f, -0.7f, 0.0f, 0.9f};
+    case kSurprise:
+      return {0.2f, 1.0f, 1.6f, 0.0f, 1.0f, 0.6f};
     default: {
       // Other: an asymmetric smirk or a pout, unlike the basic shapes.
       const bool smirk = gen.bernoulli(0.5);
-      return {smirk ? 0.5f : -0.2f, 0.3f, 1.0f, smirk ? 0.5f : -0.1f,
-              smirk ? 0.0f : 0.3f, smirk ? 0.9f : 0.45f};
+      return {smirk ? 0.5f : -0.2f,
+              0.3f,
+              1.0f,
+              smirk ? 0.5f : -0.1f,
+              smirk ? 0.0f : 0.3f,
+              smirk ? 0.9f : 0.45f};
     }
   }
 }
@@ -117,7 +130,8 @@ io::Image render_face(int expression, int size, util::Generator& gen) {
   for (int y = 0; y < size; ++y) {
     for (int x = 0; x < size; ++x) {
       for (int c = 0; c < 3; ++c) {
-        cv.px[(static_cast<size_t>(y) * size + x) * 3 + c] = bg[c] * (0.8f + 0.4f * y / s);
+        cv.px[(static_cast<size_t>(y) * size + x) * 3 + c] =
+            bg[c] * (0.8f + 0.4f * y / s);
       }
     }
   }
@@ -170,11 +184,13 @@ io::Image render_face(int expression, int size, util::Generator& gen) {
   at(expression == kOther ? 0.08f : 0.0f, 0.48f, mx, my);
   const float half = rx * 0.42f * sh.mouth_width;
   if (sh.mouth_open > 0.2f) {
-    cv.ellipse(mx, my + ry * 0.03f, half * 0.9f, ry * 0.16f * sh.mouth_open, roll, dark);
+    cv.ellipse(mx, my + ry * 0.03f, half * 0.9f, ry * 0.16f * sh.mouth_open,
+               roll, dark);
   }
   std::vector<float> pts = curve(mx, my, half, ry * 0.16f * sh.mouth_bend);
   if (expression == kOther && sh.mouth_bend > 0.2f) {
-    for (size_t i = 1; i < pts.size(); i += 2) pts[i] -= (pts[i - 1] - mx) * 0.25f;
+    for (size_t i = 1; i < pts.size(); i += 2)
+      pts[i] -= (pts[i - 1] - mx) * 0.25f;
   }
   cv.stroke(pts, std::max(1.5f, s * 0.03f), lip);
 
@@ -187,7 +203,8 @@ io::Image render_face(int expression, int size, util::Generator& gen) {
       for (int c = 0; c < 3; ++c) {
         float v = cv.px[(static_cast<size_t>(y) * size + x) * 3 + c] * gain +
                   static_cast<float>(gen.uniform(-8, 8));
-        image.pixel(x, y)[c] = static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f));
+        image.pixel(x, y)[c] =
+            static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f));
       }
     }
   }
@@ -199,7 +216,9 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
   SEMIFER_CHECK(config.size >= 16, "synthetic data: size must be >= 16");
   const fs::path out(config.out_dir);
   fs::create_directories(out);
-  auto count = [&](int n) { return std::max(1, static_cast<int>(std::lround(n * config.scale))); };
+  auto count = [&](int n) {
+    return std::max(1, static_cast<int>(std::lround(n * config.scale)));
+  };
   SyntheticSummary summary;
   uint64_t stream = 0;
   auto face = [&](int expression) {
@@ -209,8 +228,8 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
   };
 
   // Labeled: an image folder with lower-case synonym folder names.
-  static const char* kFolder[8] = {"neutral", "angry", "disgust", "fear",
-                                   "happy", "sad", "surprise", "other"};
+  static const char* kFolder[8] = {"neutral", "angry", "disgust",  "fear",
+                                   "happy",   "sad",   "surprise", "other"};
   for (int c = 0; c < kNumExpressions; ++c) {
     const fs::path dir = out / "labeled" / kFolder[c];
     fs::create_directories(dir);
@@ -258,18 +277,21 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
                             (out / "pool" / "train.idx").string());
     const int n = count(config.unlabeled);
     const int identities = std::max(1, n / 10);
-    writer.write(0, io::pack_image_record({static_cast<float>(n + 1),
-                                           static_cast<float>(n + 1 + identities)},
-                                          0, {}));
+    writer.write(0,
+                 io::pack_image_record({static_cast<float>(n + 1),
+                                        static_cast<float>(n + 1 + identities)},
+                                       0, {}));
     util::Generator mix({config.seed, 0x9001ULL});
-    static const double kPoolMix[8] = {0.45, 0.05, 0.03, 0.03, 0.3, 0.06, 0.05, 0.03};
+    static const double kPoolMix[8] = {0.45, 0.05, 0.03, 0.03,
+                                       0.3,  0.06, 0.05, 0.03};
     for (int i = 1; i <= n; ++i) {
       double r = mix.uniform();
       int e = 0;
       while (e < kNumExpressions - 1 && r >= kPoolMix[e]) r -= kPoolMix[e++];
-      writer.write(static_cast<uint64_t>(i),
-                   io::pack_image_record({static_cast<float>((i - 1) % identities)}, 0,
-                                         io::encode_jpeg(face(e))));
+      writer.write(
+          static_cast<uint64_t>(i),
+          io::pack_image_record({static_cast<float>((i - 1) % identities)}, 0,
+                                io::encode_jpeg(face(e))));
     }
     for (int k = 0; k < identities; ++k) {
       writer.write(static_cast<uint64_t>(n + 1 + k),
@@ -294,19 +316,20 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
   }
 
   const fs::path yaml = out / "data.yaml";
-  util::write_text(yaml.string(),
-                   "# Synthetic faces written by `semifer data synth`.\n"
-                   "classes: [Neutral, Anger, Disgust, Fear, Happiness, Sadness, "
-                   "Surprise, Other]\n"
-                   "sampling: {per_class: 60, leftovers_to_unlabeled: true, seed: 0}\n"
-                   "labeled:\n"
-                   "  - {format: folder, root: labeled}\n"
-                   "  - {format: affwild2, annotations: affwild2/annotations, "
-                   "images: affwild2/cropped_aligned}\n"
-                   "unlabeled:\n"
-                   "  - {format: recordio, rec: pool/train.rec, idx: pool/train.idx}\n"
-                   "validation:\n"
-                   "  - {format: csv, csv: validation/list.csv, root: validation}\n");
+  util::write_text(
+      yaml.string(),
+      "# Synthetic faces written by `semifer data synth`.\n"
+      "classes: [Neutral, Anger, Disgust, Fear, Happiness, Sadness, "
+      "Surprise, Other]\n"
+      "sampling: {per_class: 60, leftovers_to_unlabeled: true, seed: 0}\n"
+      "labeled:\n"
+      "  - {format: folder, root: labeled}\n"
+      "  - {format: affwild2, annotations: affwild2/annotations, "
+      "images: affwild2/cropped_aligned}\n"
+      "unlabeled:\n"
+      "  - {format: recordio, rec: pool/train.rec, idx: pool/train.idx}\n"
+      "validation:\n"
+      "  - {format: csv, csv: validation/list.csv, root: validation}\n");
   summary.config_path = yaml.string();
   return summary;
 }

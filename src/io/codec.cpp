@@ -1,9 +1,12 @@
 // The only file that talks to libjpeg-turbo and libpng.
 #include <csetjmp>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 
+// jpeglib.h needs size_t and FILE declared before it.
 #include <jpeglib.h>
+// jerror.h after jpeglib.h.
 #include <jerror.h>
 #include <png.h>
 
@@ -56,8 +59,8 @@ Image decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
   jpeg_mem_src(&cinfo, const_cast<unsigned char*>(data),
                static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
-  const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK ||
-                    cinfo.jpeg_color_space == JCS_YCCK;
+  const bool cmyk =
+      cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
   // Match PIL's decoder (and so torchvision's reference pipeline): the
   // accurate integer IDCT and fancy upsampling, which are libjpeg's defaults.
@@ -77,7 +80,8 @@ Image decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
       for (int x = 0; x < w; ++x) {
         const uint8_t* p = row.data() + x * 4;
         uint8_t* q = image.pixel(x, y);
-        for (int c = 0; c < 3; ++c) q[c] = static_cast<uint8_t>(p[c] * p[3] / 255);
+        for (int c = 0; c < 3; ++c)
+          q[c] = static_cast<uint8_t>(p[c] * p[3] / 255);
       }
     }
   }

@@ -1,6 +1,7 @@
+#include "semifer/io/image.h"
+
 #include <algorithm>
 
-#include "semifer/io/image.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
@@ -40,9 +41,8 @@ Image crop(const Image& image, const Box& box, const std::string& name) {
   const int x1 = std::min(image.width, box.x + box.w);
   const int y1 = std::min(image.height, box.y + box.h);
   SEMIFER_CHECK(x1 > x0 && y1 > y0, "cannot crop ", name, ": box (", box.x,
-                ", ", box.y, ", ", box.w, ", ", box.h,
-                ") lies outside the ", image.width, "x", image.height,
-                " image");
+                ", ", box.y, ", ", box.w, ", ", box.h, ") lies outside the ",
+                image.width, "x", image.height, " image");
   Image out(x1 - x0, y1 - y0);
   for (int y = y0; y < y1; ++y) {
     std::copy(image.pixel(x0, y), image.pixel(x1 - 1, y) + 3,

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "semifer/util/error.h"
@@ -63,7 +63,8 @@ RecordReader::RecordReader(std::string rec_path, std::string idx_path)
     : rec_path_(std::move(rec_path)), idx_path_(std::move(idx_path)) {
   index_ = parse_index(idx_path_);
   fd_ = ::open(rec_path_.c_str(), O_RDONLY | O_CLOEXEC);
-  SEMIFER_CHECK(fd_ >= 0, "cannot open ", rec_path_, ": ", std::strerror(errno));
+  SEMIFER_CHECK(fd_ >= 0, "cannot open ", rec_path_, ": ",
+                std::strerror(errno));
   struct stat st;
   if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd_);
@@ -71,7 +72,9 @@ RecordReader::RecordReader(std::string rec_path, std::string idx_path)
     fail("cannot read ", rec_path_, ": not a regular file");
   }
   file_size_ = static_cast<uint64_t>(st.st_size);
-  auto by_key = [](const IndexEntry& a, const IndexEntry& b) { return a.key < b.key; };
+  auto by_key = [](const IndexEntry& a, const IndexEntry& b) {
+    return a.key < b.key;
+  };
   // InsightFace's index is already in key order; copy and sort only if not.
   if (!std::is_sorted(index_.begin(), index_.end(), by_key)) {
     by_key_ = index_;
@@ -108,11 +111,11 @@ void RecordReader::read_exact(void* dst, size_t n, uint64_t offset,
   auto* out = static_cast<uint8_t*>(dst);
   size_t done = 0;
   while (done < n) {
-    ssize_t got = ::pread(fd_, out + done, n - done,
-                          static_cast<off_t>(offset + done));
+    ssize_t got =
+        ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
     if (got < 0 && errno == EINTR) continue;
-    SEMIFER_CHECK(got >= 0, rec_path_, ": record ", key, ": read error: ",
-                  std::strerror(errno));
+    SEMIFER_CHECK(got >= 0, rec_path_, ": record ", key,
+                  ": read error: ", std::strerror(errno));
     SEMIFER_CHECK(got > 0, rec_path_, ": record ", key,
                   ": truncated (file ends at byte ", offset + done, ")");
     done += static_cast<size_t>(got);
@@ -134,10 +137,10 @@ std::vector<uint8_t> RecordReader::read_payload(uint64_t offset,
     const uint32_t length = lrecord & ((1U << 29U) - 1U);
     SEMIFER_CHECK(cflag <= 3, rec_path_, ": record ", key, ": bad cflag ",
                   cflag, " at byte ", offset);
-    SEMIFER_CHECK(part == 0 ? (cflag == 0 || cflag == 1)
-                            : (cflag == 2 || cflag == 3),
-                  rec_path_, ": record ", key, ": part ", part,
-                  " has cflag ", cflag, ", which breaks the split sequence");
+    SEMIFER_CHECK(
+        part == 0 ? (cflag == 0 || cflag == 1) : (cflag == 2 || cflag == 3),
+        rec_path_, ": record ", key, ": part ", part, " has cflag ", cflag,
+        ", which breaks the split sequence");
     SEMIFER_CHECK(offset + 8 + length <= file_size_, rec_path_, ": record ",
                   key, ": length ", length, " runs past the end of the file");
     const size_t start = payload.size();
@@ -193,7 +196,8 @@ std::vector<uint8_t> pack_image_record(const std::vector<float>& labels,
                                        uint64_t id,
                                        const std::vector<uint8_t>& image) {
   std::vector<uint8_t> out(kHeaderSize);
-  const uint32_t flag = labels.size() == 1 ? 0 : static_cast<uint32_t>(labels.size());
+  const uint32_t flag =
+      labels.size() == 1 ? 0 : static_cast<uint32_t>(labels.size());
   const float label = labels.size() == 1 ? labels[0] : 0.0f;
   const uint64_t id2 = 0;
   std::memcpy(out.data(), &flag, 4);

@@ -55,9 +55,8 @@ uint64_t Generator::below(uint64_t n) {
 
 int64_t Generator::uniform_int(int64_t lo, int64_t hi) {
   SEMIFER_CHECK(lo <= hi, "uniform_int needs lo <= hi");
-  return lo + static_cast<int64_t>(
-                  below(static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) +
-                        1));
+  return lo + static_cast<int64_t>(below(static_cast<uint64_t>(hi) -
+                                         static_cast<uint64_t>(lo) + 1));
 }
 
 double Generator::uniform() {

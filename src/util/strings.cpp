@@ -140,8 +140,7 @@ std::vector<uint8_t> read_file(const std::string& path) {
 void write_file(const std::string& path, const void* data, size_t size) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   SEMIFER_CHECK(out, "cannot create ", path, ": ", std::strerror(errno));
-  out.write(static_cast<const char*>(data),
-            static_cast<std::streamsize>(size));
+  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
   out.close();
   SEMIFER_CHECK(out, "cannot write ", path, ": write error");
 }

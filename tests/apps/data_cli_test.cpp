@@ -1,6 +1,7 @@
 // `semifer data stats` end to end: a config in the documented shape with
 // every format, written by the test in that format's exact layout.
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "semifer/io/recordio.h"
@@ -12,18 +13,23 @@ namespace {
 
 std::string px(int v) {
   std::string s;
-  for (int i = 0; i < 2304; ++i) s += (i ? " " : "") + std::to_string((v + i) % 256);
+  for (int i = 0; i < 2304; ++i)
+    s += (i ? " " : "") + std::to_string((v + i) % 256);
   return s;
 }
 
 // Writes one small source of every format under `t` and returns the config
 // path. Expected counts are spelled out in the test below.
 std::string write_all_formats(const TempDir& t, int per_class) {
-  const char* header = "Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise,Other\n";
-  write_text_file(t.file("aw/ann/vid_left.txt"), std::string(header) + "0\n1\n-1\n4\n");
-  for (int f = 1; f <= 3; ++f) write_pattern(t.file("aw/img/vid_left/0000" + std::to_string(f) + ".jpg"));
+  const char* header =
+      "Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise,Other\n";
+  write_text_file(t.file("aw/ann/vid_left.txt"),
+                  std::string(header) + "0\n1\n-1\n4\n");
+  for (int f = 1; f <= 3; ++f)
+    write_pattern(t.file("aw/img/vid_left/0000" + std::to_string(f) + ".jpg"));
   write_text_file(t.file("aw/ann_val/v.txt"), std::string(header) + "5\n6\n");
-  for (int f = 1; f <= 2; ++f) write_pattern(t.file("aw/img/v/0000" + std::to_string(f) + ".jpg"));
+  for (int f = 1; f <= 2; ++f)
+    write_pattern(t.file("aw/img/v/0000" + std::to_string(f) + ".jpg"));
 
   write_text_file(t.file("affectnet/training.csv"),
                   "subDirectory_filePath,face_x,face_y,face_width,face_height,"
@@ -31,19 +37,22 @@ std::string write_all_formats(const TempDir& t, int per_class) {
                   "1/a.jpg,0,0,16,16,\"1;2\",1,0.5,0.1\n"
                   "1/b.jpg,0,0,16,16,\"1;2\",7,0.5,0.1\n"
                   "1/c.jpg,0,0,16,16,\"1;2\",6,0.5,0.1\n");
-  for (const char* n : {"a", "b", "c"}) write_pattern(t.file(std::string("affectnet/img/1/") + n + ".jpg"));
+  for (const char* n : {"a", "b", "c"})
+    write_pattern(t.file(std::string("affectnet/img/1/") + n + ".jpg"));
 
-  write_text_file(t.file("expw/label.lst"), "e1.jpg 0 1 1 15 15 90.0 3\ne2.jpg 0 1 1 15 15 90.0 4\n");
+  write_text_file(t.file("expw/label.lst"),
+                  "e1.jpg 0 1 1 15 15 90.0 3\ne2.jpg 0 1 1 15 15 90.0 4\n");
   write_pattern(t.file("expw/origin/e1.jpg"));
   write_pattern(t.file("expw/origin/e2.jpg"));
 
-  write_text_file(t.file("raf/list_patition_label.txt"), "train_00001.jpg 1\ntrain_00002.jpg 2\n");
+  write_text_file(t.file("raf/list_patition_label.txt"),
+                  "train_00001.jpg 1\ntrain_00002.jpg 2\n");
   write_pattern(t.file("raf/aligned/train_00001_aligned.jpg"));
   write_pattern(t.file("raf/aligned/train_00002_aligned.jpg"));
 
-  write_text_file(t.file("fer/fer2013.csv"), "emotion,pixels,Usage\n0," + px(1) +
-                                                 ",Training\n1," + px(2) + ",Training\n2," +
-                                                 px(3) + ",PublicTest\n");
+  write_text_file(t.file("fer/fer2013.csv"),
+                  "emotion,pixels,Usage\n0," + px(1) + ",Training\n1," + px(2) +
+                      ",Training\n2," + px(3) + ",PublicTest\n");
 
   write_text_file(t.file("ferplus/label.csv"),
                   "fer0000001.png,\"(0, 0, 48, 48)\",9,1,0,0,0,0,0,0,0,0\n"
@@ -54,7 +63,8 @@ std::string write_all_formats(const TempDir& t, int per_class) {
   write_pattern(t.file("folder/happy/1.jpg"));
   write_pattern(t.file("folder/sad/1.jpg"));
 
-  write_text_file(t.file("list/list.csv"), "path,label\nx.jpg,Other\ny.jpg,0\n");
+  write_text_file(t.file("list/list.csv"),
+                  "path,label\nx.jpg,Other\ny.jpg,0\n");
   write_pattern(t.file("list/imgs/x.jpg"));
   write_pattern(t.file("list/imgs/y.jpg"));
 
@@ -64,14 +74,19 @@ std::string write_all_formats(const TempDir& t, int per_class) {
     io::RecordWriter w(t.file("ms1m/train.rec"), t.file("ms1m/train.idx"));
     w.write(0, io::pack_image_record({4.0f, 5.0f}, 0, {}));
     for (int k = 1; k <= 3; ++k) {
-      w.write(k, io::pack_image_record({0.0f}, 0, io::encode_jpeg(pattern_image(16, 16, k))));
+      w.write(k, io::pack_image_record(
+                     {0.0f}, 0, io::encode_jpeg(pattern_image(16, 16, k))));
     }
     w.write(4, io::pack_image_record({1.0f, 4.0f}, 0, {}));
     w.close();
   }
 
-  return write_text_file(t.file("config/data.yaml"), R"(classes: [Neutral, Anger, Disgust, Fear, Happiness, Sadness, Surprise, Other]
-sampling: {per_class: )" + std::to_string(per_class) + R"(, leftovers_to_unlabeled: true, seed: 0}
+  return write_text_file(
+      t.file("config/data.yaml"),
+      R"(classes: [Neutral, Anger, Disgust, Fear, Happiness, Sadness, Surprise, Other]
+sampling: {per_class: )" +
+          std::to_string(per_class) +
+          R"(, leftovers_to_unlabeled: true, seed: 0}
 labeled:
   - {format: affwild2, annotations: ../aw/ann, images: ../aw/img}
   - {format: affectnet, csv: ../affectnet/training.csv, images: ../affectnet/img}
@@ -122,7 +137,8 @@ TEST(DataCli, StatsJsonCountsEveryFormat) {
 
 TEST(DataCli, LeftoversOfBalancedSelectionJoinTheUnlabeledPool) {
   TempDir t;
-  const RunResult r = run_cli({"data", "stats", write_all_formats(t, 2), "--json"});
+  const RunResult r =
+      run_cli({"data", "stats", write_all_formats(t, 2), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["labeled"]["total"]["Neutral"], 2);
@@ -140,15 +156,18 @@ TEST(DataCli, TextTableAndErrors) {
   EXPECT_NE(r.out.find("labeled sources"), std::string::npos);
   EXPECT_NE(r.out.find("missing_frame"), std::string::npos);
 
-  const std::string bad = write_text_file(t.file("bad.yaml"),
-                                          "labeled:\n  - {format: folder, root: x, colour: red}\n");
+  const std::string bad =
+      write_text_file(t.file("bad.yaml"),
+                      "labeled:\n  - {format: folder, root: x, colour: red}\n");
   r = run_cli({"data", "stats", bad});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("bad.yaml:2: unknown key 'colour'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.yaml:2: unknown key 'colour'"), std::string::npos)
+      << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 
-  const std::string missing = write_text_file(t.file("missing.yaml"),
-                                              "labeled:\n  - {format: folder, root: nowhere}\n");
+  const std::string missing =
+      write_text_file(t.file("missing.yaml"),
+                      "labeled:\n  - {format: folder, root: nowhere}\n");
   r = run_cli({"data", "stats", missing});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("nowhere"), std::string::npos) << r.err;
@@ -160,7 +179,8 @@ TEST(DataCli, TextTableAndErrors) {
 
 TEST(DataCli, SynthWritesAReadableDataSet) {
   TempDir t;
-  RunResult r = run_cli({"data", "synth", t.file("syn"), "--scale", "0.2", "--size", "32"});
+  RunResult r = run_cli(
+      {"data", "synth", t.file("syn"), "--scale", "0.2", "--size", "32"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = run_cli({"data", "stats", t.file("syn/data.yaml"), "--json", "--verify"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

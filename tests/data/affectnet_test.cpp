@@ -25,7 +25,8 @@ const char* kHeader =
 TEST(AffectNet, MapsCodesAndDropsNonExpressions) {
   TempDir tmp;
   for (int i = 0; i < 12; ++i) {
-    test::write_pattern(tmp.file("img/1/" + std::to_string(i) + ".jpg"), 20, 20, i);
+    test::write_pattern(tmp.file("img/1/" + std::to_string(i) + ".jpg"), 20, 20,
+                        i);
   }
   std::string rows = kHeader;
   // codes 0..10 and one row whose image is missing
@@ -34,10 +35,12 @@ TEST(AffectNet, MapsCodesAndDropsNonExpressions) {
             std::to_string(code) + ",0.1,-0.2\n";
   }
   rows += "1/404.jpg,0,0,5,5,\"\",1,0,0\n";
-  ReadResult r = read_source(affectnet(tmp, test::write_text_file(tmp.file("training.csv"), rows)));
+  ReadResult r = read_source(
+      affectnet(tmp, test::write_text_file(tmp.file("training.csv"), rows)));
   const auto& s = r.table->samples;
   ASSERT_EQ(s.size(), 7u);
-  const int expected[7] = {kNeutral, kHappiness, kSadness, kSurprise, kFear, kDisgust, kAnger};
+  const int expected[7] = {kNeutral, kHappiness, kSadness, kSurprise,
+                           kFear,    kDisgust,   kAnger};
   for (int i = 0; i < 7; ++i) EXPECT_EQ(s[i].label, expected[i]) << i;
   EXPECT_EQ(r.skips.counts.at("dropped_contempt"), 1);
   EXPECT_EQ(r.skips.counts.at("dropped_none"), 1);
@@ -50,8 +53,9 @@ TEST(AffectNet, MapsCodesAndDropsNonExpressions) {
 TEST(AffectNet, HeaderlessFileAndFaceCrop) {
   TempDir tmp;
   test::write_pattern(tmp.file("img/a.png"), 30, 30);
-  SourceConfig c = affectnet(tmp, test::write_text_file(tmp.file("validation.csv"),
-                                                        "a.png,2,3,10,12,,6,0,0\n"));
+  SourceConfig c =
+      affectnet(tmp, test::write_text_file(tmp.file("validation.csv"),
+                                           "a.png,2,3,10,12,,6,0,0\n"));
   c.crop_face = true;
   ReadResult r = read_source(c);
   ASSERT_EQ(r.table->samples.size(), 1u);
@@ -66,13 +70,19 @@ TEST(AffectNet, BadRowsNameLine) {
   TempDir tmp;
   test::write_pattern(tmp.file("img/a.png"), 8, 8);
   const std::string csv = test::write_text_file(
-      tmp.file("t.csv"), std::string(kHeader) + "a.png,0,0,8,8,,0,0,0\na.png,0,0,8,8,,12,0,0\n");
-  expect_error([&] { read_source(affectnet(tmp, csv)); }, {"t.csv:3", "unknown expression code '12'"});
-  const std::string shortrow = test::write_text_file(tmp.file("s.csv"), "a.png,0,0\n");
-  expect_error([&] { read_source(affectnet(tmp, shortrow)); }, {"s.csv:1", "columns"});
-  SourceConfig missing_fail = affectnet(tmp, test::write_text_file(tmp.file("m.csv"), "b.png,0,0,8,8,,0,0,0\n"));
+      tmp.file("t.csv"),
+      std::string(kHeader) + "a.png,0,0,8,8,,0,0,0\na.png,0,0,8,8,,12,0,0\n");
+  expect_error([&] { read_source(affectnet(tmp, csv)); },
+               {"t.csv:3", "unknown expression code '12'"});
+  const std::string shortrow =
+      test::write_text_file(tmp.file("s.csv"), "a.png,0,0\n");
+  expect_error([&] { read_source(affectnet(tmp, shortrow)); },
+               {"s.csv:1", "columns"});
+  SourceConfig missing_fail = affectnet(
+      tmp, test::write_text_file(tmp.file("m.csv"), "b.png,0,0,8,8,,0,0,0\n"));
   missing_fail.on_image_error = OnError::kFail;
-  expect_error([&] { read_source(missing_fail); }, {"m.csv:1", "b.png", "does not exist"});
+  expect_error([&] { read_source(missing_fail); },
+               {"m.csv:1", "b.png", "does not exist"});
 }
 
 }  // namespace semifer::data

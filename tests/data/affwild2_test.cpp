@@ -12,7 +12,8 @@ using test::TempDir;
 
 namespace {
 
-const char* kHeader = "Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise,Other\n";
+const char* kHeader =
+    "Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise,Other\n";
 
 SourceConfig config_for(const TempDir& tmp, Role role = Role::kLabeled) {
   SourceConfig c;
@@ -24,7 +25,8 @@ SourceConfig config_for(const TempDir& tmp, Role role = Role::kLabeled) {
   return c;
 }
 
-void frames(const TempDir& tmp, const std::string& video, std::vector<int> numbers) {
+void frames(const TempDir& tmp, const std::string& video,
+            std::vector<int> numbers) {
   for (int n : numbers) {
     char name[32];
     std::snprintf(name, sizeof(name), "img/%s/%05d.jpg", video.c_str(), n);
@@ -39,9 +41,12 @@ void frames(const TempDir& tmp, const std::string& video, std::vector<int> numbe
 
 TEST(AffWild2, ReadsFramesLabelsAndVideos) {
   TempDir tmp;
-  test::write_text_file(tmp.file("ann/v1.txt"), std::string(kHeader) + "0\n4\n-1\n7\n2\n");
-  test::write_text_file(tmp.file("ann/v2_left.txt"), std::string(kHeader) + "5\n6\n");
-  test::write_text_file(tmp.file("ann/v2_right.txt"), std::string(kHeader) + "1\n");
+  test::write_text_file(tmp.file("ann/v1.txt"),
+                        std::string(kHeader) + "0\n4\n-1\n7\n2\n");
+  test::write_text_file(tmp.file("ann/v2_left.txt"),
+                        std::string(kHeader) + "5\n6\n");
+  test::write_text_file(tmp.file("ann/v2_right.txt"),
+                        std::string(kHeader) + "1\n");
   frames(tmp, "v1", {1, 2, 3, 4});  // frame 5 has no image
   frames(tmp, "v2_left", {1, 2});
   frames(tmp, "v2_right", {1});
@@ -59,7 +64,8 @@ TEST(AffWild2, ReadsFramesLabelsAndVideos) {
   EXPECT_EQ(t.samples[3].frame, 4);
   EXPECT_EQ(t.videos[t.samples[3].video], "v1");
   // Line n after the header is image n.
-  EXPECT_NE(t.paths[t.samples[1].path].find("img/v1/00002.jpg"), std::string::npos);
+  EXPECT_NE(t.paths[t.samples[1].path].find("img/v1/00002.jpg"),
+            std::string::npos);
   EXPECT_EQ(t.samples[5].label, kSurprise);
   EXPECT_EQ(t.videos[t.samples[6].video], "v2_right");
   EXPECT_EQ(t.samples[6].label, kAnger);
@@ -70,7 +76,8 @@ TEST(AffWild2, ReadsFramesLabelsAndVideos) {
 
 TEST(AffWild2, UnannotatedFramesAreDroppedInValidation) {
   TempDir tmp;
-  test::write_text_file(tmp.file("ann/v.txt"), std::string(kHeader) + "-1\n3\n");
+  test::write_text_file(tmp.file("ann/v.txt"),
+                        std::string(kHeader) + "-1\n3\n");
   frames(tmp, "v", {1, 2});
   ReadResult r = read_source(config_for(tmp, Role::kValidation));
   ASSERT_EQ(r.table->samples.size(), 1u);
@@ -86,19 +93,22 @@ TEST(AffWild2, BadAnnotationsNameFileAndLine) {
   expect_error([&] { read_source(c); }, {"a.txt:1", "expected the header"});
 
   TempDir tmp2;
-  test::write_text_file(tmp2.file("ann/b.txt"), std::string(kHeader) + "0\nhappy\n");
+  test::write_text_file(tmp2.file("ann/b.txt"),
+                        std::string(kHeader) + "0\nhappy\n");
   frames(tmp2, "b", {1, 2});
   expect_error([&] { read_source(config_for(tmp2)); }, {"b.txt:3", "'happy'"});
 
   TempDir tmp3;
-  test::write_text_file(tmp3.file("ann/c.txt"), std::string(kHeader) + "0\n\n1\n");
+  test::write_text_file(tmp3.file("ann/c.txt"),
+                        std::string(kHeader) + "0\n\n1\n");
   frames(tmp3, "c", {1, 2, 3});
   expect_error([&] { read_source(config_for(tmp3)); }, {"c.txt:3"});
 
   TempDir tmp4;
   test::write_text_file(tmp4.file("ann/d.txt"), std::string(kHeader) + "9\n");
   frames(tmp4, "d", {1});
-  expect_error([&] { read_source(config_for(tmp4)); }, {"d.txt:2", "unknown label id 9"});
+  expect_error([&] { read_source(config_for(tmp4)); },
+               {"d.txt:2", "unknown label id 9"});
 
   // With on_error: skip the bad line is counted and the rest is read.
   SourceConfig skip = config_for(tmp2);

@@ -58,8 +58,9 @@ TEST(DataConfig, ErrorsNameFileLineAndKey) {
   auto load = [&](const std::string& text) {
     return load_data_config(test::write_text_file(tmp.file("d.yaml"), text));
   };
-  expect_error([&] { load("labeled:\n  - {format: folder, root: x}\nlables: []\n"); },
-               {"d.yaml:3", "unknown key 'lables'"});
+  expect_error(
+      [&] { load("labeled:\n  - {format: folder, root: x}\nlables: []\n"); },
+      {"d.yaml:3", "unknown key 'lables'"});
   expect_error([&] { load("labeled:\n  - {format: folder, roots: x}\n"); },
                {"d.yaml:2", "unknown key 'roots'", "known keys"});
   expect_error([&] { load("labeled:\n  - {format: folder}\n"); },
@@ -68,17 +69,35 @@ TEST(DataConfig, ErrorsNameFileLineAndKey) {
                {"d.yaml:2", "unknown format 'imagenet'", "affwild2"});
   expect_error([&] { load("classes: [Neutral, Bored]\nlabeled: []\n"); },
                {"d.yaml:1", "unknown class 'Bored'"});
-  expect_error([&] { load("sampling: {per_class: -4}\nlabeled:\n  - {format: folder, root: x}\n"); },
-               {"d.yaml:1", "per_class"});
+  expect_error(
+      [&] {
+        load(
+            "sampling: {per_class: -4}\nlabeled:\n  - {format: folder, root: "
+            "x}\n");
+      },
+      {"d.yaml:1", "per_class"});
   expect_error([&] { load("sampling: {per_class: many}\n"); },
                {"d.yaml:1", "per_class", "wrong type"});
-  expect_error([&] { load("labeled:\n  - {format: folder, root: x, on_error: maybe}\n"); },
-               {"d.yaml:2", "on_error"});
+  expect_error(
+      [&] {
+        load("labeled:\n  - {format: folder, root: x, on_error: maybe}\n");
+      },
+      {"d.yaml:2", "on_error"});
   expect_error([&] { load("labeled: [\n"); }, {"d.yaml", "YAML syntax error"});
-  expect_error([&] { load("unlabeled:\n  - {format: folder, root: x, leftovers_to_unlabeled: true}\n"); },
-               {"unknown key 'leftovers_to_unlabeled'"});
-  expect_error([&] { load("labeled:\n  - {format: folder, root: x, subset: {from: 0.5, to: 0.2}}\n"); },
-               {"d.yaml:2", "subset"});
+  expect_error(
+      [&] {
+        load(
+            "unlabeled:\n  - {format: folder, root: x, leftovers_to_unlabeled: "
+            "true}\n");
+      },
+      {"unknown key 'leftovers_to_unlabeled'"});
+  expect_error(
+      [&] {
+        load(
+            "labeled:\n  - {format: folder, root: x, subset: {from: 0.5, to: "
+            "0.2}}\n");
+      },
+      {"d.yaml:2", "subset"});
   expect_error([&] { load("{}\n"); }, {"d.yaml", "no sources"});
   expect_error([&] { load_data_config(tmp.file("missing.yaml")); },
                {"missing.yaml", "does not exist"});

@@ -1,8 +1,8 @@
 #include "semifer/data/dataset.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "semifer/data/stats.h"
@@ -17,11 +17,14 @@ using test::TempDir;
 namespace {
 
 // root/<class>/<i>.png with the given counts.
-std::string make_folder(const TempDir& tmp, const std::string& root,
-                        const std::vector<std::pair<std::string, int>>& counts) {
+std::string make_folder(
+    const TempDir& tmp, const std::string& root,
+    const std::vector<std::pair<std::string, int>>& counts) {
   for (const auto& [name, n] : counts) {
     for (int i = 0; i < n; ++i) {
-      test::write_pattern(tmp.file(root + "/" + name + "/" + std::to_string(i) + ".png"), 6, 6, i);
+      test::write_pattern(
+          tmp.file(root + "/" + name + "/" + std::to_string(i) + ".png"), 6, 6,
+          i);
     }
   }
   return tmp.file(root);
@@ -42,10 +45,14 @@ TEST(Dataset, BalancedSelectionSendsLeftoversToUnlabeled) {
   TempDir tmp;
   DataConfig config;
   config.sampling.per_class = 5;
-  config.labeled = {folder(make_folder(tmp, "lab", {{"happy", 12}, {"sad", 3}, {"neutral", 5}}),
-                           Role::kLabeled)};
-  config.unlabeled = {folder(make_folder(tmp, "pool", {{"x", 4}}), Role::kUnlabeled)};
-  config.validation = {folder(make_folder(tmp, "val", {{"happy", 2}, {"other", 1}}), Role::kValidation)};
+  config.labeled = {folder(
+      make_folder(tmp, "lab", {{"happy", 12}, {"sad", 3}, {"neutral", 5}}),
+      Role::kLabeled)};
+  config.unlabeled = {
+      folder(make_folder(tmp, "pool", {{"x", 4}}), Role::kUnlabeled)};
+  config.validation = {
+      folder(make_folder(tmp, "val", {{"happy", 2}, {"other", 1}}),
+             Role::kValidation)};
   const Dataset ds = build_dataset(config);
   EXPECT_EQ(ds.labeled.size(), 5u + 3u + 5u);
   EXPECT_EQ(ds.unlabeled.size(), 4u + 7u);
@@ -59,18 +66,22 @@ TEST(Dataset, BalancedSelectionSendsLeftoversToUnlabeled) {
   int hidden_happy = 0;
   std::set<std::pair<uint32_t, uint32_t>> seen;
   for (const auto& item : ds.unlabeled) {
-    hidden_happy += item.source == 0 && item.label == ds.classes.index_of(kHappiness);
+    hidden_happy +=
+        item.source == 0 && item.label == ds.classes.index_of(kHappiness);
     EXPECT_TRUE(seen.insert({item.source, item.index}).second);
   }
-  for (const auto& item : ds.labeled) EXPECT_TRUE(seen.insert({item.source, item.index}).second);
+  for (const auto& item : ds.labeled)
+    EXPECT_TRUE(seen.insert({item.source, item.index}).second);
   EXPECT_EQ(hidden_happy, 7);
   // The selection is fixed by the seed.
   const Dataset again = build_dataset(config);
-  for (size_t i = 0; i < ds.labeled.size(); ++i) EXPECT_EQ(ds.labeled[i].index, again.labeled[i].index);
+  for (size_t i = 0; i < ds.labeled.size(); ++i)
+    EXPECT_EQ(ds.labeled[i].index, again.labeled[i].index);
   config.sampling.seed = 1;
   const Dataset other = build_dataset(config);
   bool differs = false;
-  for (size_t i = 0; i < ds.labeled.size(); ++i) differs |= ds.labeled[i].index != other.labeled[i].index;
+  for (size_t i = 0; i < ds.labeled.size(); ++i)
+    differs |= ds.labeled[i].index != other.labeled[i].index;
   EXPECT_TRUE(differs);
 }
 
@@ -79,14 +90,16 @@ TEST(Dataset, LeftoversStayLabeledWhenTheSourceSaysSo) {
   DataConfig config;
   config.sampling.per_class = 2;
   config.sampling.leftovers_to_unlabeled = false;
-  config.labeled = {folder(make_folder(tmp, "a", {{"happy", 6}}), Role::kLabeled),
-                    folder(make_folder(tmp, "b", {{"happy", 6}}), Role::kLabeled)};
+  config.labeled = {
+      folder(make_folder(tmp, "a", {{"happy", 6}}), Role::kLabeled),
+      folder(make_folder(tmp, "b", {{"happy", 6}}), Role::kLabeled)};
   config.labeled[1].leftovers_to_unlabeled = 1;
   const Dataset ds = build_dataset(config);
   // Source a keeps every image labeled; source b gives its unselected ones.
   EXPECT_EQ(ds.reports[0].leftovers, 0);
-  EXPECT_EQ(ds.reports[0].labeled[kHappiness] + ds.reports[1].labeled[kHappiness],
-            static_cast<int64_t>(ds.labeled.size()));
+  EXPECT_EQ(
+      ds.reports[0].labeled[kHappiness] + ds.reports[1].labeled[kHappiness],
+      static_cast<int64_t>(ds.labeled.size()));
   EXPECT_EQ(ds.unlabeled.size(), static_cast<size_t>(ds.reports[1].leftovers));
   EXPECT_GT(ds.reports[1].leftovers, 0);
   EXPECT_EQ(ds.labeled.size() + ds.unlabeled.size(), 12u);
@@ -96,8 +109,10 @@ TEST(Dataset, RestrictedClassesDropAndCount) {
   TempDir tmp;
   DataConfig config;
   config.classes = {"Neutral", "Happiness"};
-  config.labeled = {folder(make_folder(tmp, "lab", {{"happy", 2}, {"angry", 3}}), Role::kLabeled)};
-  config.unlabeled = {folder(make_folder(tmp, "u", {{"angry", 1}}), Role::kUnlabeled)};
+  config.labeled = {folder(
+      make_folder(tmp, "lab", {{"happy", 2}, {"angry", 3}}), Role::kLabeled)};
+  config.unlabeled = {
+      folder(make_folder(tmp, "u", {{"angry", 1}}), Role::kUnlabeled)};
   config.unlabeled[0].layout = "classes";
   const Dataset ds = build_dataset(config);
   EXPECT_EQ(ds.labeled.size(), 2u);
@@ -121,19 +136,24 @@ TEST(Dataset, VerifyDropsOrFailsOnUndecodableImages) {
   EXPECT_EQ(ds.labeled.size(), 3u);
   EXPECT_EQ(ds.reports[0].skips.counts.at("decode_error"), 1);
   EXPECT_EQ(ds.reports[0].read[kHappiness], 3);
-  EXPECT_NE(ds.reports[0].skips.examples.at("decode_error")[0].find("broken.jpg"),
-            std::string::npos);
+  EXPECT_NE(
+      ds.reports[0].skips.examples.at("decode_error")[0].find("broken.jpg"),
+      std::string::npos);
   config.labeled[0].on_image_error = OnError::kFail;
-  expect_error([&] { build_dataset(config, verify); }, {"broken.jpg", "not a JPEG or PNG"});
+  expect_error([&] { build_dataset(config, verify); },
+               {"broken.jpg", "not a JPEG or PNG"});
 }
 
 TEST(Dataset, StatsJsonHasTheDocumentedShape) {
   TempDir tmp;
   DataConfig config;
   config.sampling.per_class = 2;
-  config.labeled = {folder(make_folder(tmp, "lab", {{"happy", 3}, {"sad", 1}}), Role::kLabeled)};
-  config.unlabeled = {folder(make_folder(tmp, "u", {{"x", 2}}), Role::kUnlabeled)};
-  config.validation = {folder(make_folder(tmp, "v", {{"fear", 2}}), Role::kValidation)};
+  config.labeled = {folder(make_folder(tmp, "lab", {{"happy", 3}, {"sad", 1}}),
+                           Role::kLabeled)};
+  config.unlabeled = {
+      folder(make_folder(tmp, "u", {{"x", 2}}), Role::kUnlabeled)};
+  config.validation = {
+      folder(make_folder(tmp, "v", {{"fear", 2}}), Role::kValidation)};
   const auto j = nlohmann::json::parse(stats_json(build_dataset(config)));
   EXPECT_EQ(j["classes"].size(), 8u);
   EXPECT_EQ(j["classes"][0], "Neutral");
@@ -145,7 +165,8 @@ TEST(Dataset, StatsJsonHasTheDocumentedShape) {
   EXPECT_EQ(j["unlabeled"]["from_leftovers"], 1);
   EXPECT_EQ(j["validation"]["total"]["Fear"], 2);
   EXPECT_TRUE(j["skipped"].is_object());
-  EXPECT_NE(stats_text(build_dataset(config)).find("Happiness"), std::string::npos);
+  EXPECT_NE(stats_text(build_dataset(config)).find("Happiness"),
+            std::string::npos);
 }
 
 }  // namespace semifer::data

@@ -13,11 +13,11 @@ TEST(ExpW, ReadsFacesAndCropsTheBox) {
   TempDir tmp;
   test::write_pattern(tmp.file("img/party.png"), 40, 30);
   test::write_pattern(tmp.file("img/solo.png"), 20, 20);
-  const std::string list = test::write_text_file(
-      tmp.file("label.lst"),
-      "party.png 0 5 10 20 25 88.5 3\n"
-      "party.png 1 2 22 30 12 50.1 6\n"
-      "solo.png 0 0 0 20 20 99.0 0\n");
+  const std::string list =
+      test::write_text_file(tmp.file("label.lst"),
+                            "party.png 0 5 10 20 25 88.5 3\n"
+                            "party.png 1 2 22 30 12 50.1 6\n"
+                            "solo.png 0 0 0 20 20 99.0 0\n");
   SourceConfig c;
   c.format = Format::kExpW;
   c.list = list;
@@ -34,12 +34,14 @@ TEST(ExpW, ReadsFacesAndCropsTheBox) {
   EXPECT_EQ(face.height, 20);
   EXPECT_EQ(face.pixel(0, 0)[1], test::pattern_image(40, 30).pixel(10, 5)[1]);
 
-  const std::string bad = test::write_text_file(tmp.file("bad.lst"), "party.png 0 5 10 20 25 88.5 7\n");
+  const std::string bad = test::write_text_file(
+      tmp.file("bad.lst"), "party.png 0 5 10 20 25 88.5 7\n");
   c.list = bad;
   expect_error([&] { read_source(c); }, {"bad.lst:1", "unknown label id '7'"});
   c.list = test::write_text_file(tmp.file("short.lst"), "party.png 0 5\n");
   expect_error([&] { read_source(c); }, {"short.lst:1", "expected 8 fields"});
-  c.list = test::write_text_file(tmp.file("box.lst"), "party.png 0 25 10 20 5 88.5 1\n");
+  c.list = test::write_text_file(tmp.file("box.lst"),
+                                 "party.png 0 25 10 20 5 88.5 1\n");
   expect_error([&] { read_source(c); }, {"box.lst:1", "bad face box"});
 }
 
@@ -48,9 +50,10 @@ TEST(RafDb, MapsLabelsAndUsesAlignedImages) {
   for (const char* n : {"train_00001", "train_00002", "test_0001"}) {
     test::write_pattern(tmp.file(std::string("aligned/") + n + "_aligned.jpg"));
   }
-  const std::string list = test::write_text_file(
-      tmp.file("list_patition_label.txt"),
-      "train_00001.jpg 5\ntrain_00002.jpg 7\ntest_0001.jpg 1\ntrain_00003.jpg 2\n");
+  const std::string list =
+      test::write_text_file(tmp.file("list_patition_label.txt"),
+                            "train_00001.jpg 5\ntrain_00002.jpg "
+                            "7\ntest_0001.jpg 1\ntrain_00003.jpg 2\n");
   SourceConfig c;
   c.format = Format::kRafDb;
   c.list = list;
@@ -60,7 +63,8 @@ TEST(RafDb, MapsLabelsAndUsesAlignedImages) {
   EXPECT_EQ(r.table->samples[0].label, kSadness);
   EXPECT_EQ(r.table->samples[1].label, kNeutral);
   EXPECT_EQ(r.table->samples[2].label, kSurprise);
-  EXPECT_NE(r.table->paths[0].find("train_00001_aligned.jpg"), std::string::npos);
+  EXPECT_NE(r.table->paths[0].find("train_00001_aligned.jpg"),
+            std::string::npos);
   EXPECT_EQ(r.skips.counts.at("missing_image"), 1);
   c.split = "test";
   EXPECT_EQ(read_source(c).table->samples.size(), 1u);

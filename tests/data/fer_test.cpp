@@ -25,9 +25,9 @@ TEST(Fer2013Csv, ReadsInlinePixelsAndFiltersUsage) {
   const std::string csv = test::write_text_file(
       tmp.file("fer2013.csv"),
       "emotion,pixels,Usage\n"
-      "0," + pixels(0) + ",Training\n" +
-      "6," + pixels(5) + ",PublicTest\n" +
-      "3," + pixels(9) + ",Training\n");
+      "0," +
+          pixels(0) + ",Training\n" + "6," + pixels(5) + ",PublicTest\n" +
+          "3," + pixels(9) + ",Training\n");
   SourceConfig c;
   c.format = Format::kFer2013Csv;
   c.csv = csv;
@@ -54,11 +54,16 @@ TEST(Fer2013Csv, BadRowsNameLine) {
   c.format = Format::kFer2013Csv;
   c.csv = test::write_text_file(tmp.file("a.csv"), "label,image\n1,2\n");
   expect_error([&] { read_source(c); }, {"a.csv:1", "header"});
-  c.csv = test::write_text_file(tmp.file("b.csv"), "emotion,pixels,Usage\n0,1 2 3,Training\n");
+  c.csv = test::write_text_file(tmp.file("b.csv"),
+                                "emotion,pixels,Usage\n0,1 2 3,Training\n");
   expect_error([&] { read_source(c); }, {"b.csv:2", "2304"});
-  c.csv = test::write_text_file(tmp.file("c.csv"), "emotion,pixels,Usage\n9," + pixels(0) + ",Training\n");
+  c.csv =
+      test::write_text_file(tmp.file("c.csv"), "emotion,pixels,Usage\n9," +
+                                                   pixels(0) + ",Training\n");
   expect_error([&] { read_source(c); }, {"c.csv:2", "unknown emotion id '9'"});
-  c.csv = test::write_text_file(tmp.file("d.csv"), "emotion,pixels,Usage\n1," + pixels(0) + " 300,Training\n");
+  c.csv = test::write_text_file(
+      tmp.file("d.csv"),
+      "emotion,pixels,Usage\n1," + pixels(0) + " 300,Training\n");
   expect_error([&] { read_source(c); }, {"d.csv:2"});
   c.csv = test::write_text_file(tmp.file("e.csv"), "");
   expect_error([&] { read_source(c); }, {"e.csv"});
@@ -67,18 +72,20 @@ TEST(Fer2013Csv, BadRowsNameLine) {
 TEST(FerPlus, MajorityVoteWithDropsAndTies) {
   TempDir tmp;
   for (int i = 0; i < 8; ++i) {
-    test::write_pattern(tmp.file("FER2013Train/fer000000" + std::to_string(i) + ".png"), 48, 48, i);
+    test::write_pattern(
+        tmp.file("FER2013Train/fer000000" + std::to_string(i) + ".png"), 48, 48,
+        i);
   }
   const std::string csv = test::write_text_file(
       tmp.file("FER2013Train/label.csv"),
-      "fer0000000.png,\"(0, 0, 48, 48)\",4,0,0,1,3,2,0,0,0,0\n"   // neutral
-      "fer0000001.png,\"(0, 0, 48, 48)\",0,10,0,0,0,0,0,0,0,0\n"  // happiness
-      "fer0000002.png,\"(0, 0, 48, 48)\",0,0,0,0,0,0,6,0,0,0\n"   // fear
-      "fer0000003.png,\"(0, 0, 48, 48)\",3,3,0,0,0,0,0,0,0,0\n"   // tie
-      "fer0000004.png,\"(0, 0, 48, 48)\",1,0,0,0,0,0,0,5,0,0\n"   // contempt
-      "fer0000005.png,\"(0, 0, 48, 48)\",0,0,0,0,0,0,0,0,6,0\n"   // unknown
-      "fer0000006.png,\"(0, 0, 48, 48)\",0,0,0,0,0,0,0,0,0,9\n"   // NF
-      "fer0000007.png,\"(4, 4, 40, 40)\",0,0,0,0,7,1,0,0,0,0\n"); // anger
+      "fer0000000.png,\"(0, 0, 48, 48)\",4,0,0,1,3,2,0,0,0,0\n"    // neutral
+      "fer0000001.png,\"(0, 0, 48, 48)\",0,10,0,0,0,0,0,0,0,0\n"   // happiness
+      "fer0000002.png,\"(0, 0, 48, 48)\",0,0,0,0,0,0,6,0,0,0\n"    // fear
+      "fer0000003.png,\"(0, 0, 48, 48)\",3,3,0,0,0,0,0,0,0,0\n"    // tie
+      "fer0000004.png,\"(0, 0, 48, 48)\",1,0,0,0,0,0,0,5,0,0\n"    // contempt
+      "fer0000005.png,\"(0, 0, 48, 48)\",0,0,0,0,0,0,0,0,6,0\n"    // unknown
+      "fer0000006.png,\"(0, 0, 48, 48)\",0,0,0,0,0,0,0,0,0,9\n"    // NF
+      "fer0000007.png,\"(4, 4, 40, 40)\",0,0,0,0,7,1,0,0,0,0\n");  // anger
   SourceConfig c;
   c.format = Format::kFerPlus;
   c.csv = csv;
@@ -102,9 +109,12 @@ TEST(FerPlus, MajorityVoteWithDropsAndTies) {
   EXPECT_EQ(v[5], 2);
   EXPECT_EQ(load_image(t, 3).width, 40);
 
-  c.csv = test::write_text_file(tmp.file("bad.csv"), "fer0000000.png,\"(0, 0, 48)\",1,0,0,0,0,0,0,0,0,0\n");
+  c.csv = test::write_text_file(
+      tmp.file("bad.csv"),
+      "fer0000000.png,\"(0, 0, 48)\",1,0,0,0,0,0,0,0,0,0\n");
   expect_error([&] { read_source(c); }, {"bad.csv:1", "face box"});
-  c.csv = test::write_text_file(tmp.file("bad2.csv"), "fer0000000.png,\"(0, 0, 48, 48)\",1,0\n");
+  c.csv = test::write_text_file(tmp.file("bad2.csv"),
+                                "fer0000000.png,\"(0, 0, 48, 48)\",1,0\n");
   expect_error([&] { read_source(c); }, {"bad2.csv:1", "12 columns"});
 }
 

@@ -71,8 +71,9 @@ TEST(CsvList, NamesIdsHeaderAndRoot) {
   test::write_pattern(tmp.file("imgs/c.jpg"));
   SourceConfig c;
   c.format = Format::kCsv;
-  c.csv = test::write_text_file(tmp.file("list.csv"),
-                                "path,label\na.jpg,happy\nb.jpg,7\nc.jpg,Fear\nd.jpg,0\n");
+  c.csv = test::write_text_file(
+      tmp.file("list.csv"),
+      "path,label\na.jpg,happy\nb.jpg,7\nc.jpg,Fear\nd.jpg,0\n");
   c.root = tmp.file("imgs");
   ReadResult r = read_source(c);
   ASSERT_EQ(r.table->samples.size(), 3u);
@@ -82,7 +83,8 @@ TEST(CsvList, NamesIdsHeaderAndRoot) {
   EXPECT_EQ(r.skips.counts.at("missing_image"), 1);
 
   c.csv = test::write_text_file(tmp.file("bad.csv"), "a.jpg,joyful\n");
-  expect_error([&] { read_source(c); }, {"bad.csv:1", "unknown label 'joyful'"});
+  expect_error([&] { read_source(c); },
+               {"bad.csv:1", "unknown label 'joyful'"});
   c.csv = test::write_text_file(tmp.file("bad2.csv"), "a.jpg,9\n");
   expect_error([&] { read_source(c); }, {"bad2.csv:1", "'9'"});
   c.csv = test::write_text_file(tmp.file("bad3.csv"), "a.jpg\n");

@@ -33,9 +33,13 @@ TEST(Labels, RestrictedLabelSpace) {
   const LabelSpace reordered({kHappiness, kNeutral});
   EXPECT_EQ(reordered.canonical(0), kHappiness);
   EXPECT_EQ(reordered.index_of(kNeutral), 1);
-  test::expect_error([] { LabelSpace::from_names({"happy", "Happiness"}); },
-                     {"Happiness", "twice"});
-  test::expect_error([] { LabelSpace::from_names({"bored"}); }, {"unknown class 'bored'"});
+  test::expect_error(
+      [] {
+        LabelSpace::from_names({"happy", "Happiness"});
+      },
+      {"Happiness", "twice"});
+  test::expect_error([] { LabelSpace::from_names({"bored"}); },
+                     {"unknown class 'bored'"});
   EXPECT_EQ(LabelSpace().size(), 8);
 }
 

@@ -10,7 +10,8 @@
 namespace semifer::data {
 
 namespace {
-SourceConfig fer_folder(const std::string& dir, Role role, double from, double to) {
+SourceConfig fer_folder(const std::string& dir, Role role, double from,
+                        double to) {
   SourceConfig c;
   c.format = Format::kFolder;
   c.role = role;
@@ -26,7 +27,8 @@ TEST(RealData, Fer2013FolderCountsMatchTheDataReadme) {
   const std::string dir = test::shared_data_dir();
   if (dir.empty()) GTEST_SKIP() << "../shared/data is absent";
   DataConfig config;
-  config.classes = {"Neutral", "Anger", "Disgust", "Fear", "Happiness", "Sadness", "Surprise"};
+  config.classes = {"Neutral",   "Anger",   "Disgust", "Fear",
+                    "Happiness", "Sadness", "Surprise"};
   config.sampling.per_class = 100000;
   config.labeled = {fer_folder(dir, Role::kLabeled, 0, 1)};
   BuildOptions verify;
@@ -53,7 +55,8 @@ TEST(RealData, StratifiedHoldOutSplitsAreDisjoint) {
   // The split of issue 5's experiment: 15% validation, 10% of the rest
   // labeled, the remainder unlabeled with hidden labels.
   DataConfig config;
-  config.classes = {"Neutral", "Anger", "Disgust", "Fear", "Happiness", "Sadness", "Surprise"};
+  config.classes = {"Neutral",   "Anger",   "Disgust", "Fear",
+                    "Happiness", "Sadness", "Surprise"};
   config.sampling.per_class = 100000;
   config.validation = {fer_folder(dir, Role::kValidation, 0.0, 0.15)};
   config.labeled = {fer_folder(dir, Role::kLabeled, 0.15, 0.235)};
@@ -61,11 +64,13 @@ TEST(RealData, StratifiedHoldOutSplitsAreDisjoint) {
   const Dataset ds = build_dataset(config);
   std::set<std::string> seen;
   for (const auto* pool : {&ds.validation, &ds.labeled, &ds.unlabeled}) {
-    for (const auto& item : *pool) EXPECT_TRUE(seen.insert(ds.describe(item)).second);
+    for (const auto& item : *pool)
+      EXPECT_TRUE(seen.insert(ds.describe(item)).second);
   }
   EXPECT_EQ(seen.size(), 28709u);
   EXPECT_NEAR(static_cast<double>(ds.validation.size()) / 28709, 0.15, 0.001);
-  EXPECT_EQ(ds.reports[2].labeled[kDisgust], 65);  // validation: round(0.15 * 436)
+  EXPECT_EQ(ds.reports[2].labeled[kDisgust],
+            65);  // validation: round(0.15 * 436)
   // Hidden labels travel with the unlabeled pool.
   for (const auto& item : ds.unlabeled) ASSERT_GE(item.label, 0);
 }

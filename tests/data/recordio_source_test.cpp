@@ -16,8 +16,9 @@ TEST(RecordIOSource, InsightFaceLayoutSkipsHeaderAndIdentityRecords) {
     // 4 images (keys 1..4), then 2 identity records (keys 5, 6).
     w.write(0, io::pack_image_record({5.0f, 7.0f}, 0, {}));
     for (int k = 1; k <= 4; ++k) {
-      w.write(k, io::pack_image_record({static_cast<float>(k % 2)}, 0,
-                                       io::encode_png(test::pattern_image(12, 12, k))));
+      w.write(k, io::pack_image_record(
+                     {static_cast<float>(k % 2)}, 0,
+                     io::encode_png(test::pattern_image(12, 12, k))));
     }
     w.write(5, io::pack_image_record({1.0f, 3.0f}, 0, {}));
     w.write(6, io::pack_image_record({3.0f, 5.0f}, 0, {}));
@@ -43,7 +44,8 @@ TEST(RecordIOSource, PlainFileWithoutHeaderRecordUsesEveryKey) {
   {
     io::RecordWriter w(rec, idx);
     for (int k = 0; k < 3; ++k) {
-      w.write(k, io::pack_image_record({0.0f}, 0, io::encode_png(test::pattern_image(4, 4, k))));
+      w.write(k, io::pack_image_record(
+                     {0.0f}, 0, io::encode_png(test::pattern_image(4, 4, k))));
     }
     w.close();
   }

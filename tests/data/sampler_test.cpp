@@ -11,7 +11,8 @@ std::vector<PoolItem> pool(const std::vector<int>& counts) {
   std::vector<PoolItem> out;
   for (size_t c = 0; c < counts.size(); ++c) {
     for (int i = 0; i < counts[c]; ++i) {
-      out.push_back({0, static_cast<uint32_t>(out.size()), static_cast<int16_t>(c)});
+      out.push_back(
+          {0, static_cast<uint32_t>(out.size()), static_cast<int16_t>(c)});
     }
   }
   return out;
@@ -48,14 +49,16 @@ TEST(ClassBalancedSampler, EveryClassGetsPerClassItems) {
 
 TEST(ClassBalancedSampler, DeterministicFromSeedAndEpoch) {
   const auto items = pool({50, 50});
-  ClassBalancedSampler a(items, 2, 20, 7), b(items, 2, 20, 7), c(items, 2, 20, 8);
+  ClassBalancedSampler a(items, 2, 20, 7), b(items, 2, 20, 7),
+      c(items, 2, 20, 8);
   EXPECT_EQ(a.epoch(3), b.epoch(3));
   EXPECT_NE(a.epoch(3), a.epoch(4));
   EXPECT_NE(a.epoch(3), c.epoch(3));
   // Classes are interleaved, not in blocks.
   const auto e = a.epoch(0);
   int switches = 0;
-  for (size_t i = 1; i < e.size(); ++i) switches += items[e[i]].label != items[e[i - 1]].label;
+  for (size_t i = 1; i < e.size(); ++i)
+    switches += items[e[i]].label != items[e[i - 1]].label;
   EXPECT_GT(switches, 5);
 }
 

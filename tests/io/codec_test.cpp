@@ -17,7 +17,8 @@ double mean_abs_diff(const Image& a, const Image& b) {
   EXPECT_EQ(a.width, b.width);
   EXPECT_EQ(a.height, b.height);
   double s = 0;
-  for (size_t i = 0; i < a.data.size(); ++i) s += std::abs(a.data[i] - b.data[i]);
+  for (size_t i = 0; i < a.data.size(); ++i)
+    s += std::abs(a.data[i] - b.data[i]);
   return s / static_cast<double>(a.data.size());
 }
 }  // namespace
@@ -54,7 +55,8 @@ TEST(Codec, GrayJpegIsReplicatedToThreeChannels) {
   Image gray(32, 32);
   for (int y = 0; y < 32; ++y)
     for (int x = 0; x < 32; ++x)
-      for (int c = 0; c < 3; ++c) gray.pixel(x, y)[c] = static_cast<uint8_t>(x * 8);
+      for (int c = 0; c < 3; ++c)
+        gray.pixel(x, y)[c] = static_cast<uint8_t>(x * 8);
   const auto bytes = encode_jpeg(gray, 90);
   const Image back = decode_image(bytes.data(), bytes.size(), "g.jpg");
   for (size_t i = 0; i < back.data.size(); i += 3) {
@@ -67,7 +69,8 @@ TEST(Codec, RealGrayFer2013Face) {
   const std::string dir = test::shared_data_dir();
   if (dir.empty()) GTEST_SKIP() << "../shared/data is absent";
   std::string path;
-  for (const auto& e : std::filesystem::directory_iterator(dir + "/fer2013/train/happy")) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(dir + "/fer2013/train/happy")) {
     path = e.path().string();
     break;
   }
@@ -128,13 +131,18 @@ TEST(Codec, CropClipsAndRejectsOutsideBoxes) {
   EXPECT_EQ(c.pixel(3, 2)[1], img.pixel(8, 4)[1]);
   const Image clipped = crop(img, {-5, -5, 10, 10}, "x");
   EXPECT_EQ(clipped.width, 5);
-  expect_error([&] { crop(img, {30, 30, 5, 5}, "face.jpg"); }, {"face.jpg", "outside"});
+  expect_error(
+      [&] {
+        crop(img, {30, 30, 5, 5}, "face.jpg");
+      },
+      {"face.jpg", "outside"});
 }
 
 TEST(Codec, WriteImageRejectsUnknownExtension) {
   TempDir tmp;
-  expect_error([&] { write_image(tmp.file("x.gif"), test::pattern_image(4, 4)); },
-               {"x.gif", ".png"});
+  expect_error(
+      [&] { write_image(tmp.file("x.gif"), test::pattern_image(4, 4)); },
+      {"x.gif", ".png"});
 }
 
 }  // namespace semifer::io

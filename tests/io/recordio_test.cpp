@@ -80,7 +80,8 @@ TEST(RecordIO, ReadsAHandWrittenFileInDmlcLayout) {
   file.push_back(0);
   file.push_back(0);
   util::write_file(tmp.file("h.rec"), file.data(), file.size());
-  test::write_text_file(tmp.file("h.idx"), "5\t0\n9\t" + std::to_string(second) + "\n");
+  test::write_text_file(tmp.file("h.idx"),
+                        "5\t0\n9\t" + std::to_string(second) + "\n");
   RecordReader r(tmp.file("h.rec"), tmp.file("h.idx"));
   EXPECT_EQ(r.read_payload(r.offset_of(5), 5),
             std::vector<uint8_t>(payload, payload + 6));
@@ -124,9 +125,11 @@ TEST(RecordIO, UnsortedIndexAndDuplicateKeys) {
   RecordReader r(rec, idx);
   EXPECT_EQ(r.index()[0].key, 7u);  // file order is kept
   EXPECT_EQ(r.read_payload(r.offset_of(2), 2), (std::vector<uint8_t>{2, 2}));
-  EXPECT_EQ(r.read_payload(r.offset_of(7), 7), (std::vector<uint8_t>{1, 1, 1, 1}));
+  EXPECT_EQ(r.read_payload(r.offset_of(7), 7),
+            (std::vector<uint8_t>{1, 1, 1, 1}));
   test::write_text_file(tmp.file("dup.idx"), "1\t0\n1\t0\n");
-  expect_error([&] { RecordReader(rec, tmp.file("dup.idx")); }, {"dup.idx", "key 1 appears twice"});
+  expect_error([&] { RecordReader(rec, tmp.file("dup.idx")); },
+               {"dup.idx", "key 1 appears twice"});
 }
 
 TEST(RecordIO, BadInputNamesFileAndRecord) {
@@ -139,7 +142,8 @@ TEST(RecordIO, BadInputNamesFileAndRecord) {
   }
   const auto size = util::read_file(rec).size();
 
-  test::write_text_file(tmp.file("beyond.idx"), "1\t0\n2\t" + std::to_string(size + 100) + "\n");
+  test::write_text_file(tmp.file("beyond.idx"),
+                        "1\t0\n2\t" + std::to_string(size + 100) + "\n");
   expect_error([&] { RecordReader(rec, tmp.file("beyond.idx")); },
                {"beyond.idx", "record 2", "beyond the end"});
 
@@ -162,8 +166,11 @@ TEST(RecordIO, BadInputNamesFileAndRecord) {
   RecordReader cut(tmp.file("cut.rec"), idx);
   expect_error([&] { cut.read(1); }, {"cut.rec", "record 1", "past the end"});
 
-  expect_error([&] { unpack_image_record({1, 2, 3}, "x.rec: record 4"); },
-               {"x.rec: record 4", "IRHeader"});
+  expect_error(
+      [&] {
+        unpack_image_record({1, 2, 3}, "x.rec: record 4");
+      },
+      {"x.rec: record 4", "IRHeader"});
 }
 
 }  // namespace semifer::io

@@ -15,9 +15,14 @@ TEST(Tensor, RoundTripKeepsHwcLayout) {
   EXPECT_EQ(t[1][4][0].item<int>(), img.pixel(4, 1)[0]);
   EXPECT_EQ(from_tensor(t).data, img.data);
   // Non-contiguous input is handled.
-  EXPECT_EQ(from_tensor(t.permute({1, 0, 2}).contiguous().permute({1, 0, 2})).data,
-            img.data);
-  test::expect_error([] { from_tensor(torch::zeros({3, 3})); }, {"[H, W, 3] uint8"});
+  EXPECT_EQ(
+      from_tensor(t.permute({1, 0, 2}).contiguous().permute({1, 0, 2})).data,
+      img.data);
+  test::expect_error(
+      [] {
+        from_tensor(torch::zeros({3, 3}));
+      },
+      {"[H, W, 3] uint8"});
 }
 
 }  // namespace semifer::io

@@ -1,7 +1,7 @@
 #include "support/support.h"
 
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 namespace semifer::test {
 
 TempDir::TempDir() {
-  std::string tmpl = (fs::temp_directory_path() / "semifer-test-XXXXXX").string();
+  std::string tmpl =
+      (fs::temp_directory_path() / "semifer-test-XXXXXX").string();
   char* made = ::mkdtemp(tmpl.data());
   if (!made) throw std::runtime_error("mkdtemp failed");
   path_ = made;
@@ -67,8 +68,8 @@ std::string shared_data_dir() {
 std::string python_with_torchvision() {
   for (const char* py : {"/usr/bin/python3"}) {
     if (::access(py, X_OK) != 0) continue;
-    const std::string cmd = std::string(py) +
-                            " -c 'import torchvision' >/dev/null 2>&1";
+    const std::string cmd =
+        std::string(py) + " -c 'import torchvision' >/dev/null 2>&1";
     if (std::system(cmd.c_str()) == 0) return py;
   }
   return "";
@@ -78,8 +79,10 @@ namespace {
 std::string quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }

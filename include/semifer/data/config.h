@@ -30,9 +30,9 @@ struct SamplingConfig {
 /// A data config: the classes, the sampling, and the sources of each pool.
 /// docs/config.md lists every key.
 struct DataConfig {
-  std::vector<std::string> classes = {"Neutral",   "Anger",   "Disgust",
-                                      "Fear",      "Happiness", "Sadness",
-                                      "Surprise",  "Other"};
+  std::vector<std::string> classes = {"Neutral",  "Anger",     "Disgust",
+                                      "Fear",     "Happiness", "Sadness",
+                                      "Surprise", "Other"};
   SamplingConfig sampling;
   std::vector<SourceConfig> labeled;
   std::vector<SourceConfig> unlabeled;

@@ -74,6 +74,7 @@ struct BuildOptions {
 /// random `per_class` of them, fixed for the whole run (seeded by
 /// sampling.seed); the rest go to the unlabeled pool where their source allows
 /// it (`leftovers_to_unlabeled`) and stay labeled otherwise.
-Dataset build_dataset(const DataConfig& config, const BuildOptions& options = {});
+Dataset build_dataset(const DataConfig& config,
+                      const BuildOptions& options = {});
 
 }  // namespace semifer::data

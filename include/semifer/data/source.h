@@ -44,8 +44,9 @@ struct SourceConfig {
   std::string rec;          ///< recordio .rec
   std::string idx;          ///< recordio .idx
 
-  std::string usage = "Training";  ///< fer2013_csv: Training|PublicTest|PrivateTest
-  std::string split;  ///< rafdb: train|test|all (default: all)
+  std::string usage =
+      "Training";          ///< fer2013_csv: Training|PublicTest|PrivateTest
+  std::string split;       ///< rafdb: train|test|all (default: all)
   bool crop_face = false;  ///< affectnet: crop the face box (images are
                            ///< already cropped in the official release)
   /// affwild2 in `labeled`: frames annotated -1 go to the unlabeled pool.

@@ -22,10 +22,10 @@ struct SyntheticConfig {
   uint64_t seed = 0;
   /// Labeled images per class (Neutral .. Other), imbalanced like Aff-Wild2.
   int labeled[8] = {120, 30, 15, 12, 90, 50, 25, 70};
-  int unlabeled = 400;     ///< RecordIO face pool
-  int validation = 20;     ///< per class, CSV list
-  int videos = 3;          ///< Aff-Wild2-style videos
-  int frames = 90;         ///< frames per video
+  int unlabeled = 400;  ///< RecordIO face pool
+  int validation = 20;  ///< per class, CSV list
+  int videos = 3;       ///< Aff-Wild2-style videos
+  int frames = 90;      ///< frames per video
 };
 
 struct SyntheticSummary {

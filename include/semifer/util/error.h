@@ -40,7 +40,7 @@ template <typename... Args>
 
 /// Checks a condition on user input; on failure throws semifer::Error whose
 /// message is the concatenation of the remaining arguments.
-#define SEMIFER_CHECK(cond, ...)         \
-  do {                                   \
+#define SEMIFER_CHECK(cond, ...)               \
+  do {                                         \
     if (!(cond)) ::semifer::fail(__VA_ARGS__); \
   } while (false)

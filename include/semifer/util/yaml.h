@@ -1,9 +1,9 @@
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "semifer/util/error.h"
 
@@ -15,7 +15,8 @@ namespace semifer::util {
 std::string yaml_where(const YAML::Node& node, const std::string& file);
 
 /// Throws unless `node` is a map whose keys are all in `known`.
-void yaml_check_keys(const YAML::Node& node, const std::vector<std::string>& known,
+void yaml_check_keys(const YAML::Node& node,
+                     const std::vector<std::string>& known,
                      const std::string& file, const std::string& what);
 
 /// Converts a scalar, with an error naming file, line and key on failure.
@@ -27,8 +28,8 @@ T yaml_as(const YAML::Node& node, const std::string& file,
                   "' must be a single value");
     return node.as<T>();
   } catch (const YAML::Exception&) {
-    fail(yaml_where(node, file), ": '", key, "' has a value of the wrong type: '",
-         node.Scalar(), "'");
+    fail(yaml_where(node, file), ": '", key,
+         "' has a value of the wrong type: '", node.Scalar(), "'");
   }
 }
 

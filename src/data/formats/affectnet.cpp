@@ -14,8 +14,8 @@ ReadResult read_affectnet(const SourceConfig& config) {
   detail::require_dir(config.images, "AffectNet image folder");
   detail::TableBuilder builder(config);
   // Codes 0-6 are expressions; 7-10 are outside the label space.
-  static const int kToCanonical[7] = {kNeutral,  kHappiness, kSadness, kSurprise,
-                                      kFear,     kDisgust,   kAnger};
+  static const int kToCanonical[7] = {kNeutral, kHappiness, kSadness, kSurprise,
+                                      kFear,    kDisgust,   kAnger};
   static const char* kDropped[4] = {"dropped_contempt", "dropped_none",
                                     "dropped_uncertain", "dropped_no_face"};
   const std::vector<std::string> lines = util::read_lines(config.csv);
@@ -32,15 +32,17 @@ ReadResult read_affectnet(const SourceConfig& config) {
       continue;  // the header row is optional
     }
     if (fields->size() < 7) {
-      builder.malformed(config.csv, line,
-                        str("expected at least 7 columns, got ", fields->size()));
+      builder.malformed(
+          config.csv, line,
+          str("expected at least 7 columns, got ", fields->size()));
       continue;
     }
     const auto& f = *fields;
     auto code = util::parse_int(f[6]);
     if (!code || *code < 0 || *code > 10) {
-      builder.malformed(config.csv, line,
-                        str("unknown expression code '", f[6], "' (expected 0..10)"));
+      builder.malformed(
+          config.csv, line,
+          str("unknown expression code '", f[6], "' (expected 0..10)"));
       continue;
     }
     const std::string where = str(config.csv, ":", line);

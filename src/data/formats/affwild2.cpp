@@ -32,11 +32,13 @@ std::vector<bool> frames_with_images(const std::string& dir) {
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
        it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.size() < 5 || util::to_lower(name.substr(name.size() - 4)) != ".jpg")
+    if (name.size() < 5 ||
+        util::to_lower(name.substr(name.size() - 4)) != ".jpg")
       continue;
     auto n = util::parse_int(std::string_view(name).substr(0, name.size() - 4));
     if (!n || *n <= 0 || *n > 100000000) continue;
-    if (present.size() <= static_cast<size_t>(*n)) present.resize(*n + 1, false);
+    if (present.size() <= static_cast<size_t>(*n))
+      present.resize(*n + 1, false);
     present[*n] = true;
   }
   return present;
@@ -82,13 +84,14 @@ ReadResult read_affwild2(const SourceConfig& config) {
       auto label = util::parse_int(lines[i]);
       if (!label) {
         if (util::trim(lines[i]).empty() && i + 1 == lines.size()) break;
-        builder.malformed(file, i + 1,
-                          str("expected a label in -1..7, got '", lines[i], "'"));
+        builder.malformed(
+            file, i + 1,
+            str("expected a label in -1..7, got '", lines[i], "'"));
         continue;
       }
       if (*label < -1 || *label > 7) {
-        builder.malformed(file, i + 1, str("unknown label id ", *label,
-                                           " (expected -1..7)"));
+        builder.malformed(
+            file, i + 1, str("unknown label id ", *label, " (expected -1..7)"));
         continue;
       }
       const std::string where = str(file, ":", i + 1);

@@ -22,7 +22,8 @@ ReadResult read_expw(const SourceConfig& config) {
     if (f.size() != 8) {
       builder.malformed(config.list, line,
                         str("expected 8 fields (image face_id top left right "
-                            "bottom confidence label), got ", f.size()));
+                            "bottom confidence label), got ",
+                            f.size()));
       continue;
     }
     auto top = util::parse_int(f[2]), left = util::parse_int(f[3]),
@@ -39,7 +40,8 @@ ReadResult read_expw(const SourceConfig& config) {
       continue;
     }
     const std::string where = str(config.list, ":", line);
-    const std::string path = detail::join_path(config.images, std::string(f[0]));
+    const std::string path =
+        detail::join_path(config.images, std::string(f[0]));
     if (!builder.image_exists(path, where)) continue;
     Sample s;
     s.path = builder.add_path(path);

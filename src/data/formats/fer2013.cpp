@@ -49,19 +49,18 @@ ReadResult read_fer2013_csv(const SourceConfig& config) {
     auto fields = util::split_csv(lines[i]);
     const int need = std::max({emotion_col, pixels_col, usage_col}) + 1;
     if (!fields || static_cast<int>(fields->size()) < need) {
-      builder.malformed(config.csv, line,
-                        str("expected ", need, " columns"));
+      builder.malformed(config.csv, line, str("expected ", need, " columns"));
       continue;
     }
     const auto& f = *fields;
-    if (usage != "all" &&
-        util::to_lower(util::trim(f[usage_col])) != usage) {
+    if (usage != "all" && util::to_lower(util::trim(f[usage_col])) != usage) {
       continue;
     }
     auto label = util::parse_int(f[emotion_col]);
     if (!label || *label < 0 || *label > 6) {
-      builder.malformed(config.csv, line, str("unknown emotion id '",
-                                              f[emotion_col], "' (expected 0..6)"));
+      builder.malformed(
+          config.csv, line,
+          str("unknown emotion id '", f[emotion_col], "' (expected 0..6)"));
       continue;
     }
     const size_t start = table.pixels.size();
@@ -86,7 +85,8 @@ ReadResult read_fer2013_csv(const SourceConfig& config) {
     if (!ok || n != kSide * kSide) {
       table.pixels.resize(start);
       builder.malformed(config.csv, line,
-                        str("expected 2304 gray values in 0..255", ok ? str(", got ", n) : ""));
+                        str("expected 2304 gray values in 0..255",
+                            ok ? str(", got ", n) : ""));
       continue;
     }
     Sample s;

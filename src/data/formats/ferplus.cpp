@@ -42,9 +42,10 @@ ReadResult read_ferplus(const SourceConfig& config) {
     if (util::trim(lines[i]).empty()) continue;
     auto fields = util::split_csv(lines[i]);
     if (!fields || fields->size() != 12) {
-      builder.malformed(config.csv, line,
-                        str("expected 12 columns (name, box, 10 vote counts), got ",
-                            fields ? fields->size() : 0));
+      builder.malformed(
+          config.csv, line,
+          str("expected 12 columns (name, box, 10 vote counts), got ",
+              fields ? fields->size() : 0));
       continue;
     }
     const auto& f = *fields;
@@ -82,7 +83,8 @@ ReadResult read_ferplus(const SourceConfig& config) {
       builder.drop(kDropped[best - 7], where);
       continue;
     }
-    const std::string path = detail::join_path(config.images, std::string(util::trim(f[0])));
+    const std::string path =
+        detail::join_path(config.images, std::string(util::trim(f[0])));
     if (!builder.image_exists(path, where)) continue;
     auto& table = builder.table();
     table.votes.push_back(votes);
@@ -90,7 +92,8 @@ ReadResult read_ferplus(const SourceConfig& config) {
     s.path = builder.add_path(path);
     s.label = static_cast<int8_t>(kToCanonical[best]);
     s.votes = static_cast<int32_t>(table.votes.size() - 1);
-    // FER+ boxes usually cover the whole 48x48 image; an all-zero box is "none".
+    // FER+ boxes usually cover the whole 48x48 image; an all-zero box is
+    // "none".
     if (!box->empty()) s.box = *box;
     builder.add(s);
   }

@@ -44,9 +44,11 @@ ReadResult read_folder(const SourceConfig& config) {
   detail::require_dir(config.root, "image folder");
   detail::TableBuilder builder(config);
   std::string layout = config.layout;
-  if (layout.empty()) layout = config.role == Role::kUnlabeled ? "flat" : "classes";
+  if (layout.empty())
+    layout = config.role == Role::kUnlabeled ? "flat" : "classes";
   SEMIFER_CHECK(layout == "classes" || layout == "flat",
-                "folder layout must be 'classes' or 'flat', got '", layout, "'");
+                "folder layout must be 'classes' or 'flat', got '", layout,
+                "'");
   if (layout == "flat") {
     for (auto& path : list_images(config.root, builder)) {
       Sample s;
@@ -85,7 +87,8 @@ ReadResult read_folder(const SourceConfig& config) {
   }
   SEMIFER_CHECK(!builder.table().samples.empty() ||
                     builder.skips().counts.count("unknown_class_folder") == 0,
-                "image folder ", config.root, " has no class folder with a "
+                "image folder ", config.root,
+                " has no class folder with a "
                 "known expression name (Neutral, Anger, ..., or angry, happy, "
                 "...); for a folder without classes use layout: flat");
   return builder.finish();

@@ -13,13 +13,14 @@ namespace semifer::data {
 ReadResult read_rafdb(const SourceConfig& config) {
   detail::require_file(config.list, "RAF-DB label list");
   detail::require_dir(config.images, "RAF-DB image folder");
-  const std::string split = util::to_lower(config.split.empty() ? "all" : config.split);
+  const std::string split =
+      util::to_lower(config.split.empty() ? "all" : config.split);
   SEMIFER_CHECK(split == "all" || split == "train" || split == "test",
                 "RAF-DB split must be train, test or all, got '", config.split,
                 "'");
   detail::TableBuilder builder(config);
-  static const int kToCanonical[8] = {-1,        kSurprise, kFear,  kDisgust,
-                                      kHappiness, kSadness, kAnger, kNeutral};
+  static const int kToCanonical[8] = {-1,         kSurprise, kFear,  kDisgust,
+                                      kHappiness, kSadness,  kAnger, kNeutral};
   const std::vector<std::string> lines = util::read_lines(config.list);
   for (size_t i = 0; i < lines.size(); ++i) {
     const size_t line = i + 1;
@@ -39,7 +40,8 @@ ReadResult read_rafdb(const SourceConfig& config) {
     const std::string name(f[0]);
     if (split != "all" && name.rfind(split + "_", 0) != 0) continue;
     const std::filesystem::path p(name);
-    const std::string aligned = p.stem().string() + "_aligned" + p.extension().string();
+    const std::string aligned =
+        p.stem().string() + "_aligned" + p.extension().string();
     const std::string path = detail::join_path(config.images, aligned);
     if (!builder.image_exists(path, str(config.list, ":", line))) continue;
     Sample s;

@@ -1,11 +1,12 @@
 // MXNet RecordIO face pool (InsightFace MS1MV2): images are read lazily from
 // train.rec through train.idx; labels are identities, not expressions, so
 // every sample is unlabeled.
+#include "semifer/io/recordio.h"
+
 #include <memory>
 
 #include "builder.h"
 #include "semifer/data/formats.h"
-#include "semifer/io/recordio.h"
 #include "semifer/util/error.h"
 
 namespace semifer::data {
