@@ -94,21 +94,21 @@ ReadResult read_affwild2(const SourceConfig& config) {
             file, i + 1, str("unknown label id ", *label, " (expected -1..7)"));
         continue;
       }
-      const std::string where = str(file, ":", i + 1);
+      char name[32];
+      std::snprintf(name, sizeof(name), "%05d.jpg", frame);
+      std::string path = detail::join_path(frame_dir, name);
       if (static_cast<size_t>(frame) >= present.size() || !present[frame]) {
         // Aff-Wild2 has no image where the face detector found no face; such
         // frames are expected, so they are counted, never an error.
-        builder.drop("missing_frame", str(frame_dir, "/", frame));
+        builder.drop("missing_frame", path);
         continue;
       }
       if (*label == -1 && !keep_unannotated) {
-        builder.drop("unannotated", where);
+        builder.drop("unannotated", str(file, ":", i + 1));
         continue;
       }
-      char name[32];
-      std::snprintf(name, sizeof(name), "%05d.jpg", frame);
       Sample s;
-      s.path = builder.add_path(detail::join_path(frame_dir, name));
+      s.path = builder.add_path(std::move(path));
       s.video = video_id;
       s.frame = frame;
       s.label = static_cast<int8_t>(*label);
