@@ -1,0 +1,408 @@
+#include "semifer/augment/functional.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "semifer/util/error.h"
+
+namespace semifer::augment {
+
+using io::Image;
+
+namespace {
+
+constexpr float kPi = 3.14159265358979323846f;
+
+// `.to(torch.uint8)` of a clamped float: truncation toward zero.
+inline uint8_t to_u8(float v) {
+  return static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, v)));
+}
+
+// Applies a per-channel lookup table.
+Image apply_lut(const Image& img, const uint8_t (&lut)[3][256]) {
+  Image out(img.width, img.height);
+  const size_t n = static_cast<size_t>(img.width) * img.height;
+  const uint8_t* p = img.data.data();
+  uint8_t* q = out.data.data();
+  for (size_t i = 0; i < n; ++i, p += 3, q += 3) {
+    q[0] = lut[0][p[0]];
+    q[1] = lut[1][p[1]];
+    q[2] = lut[2][p[2]];
+  }
+  return out;
+}
+
+// rgb_to_grayscale: (0.2989 r + 0.587 g + 0.114 b).to(uint8).
+inline uint8_t gray_of(const uint8_t* p) {
+  return static_cast<uint8_t>(0.2989f * p[0] + 0.587f * p[1] + 0.114f * p[2]);
+}
+
+// One pass of PIL's / torch's antialiased bilinear resampling along an axis:
+// for each output index, the first input index and the normalised weights.
+struct Taps {
+  std::vector<int> first;
+  std::vector<int> count;
+  std::vector<float> weights;  // [out, max_taps]
+  int max_taps = 0;
+};
+
+Taps make_taps(int in, int out) {
+  const double scale = static_cast<double>(in) / out;
+  const double filter_scale = std::max(scale, 1.0);
+  const double support = 1.0 * filter_scale;
+  Taps t;
+  t.max_taps = static_cast<int>(std::ceil(support)) * 2 + 1;
+  t.first.resize(out);
+  t.count.resize(out);
+  t.weights.assign(static_cast<size_t>(out) * t.max_taps, 0.0f);
+  for (int i = 0; i < out; ++i) {
+    const double center = scale * (i + 0.5);
+    const double inv = 1.0 / filter_scale;
+    const int xmin = std::max(static_cast<int>(center - support + 0.5), 0);
+    const int xmax =
+        std::min(static_cast<int>(center + support + 0.5), in) - xmin;
+    double total = 0;
+    std::vector<double> w(static_cast<size_t>(xmax));
+    for (int k = 0; k < xmax; ++k) {
+      const double x = (k + xmin - center + 0.5) * inv;
+      w[k] = std::max(0.0, 1.0 - std::abs(x));
+      total += w[k];
+    }
+    t.first[i] = xmin;
+    t.count[i] = std::min(xmax, t.max_taps);
+    for (int k = 0; k < t.count[i]; ++k) {
+      t.weights[static_cast<size_t>(i) * t.max_taps + k] =
+          static_cast<float>(total > 0 ? w[k] / total : 0.0);
+    }
+  }
+  return t;
+}
+
+inline int reflect(int i, int n) {
+  if (i < 0) return -i;
+  if (i >= n) return 2 * (n - 1) - i;
+  return i;
+}
+
+// torchvision's _get_inverse_affine_matrix (inverted=True), in double.
+std::array<double, 6> inverse_affine(double cx, double cy, double angle,
+                                     double tx, double ty, double scale,
+                                     double shear_x, double shear_y) {
+  const double rot = angle * M_PI / 180.0;
+  const double sx = shear_x * M_PI / 180.0;
+  const double sy = shear_y * M_PI / 180.0;
+  const double a = std::cos(rot - sy) / std::cos(sy);
+  const double b =
+      -std::cos(rot - sy) * std::tan(sx) / std::cos(sy) - std::sin(rot);
+  const double c = std::sin(rot - sy) / std::cos(sy);
+  const double d =
+      -std::sin(rot - sy) * std::tan(sx) / std::cos(sy) + std::cos(rot);
+  std::array<double, 6> m = {d, -b, 0.0, -c, a, 0.0};
+  for (double& v : m) v /= scale;
+  m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty);
+  m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty);
+  m[2] += cx;
+  m[5] += cy;
+  return m;
+}
+
+}  // namespace
+
+Image resize(const Image& img, int width, int height) {
+  SEMIFER_CHECK(!img.empty() && width > 0 && height > 0, "resize: bad sizes ",
+                img.width, "x", img.height, " -> ", width, "x", height);
+  if (width == img.width && height == img.height) return img;
+  const Taps tx = make_taps(img.width, width);
+  const Taps ty = make_taps(img.height, height);
+  // Horizontal pass into float rows [in_h, width, 3], then vertical.
+  std::vector<float> mid(static_cast<size_t>(img.height) * width * 3);
+  for (int y = 0; y < img.height; ++y) {
+    const uint8_t* row = img.pixel(0, y);
+    float* out = mid.data() + static_cast<size_t>(y) * width * 3;
+    for (int x = 0; x < width; ++x) {
+      const float* w = tx.weights.data() + static_cast<size_t>(x) * tx.max_taps;
+      const uint8_t* src = row + tx.first[x] * 3;
+      float r = 0, g = 0, b = 0;
+      for (int k = 0; k < tx.count[x]; ++k) {
+        r += w[k] * src[k * 3];
+        g += w[k] * src[k * 3 + 1];
+        b += w[k] * src[k * 3 + 2];
+      }
+      out[x * 3] = r;
+      out[x * 3 + 1] = g;
+      out[x * 3 + 2] = b;
+    }
+  }
+  Image out(width, height);
+  const size_t row_len = static_cast<size_t>(width) * 3;
+  std::vector<float> acc(row_len);
+  for (int y = 0; y < height; ++y) {
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    const float* w = ty.weights.data() + static_cast<size_t>(y) * ty.max_taps;
+    for (int k = 0; k < ty.count[y]; ++k) {
+      const float* src =
+          mid.data() + static_cast<size_t>(ty.first[y] + k) * row_len;
+      const float wk = w[k];
+      for (size_t i = 0; i < row_len; ++i) acc[i] += wk * src[i];
+    }
+    uint8_t* dst = out.pixel(0, y);
+    for (size_t i = 0; i < row_len; ++i) {
+      dst[i] = static_cast<uint8_t>(
+          std::min(255.0f, std::max(0.0f, std::nearbyint(acc[i]))));
+    }
+  }
+  return out;
+}
+
+Image hflip(const Image& img) {
+  Image out(img.width, img.height);
+  for (int y = 0; y < img.height; ++y) {
+    const uint8_t* src = img.pixel(0, y);
+    uint8_t* dst = out.pixel(img.width - 1, y);
+    for (int x = 0; x < img.width; ++x, src += 3, dst -= 3) {
+      dst[0] = src[0];
+      dst[1] = src[1];
+      dst[2] = src[2];
+    }
+  }
+  return out;
+}
+
+Image pad_reflect_crop(const Image& img, int pad, int top, int left) {
+  SEMIFER_CHECK(pad >= 0 && pad < img.width && pad < img.height,
+                "reflect padding ", pad, " must be smaller than the image (",
+                img.width, "x", img.height, ")");
+  SEMIFER_CHECK(top >= 0 && left >= 0 && top <= 2 * pad && left <= 2 * pad,
+                "crop offset (", top, ", ", left, ") outside the padding ",
+                pad);
+  Image out(img.width, img.height);
+  std::vector<int> xs(img.width);
+  for (int x = 0; x < img.width; ++x)
+    xs[x] = reflect(x + left - pad, img.width) * 3;
+  for (int y = 0; y < img.height; ++y) {
+    const uint8_t* row = img.pixel(0, reflect(y + top - pad, img.height));
+    uint8_t* dst = out.pixel(0, y);
+    for (int x = 0; x < img.width; ++x, dst += 3) {
+      const uint8_t* s = row + xs[x];
+      dst[0] = s[0];
+      dst[1] = s[1];
+      dst[2] = s[2];
+    }
+  }
+  return out;
+}
+
+Image adjust_brightness(const Image& img, float factor) {
+  SEMIFER_CHECK(factor >= 0, "brightness factor ", factor, " is negative");
+  uint8_t lut[3][256];
+  for (int v = 0; v < 256; ++v) {
+    lut[0][v] = lut[1][v] = lut[2][v] =
+        to_u8(factor * v + (1.0f - factor) * 0.0f);
+  }
+  return apply_lut(img, lut);
+}
+
+Image adjust_contrast(const Image& img, float factor) {
+  SEMIFER_CHECK(factor >= 0, "contrast factor ", factor, " is negative");
+  const size_t n = static_cast<size_t>(img.width) * img.height;
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += gray_of(img.data.data() + i * 3);
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  uint8_t lut[3][256];
+  for (int v = 0; v < 256; ++v) {
+    lut[0][v] = lut[1][v] = lut[2][v] =
+        to_u8(factor * v + (1.0f - factor) * mean);
+  }
+  return apply_lut(img, lut);
+}
+
+Image adjust_saturation(const Image& img, float factor) {
+  SEMIFER_CHECK(factor >= 0, "saturation factor ", factor, " is negative");
+  Image out(img.width, img.height);
+  const size_t n = static_cast<size_t>(img.width) * img.height;
+  const float rest = 1.0f - factor;
+  const uint8_t* p = img.data.data();
+  uint8_t* q = out.data.data();
+  for (size_t i = 0; i < n; ++i, p += 3, q += 3) {
+    const float g = rest * gray_of(p);
+    q[0] = to_u8(factor * p[0] + g);
+    q[1] = to_u8(factor * p[1] + g);
+    q[2] = to_u8(factor * p[2] + g);
+  }
+  return out;
+}
+
+Image adjust_sharpness(const Image& img, float factor) {
+  SEMIFER_CHECK(factor >= 0, "sharpness factor ", factor, " is negative");
+  if (img.width <= 2 || img.height <= 2) return img;
+  Image out = img;  // borders: blend of a pixel with itself
+  const int w = img.width;
+  const float rest = 1.0f - factor;
+  for (int y = 1; y < img.height - 1; ++y) {
+    const uint8_t* up = img.pixel(0, y - 1);
+    const uint8_t* mid = img.pixel(0, y);
+    const uint8_t* down = img.pixel(0, y + 1);
+    uint8_t* dst = out.pixel(0, y);
+    for (int i = 3; i < (w - 1) * 3; ++i) {
+      const float s =
+          static_cast<float>(up[i - 3] + up[i] + up[i + 3] + mid[i - 3] +
+                             mid[i + 3] + down[i - 3] + down[i] + down[i + 3]) +
+          5.0f * mid[i];
+      const float blurred = std::nearbyint(s / 13.0f);
+      dst[i] = to_u8(factor * mid[i] + rest * blurred);
+    }
+  }
+  return out;
+}
+
+Image autocontrast(const Image& img) {
+  uint8_t lo[3] = {255, 255, 255}, hi[3] = {0, 0, 0};
+  const size_t n = static_cast<size_t>(img.width) * img.height;
+  for (size_t i = 0; i < n; ++i) {
+    for (int c = 0; c < 3; ++c) {
+      lo[c] = std::min(lo[c], img.data[i * 3 + c]);
+      hi[c] = std::max(hi[c], img.data[i * 3 + c]);
+    }
+  }
+  uint8_t lut[3][256];
+  for (int c = 0; c < 3; ++c) {
+    float minimum = lo[c];
+    float scale = 255.0f / static_cast<float>(hi[c] - lo[c]);
+    if (hi[c] == lo[c]) {
+      minimum = 0;
+      scale = 1;
+    }
+    for (int v = 0; v < 256; ++v) lut[c][v] = to_u8((v - minimum) * scale);
+  }
+  return apply_lut(img, lut);
+}
+
+Image equalize(const Image& img) {
+  int64_t hist[3][256] = {};
+  const size_t n = static_cast<size_t>(img.width) * img.height;
+  for (size_t i = 0; i < n; ++i) {
+    for (int c = 0; c < 3; ++c) ++hist[c][img.data[i * 3 + c]];
+  }
+  uint8_t lut[3][256];
+  for (int c = 0; c < 3; ++c) {
+    // step = sum of the non-zero bins except the last non-zero one, / 255.
+    int last = 255;
+    while (last > 0 && hist[c][last] == 0) --last;
+    int64_t total = 0;
+    for (int v = 0; v < last; ++v) total += hist[c][v];
+    const int64_t step = total / 255;
+    if (step == 0) {
+      for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<uint8_t>(v);
+      continue;
+    }
+    int64_t cum = 0;
+    lut[c][0] = 0;
+    for (int v = 0; v < 255; ++v) {
+      cum += hist[c][v];
+      lut[c][v + 1] =
+          static_cast<uint8_t>(std::min<int64_t>(255, (cum + step / 2) / step));
+    }
+  }
+  return apply_lut(img, lut);
+}
+
+Image posterize(const Image& img, int bits) {
+  SEMIFER_CHECK(bits >= 0 && bits <= 8, "posterize bits ", bits,
+                " not in 0..8");
+  const uint8_t mask = static_cast<uint8_t>((0xff << (8 - bits)) & 0xff);
+  uint8_t lut[3][256];
+  for (int v = 0; v < 256; ++v) lut[0][v] = lut[1][v] = lut[2][v] = v & mask;
+  return apply_lut(img, lut);
+}
+
+Image solarize(const Image& img, float threshold) {
+  uint8_t lut[3][256];
+  for (int v = 0; v < 256; ++v) {
+    lut[0][v] = lut[1][v] = lut[2][v] =
+        static_cast<uint8_t>(static_cast<float>(v) >= threshold ? 255 - v : v);
+  }
+  return apply_lut(img, lut);
+}
+
+Image affine(const Image& img, float angle, float translate_x,
+             float translate_y, float scale, float shear_x, float shear_y,
+             bool has_center, float center_x, float center_y,
+             std::array<uint8_t, 3> fill) {
+  const int w = img.width, h = img.height;
+  const double cx = has_center ? center_x - w * 0.5 : 0.0;
+  const double cy = has_center ? center_y - h * 0.5 : 0.0;
+  const auto md = inverse_affine(cx, cy, angle, translate_x, translate_y, scale,
+                                 shear_x, shear_y);
+  // torchvision builds the sampling grid in float32; so do we.
+  float m[6];
+  for (int i = 0; i < 6; ++i) m[i] = static_cast<float>(md[i]);
+  const float hw = 0.5f * w, hh = 0.5f * h;
+  Image out(w, h);
+  for (int i = 0; i < h; ++i) {
+    const float y = -h * 0.5f + 0.5f + i;
+    uint8_t* dst = out.pixel(0, i);
+    for (int j = 0; j < w; ++j, dst += 3) {
+      const float x = -w * 0.5f + 0.5f + j;
+      const float gx = (x * m[0] + y * m[1] + m[2]) / hw;
+      const float gy = (x * m[3] + y * m[4] + m[5]) / hh;
+      // grid_sample, align_corners=False, nearest (round half to even).
+      const float ix = std::nearbyint(((gx + 1) * w - 1) / 2);
+      const float iy = std::nearbyint(((gy + 1) * h - 1) / 2);
+      if (ix >= 0 && ix < w && iy >= 0 && iy < h) {
+        const uint8_t* s =
+            img.pixel(static_cast<int>(ix), static_cast<int>(iy));
+        dst[0] = s[0];
+        dst[1] = s[1];
+        dst[2] = s[2];
+      } else {
+        dst[0] = fill[0];
+        dst[1] = fill[1];
+        dst[2] = fill[2];
+      }
+    }
+  }
+  return out;
+}
+
+Image rotate(const Image& img, float angle, std::array<uint8_t, 3> fill) {
+  // F.rotate passes -angle to the affine matrix (its rotation sense differs).
+  return affine(img, -angle, 0, 0, 1, 0, 0, false, 0, 0, fill);
+}
+
+void fill_box(Image& img, int x0, int y0, int x1, int y1,
+              std::array<uint8_t, 3> fill) {
+  x0 = std::max(0, x0);
+  y0 = std::max(0, y0);
+  x1 = std::min(img.width, x1);
+  y1 = std::min(img.height, y1);
+  for (int y = y0; y < y1; ++y) {
+    uint8_t* p = img.pixel(x0, y);
+    for (int x = x0; x < x1; ++x, p += 3) {
+      p[0] = fill[0];
+      p[1] = fill[1];
+      p[2] = fill[2];
+    }
+  }
+}
+
+void normalize_into(const Image& img, const std::array<float, 3>& mean,
+                    const std::array<float, 3>& std, float* out) {
+  float lut[3][256];
+  for (int c = 0; c < 3; ++c) {
+    for (int v = 0; v < 256; ++v)
+      lut[c][v] = (static_cast<float>(v) / 255.0f - mean[c]) / std[c];
+  }
+  const size_t n = static_cast<size_t>(img.width) * img.height;
+  float* r = out;
+  float* g = out + n;
+  float* b = out + 2 * n;
+  const uint8_t* p = img.data.data();
+  for (size_t i = 0; i < n; ++i, p += 3) {
+    r[i] = lut[0][p[0]];
+    g[i] = lut[1][p[1]];
+    b[i] = lut[2][p[2]];
+  }
+}
+
+}  // namespace semifer::augment

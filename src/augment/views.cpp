@@ -1,0 +1,191 @@
+#include "semifer/augment/views.h"
+
+#include <cmath>
+
+#include "semifer/augment/functional.h"
+#include "semifer/util/error.h"
+
+namespace semifer::augment {
+
+using io::Image;
+
+const char* op_name(Op op) {
+  static const char* kNames[kNumOps] = {
+      "Identity",  "ShearX",     "ShearY",       "TranslateX", "TranslateY",
+      "Rotate",    "Brightness", "Color",        "Contrast",   "Sharpness",
+      "Posterize", "Solarize",   "AutoContrast", "Equalize"};
+  return kNames[static_cast<int>(op)];
+}
+
+float op_magnitude(Op op, int index, int bins, int size, bool* signed_op) {
+  SEMIFER_CHECK(bins >= 2 && index >= 0 && index < bins,
+                "RandAugment magnitude ", index, " must lie in 0..", bins - 1);
+  // torch.linspace(0, max, bins)[index]
+  const float t = static_cast<float>(index) / static_cast<float>(bins - 1);
+  bool is_signed = true;
+  float m = 0;
+  switch (op) {
+    case Op::kShearX:
+    case Op::kShearY:
+      m = 0.3f * t;
+      break;
+    case Op::kTranslateX:
+    case Op::kTranslateY:
+      m = 150.0f / 331.0f * size * t;
+      break;
+    case Op::kRotate:
+      m = 30.0f * t;
+      break;
+    case Op::kBrightness:
+    case Op::kColor:
+    case Op::kContrast:
+    case Op::kSharpness:
+      m = 0.9f * t;
+      break;
+    case Op::kPosterize:
+      is_signed = false;
+      m = 8.0f -
+          std::nearbyint(static_cast<float>(index) / ((bins - 1) / 4.0f));
+      break;
+    case Op::kSolarize:
+      is_signed = false;
+      m = 255.0f - 255.0f * t;
+      break;
+    case Op::kIdentity:
+    case Op::kAutoContrast:
+    case Op::kEqualize:
+      is_signed = false;
+      break;
+  }
+  if (signed_op) *signed_op = is_signed;
+  return m;
+}
+
+Image apply_op(const Image& img, Op op, float magnitude, uint8_t fill) {
+  const std::array<uint8_t, 3> f = {fill, fill, fill};
+  const float kDeg = 180.0f / 3.14159265358979323846f;
+  switch (op) {
+    case Op::kIdentity:
+      return img;
+    case Op::kShearX:
+      return affine(img, 0, 0, 0, 1, std::atan(magnitude) * kDeg, 0, true, 0, 0,
+                    f);
+    case Op::kShearY:
+      return affine(img, 0, 0, 0, 1, 0, std::atan(magnitude) * kDeg, true, 0, 0,
+                    f);
+    case Op::kTranslateX:
+      return affine(img, 0, std::trunc(magnitude), 0, 1, 0, 0, false, 0, 0, f);
+    case Op::kTranslateY:
+      return affine(img, 0, 0, std::trunc(magnitude), 1, 0, 0, false, 0, 0, f);
+    case Op::kRotate:
+      return rotate(img, magnitude, f);
+    case Op::kBrightness:
+      return adjust_brightness(img, 1.0f + magnitude);
+    case Op::kColor:
+      return adjust_saturation(img, 1.0f + magnitude);
+    case Op::kContrast:
+      return adjust_contrast(img, 1.0f + magnitude);
+    case Op::kSharpness:
+      return adjust_sharpness(img, 1.0f + magnitude);
+    case Op::kPosterize:
+      return posterize(img, static_cast<int>(magnitude));
+    case Op::kSolarize:
+      return solarize(img, magnitude);
+    case Op::kAutoContrast:
+      return autocontrast(img);
+    case Op::kEqualize:
+      return equalize(img);
+  }
+  fail("unknown augmentation op ", static_cast<int>(op));
+}
+
+namespace {
+
+void plan_geometry(const AugmentConfig& c, util::Generator& gen, ViewPlan& p) {
+  p.flip = c.flip_p > 0 && gen.bernoulli(c.flip_p);
+  const int pad = c.pad();
+  p.top = pad > 0 ? static_cast<int>(gen.uniform_int(0, 2 * pad)) : 0;
+  p.left = pad > 0 ? static_cast<int>(gen.uniform_int(0, 2 * pad)) : 0;
+}
+
+}  // namespace
+
+ViewPlan plan_weak(const AugmentConfig& c, util::Generator& gen) {
+  ViewPlan p;
+  plan_geometry(c, gen, p);
+  const float amount[3] = {c.brightness, c.contrast, c.saturation};
+  p.jitter = amount[0] > 0 || amount[1] > 0 || amount[2] > 0;
+  if (p.jitter) {
+    std::vector<int> order = {0, 1, 2};
+    gen.shuffle(order);
+    for (int k = 0; k < 3; ++k) {
+      p.jitter_order[k] = order[k];
+      p.jitter_factor[k] =
+          amount[k] > 0 ? static_cast<float>(gen.uniform(
+                              std::max(0.0f, 1 - amount[k]), 1 + amount[k]))
+                        : 1.0f;
+    }
+  }
+  return p;
+}
+
+ViewPlan plan_strong(const AugmentConfig& c, util::Generator& gen) {
+  ViewPlan p;
+  plan_geometry(c, gen, p);
+  for (int k = 0; k < c.randaugment_n; ++k) {
+    const Op op = static_cast<Op>(gen.below(kNumOps));
+    bool is_signed = false;
+    float m = op_magnitude(op, c.randaugment_magnitude, c.randaugment_bins,
+                           c.size, &is_signed);
+    if (is_signed && gen.bernoulli(0.5)) m = -m;
+    p.ops.push_back({op, m});
+  }
+  if (c.cutout > 0) {
+    // FixMatch's CutoutAbs: a square of side v = U(0, cutout) * size around
+    // a uniform centre, clipped to the image.
+    const double v = gen.uniform(0, c.cutout) * c.size;
+    const double x0 = gen.uniform(0, c.size), y0 = gen.uniform(0, c.size);
+    p.cut_x0 = static_cast<int>(std::max(0.0, x0 - v / 2));
+    p.cut_y0 = static_cast<int>(std::max(0.0, y0 - v / 2));
+    p.cut_x1 = static_cast<int>(std::min<double>(c.size, p.cut_x0 + v));
+    p.cut_y1 = static_cast<int>(std::min<double>(c.size, p.cut_y0 + v));
+  }
+  return p;
+}
+
+Image apply_plan(const Image& resized, const ViewPlan& p,
+                 const AugmentConfig& c) {
+  Image img = p.flip ? hflip(resized) : resized;
+  if (c.pad() > 0) img = pad_reflect_crop(img, c.pad(), p.top, p.left);
+  if (p.jitter) {
+    for (int k : p.jitter_order) {
+      const float f = p.jitter_factor[k];
+      if (f == 1.0f) continue;
+      img = k == 0   ? adjust_brightness(img, f)
+            : k == 1 ? adjust_contrast(img, f)
+                     : adjust_saturation(img, f);
+    }
+  }
+  for (const auto& op : p.ops)
+    img = apply_op(img, op.op, op.magnitude, c.affine_fill);
+  if (p.cut_x1 > p.cut_x0 && p.cut_y1 > p.cut_y0) {
+    fill_box(img, p.cut_x0, p.cut_y0, p.cut_x1, p.cut_y1,
+             {c.cutout_fill, c.cutout_fill, c.cutout_fill});
+  }
+  return img;
+}
+
+void make_views(const Image& image, const AugmentConfig& c, uint64_t seed,
+                int64_t epoch, int64_t index, float* weak, float* strong) {
+  const Image resized = resize(image, c.size, c.size);
+  util::Generator gen(
+      {seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)});
+  const ViewPlan wp = plan_weak(c, gen);
+  normalize_into(apply_plan(resized, wp, c), c.mean, c.std, weak);
+  if (strong) {
+    const ViewPlan sp = plan_strong(c, gen);
+    normalize_into(apply_plan(resized, sp, c), c.mean, c.std, strong);
+  }
+}
+
+}  // namespace semifer::augment
