@@ -9,4 +9,10 @@ namespace semifer::app {
 /// `semifer data stats|synth`.
 void add_data_commands(CLI::App& app);
 
+/// `semifer augment preview`.
+void add_augment_commands(CLI::App& app);
+
+/// `semifer bench pipeline`.
+void add_bench_commands(CLI::App& app);
+
 }  // namespace semifer::app

@@ -13,6 +13,8 @@ int main(int argc, char** argv) try {
   app.footer(
       "Run 'semifer <command> --help' for a command's flags and an example.");
   semifer::app::add_data_commands(app);
+  semifer::app::add_augment_commands(app);
+  semifer::app::add_bench_commands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 } catch (const std::exception& e) {

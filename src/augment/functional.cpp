@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <vector>
 
+#include "lazy_image.h"
 #include "semifer/util/error.h"
 
 namespace semifer::augment {
@@ -19,24 +21,16 @@ inline uint8_t to_u8(float v) {
   return static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, v)));
 }
 
-// Applies a per-channel lookup table.
-Image apply_lut(const Image& img, const uint8_t (&lut)[3][256]) {
-  Image out(img.width, img.height);
-  const size_t n = static_cast<size_t>(img.width) * img.height;
-  const uint8_t* p = img.data.data();
-  uint8_t* q = out.data.data();
-  for (size_t i = 0; i < n; ++i, p += 3, q += 3) {
-    q[0] = lut[0][p[0]];
-    q[1] = lut[1][p[1]];
-    q[2] = lut[2][p[2]];
-  }
-  return out;
+
+// Round half to even, as std::nearbyint in the default rounding mode, for
+// |v| < 2^22, without a libm call: adding and subtracting 1.5 * 2^23 leaves
+// the rounded value (IEEE float addition rounds to nearest even).
+inline float round_even(float v) {
+  constexpr float kMagic = 12582912.0f;
+  return (v + kMagic) - kMagic;
 }
 
-// rgb_to_grayscale: (0.2989 r + 0.587 g + 0.114 b).to(uint8).
-inline uint8_t gray_of(const uint8_t* p) {
-  return static_cast<uint8_t>(0.2989f * p[0] + 0.587f * p[1] + 0.114f * p[2]);
-}
+
 
 // One pass of PIL's / torch's antialiased bilinear resampling along an axis:
 // for each output index, the first input index and the normalised weights.
@@ -79,6 +73,17 @@ Taps make_taps(int in, int out) {
   return t;
 }
 
+// Taps depend only on the sizes; a worker resizes the same sizes all run.
+const Taps& cached_taps(int in, int out) {
+  thread_local std::map<std::pair<int, int>, Taps> cache;
+  auto it = cache.find({in, out});
+  if (it == cache.end()) {
+    if (cache.size() > 64) cache.clear();
+    it = cache.emplace(std::make_pair(in, out), make_taps(in, out)).first;
+  }
+  return it->second;
+}
+
 inline int reflect(int i, int n) {
   if (i < 0) return -i;
   if (i >= n) return 2 * (n - 1) - i;
@@ -113,8 +118,8 @@ Image resize(const Image& img, int width, int height) {
   SEMIFER_CHECK(!img.empty() && width > 0 && height > 0, "resize: bad sizes ",
                 img.width, "x", img.height, " -> ", width, "x", height);
   if (width == img.width && height == img.height) return img;
-  const Taps tx = make_taps(img.width, width);
-  const Taps ty = make_taps(img.height, height);
+  const Taps& tx = cached_taps(img.width, width);
+  const Taps& ty = cached_taps(img.height, height);
   // Horizontal pass into float rows [in_h, width, 3], then vertical.
   std::vector<float> mid(static_cast<size_t>(img.height) * width * 3);
   for (int y = 0; y < img.height; ++y) {
@@ -148,8 +153,7 @@ Image resize(const Image& img, int width, int height) {
     }
     uint8_t* dst = out.pixel(0, y);
     for (size_t i = 0; i < row_len; ++i) {
-      dst[i] = static_cast<uint8_t>(
-          std::min(255.0f, std::max(0.0f, std::nearbyint(acc[i]))));
+      dst[i] = static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, round_even(acc[i]))));
     }
   }
   return out;
@@ -169,7 +173,7 @@ Image hflip(const Image& img) {
   return out;
 }
 
-Image pad_reflect_crop(const Image& img, int pad, int top, int left) {
+Image pad_reflect_crop(const Image& img, int pad, int top, int left, bool flip) {
   SEMIFER_CHECK(pad >= 0 && pad < img.width && pad < img.height,
                 "reflect padding ", pad, " must be smaller than the image (",
                 img.width, "x", img.height, ")");
@@ -178,11 +182,24 @@ Image pad_reflect_crop(const Image& img, int pad, int top, int left) {
                 pad);
   Image out(img.width, img.height);
   std::vector<int> xs(img.width);
-  for (int x = 0; x < img.width; ++x)
-    xs[x] = reflect(x + left - pad, img.width) * 3;
+  for (int x = 0; x < img.width; ++x) {
+    const int sx = reflect(x + left - pad, img.width);  // in the flipped image
+    xs[x] = (flip ? img.width - 1 - sx : sx) * 3;
+  }
+  // Without a flip the middle of each row is one contiguous run.
+  const int run_begin = std::max(0, pad - left);
+  const int run_end = std::min(img.width, img.width + pad - left);
   for (int y = 0; y < img.height; ++y) {
     const uint8_t* row = img.pixel(0, reflect(y + top - pad, img.height));
     uint8_t* dst = out.pixel(0, y);
+    if (!flip) {
+      for (int x = 0; x < run_begin; ++x) std::copy(row + xs[x], row + xs[x] + 3, dst + 3 * x);
+      std::copy(row + xs[run_begin], row + xs[run_end - 1] + 3, dst + 3 * run_begin);
+      for (int x = run_end; x < img.width; ++x) {
+        std::copy(row + xs[x], row + xs[x] + 3, dst + 3 * x);
+      }
+      continue;
+    }
     for (int x = 0; x < img.width; ++x, dst += 3) {
       const uint8_t* s = row + xs[x];
       dst[0] = s[0];
@@ -195,42 +212,23 @@ Image pad_reflect_crop(const Image& img, int pad, int top, int left) {
 
 Image adjust_brightness(const Image& img, float factor) {
   SEMIFER_CHECK(factor >= 0, "brightness factor ", factor, " is negative");
-  uint8_t lut[3][256];
-  for (int v = 0; v < 256; ++v) {
-    lut[0][v] = lut[1][v] = lut[2][v] =
-        to_u8(factor * v + (1.0f - factor) * 0.0f);
-  }
-  return apply_lut(img, lut);
+  detail::LazyImage out(img);
+  out.compose(detail::brightness_lut(factor));
+  return out.materialize();
 }
 
 Image adjust_contrast(const Image& img, float factor) {
   SEMIFER_CHECK(factor >= 0, "contrast factor ", factor, " is negative");
-  const size_t n = static_cast<size_t>(img.width) * img.height;
-  double sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += gray_of(img.data.data() + i * 3);
-  const float mean = static_cast<float>(sum / static_cast<double>(n));
-  uint8_t lut[3][256];
-  for (int v = 0; v < 256; ++v) {
-    lut[0][v] = lut[1][v] = lut[2][v] =
-        to_u8(factor * v + (1.0f - factor) * mean);
-  }
-  return apply_lut(img, lut);
+  detail::LazyImage out(img);
+  out.compose(detail::contrast_lut(factor, out.gray_mean()));
+  return out.materialize();
 }
 
 Image adjust_saturation(const Image& img, float factor) {
   SEMIFER_CHECK(factor >= 0, "saturation factor ", factor, " is negative");
-  Image out(img.width, img.height);
-  const size_t n = static_cast<size_t>(img.width) * img.height;
-  const float rest = 1.0f - factor;
-  const uint8_t* p = img.data.data();
-  uint8_t* q = out.data.data();
-  for (size_t i = 0; i < n; ++i, p += 3, q += 3) {
-    const float g = rest * gray_of(p);
-    q[0] = to_u8(factor * p[0] + g);
-    q[1] = to_u8(factor * p[1] + g);
-    q[2] = to_u8(factor * p[2] + g);
-  }
-  return out;
+  detail::LazyImage out(img);
+  out.saturate(factor);
+  return out.materialize();
 }
 
 Image adjust_sharpness(const Image& img, float factor) {
@@ -249,7 +247,7 @@ Image adjust_sharpness(const Image& img, float factor) {
           static_cast<float>(up[i - 3] + up[i] + up[i + 3] + mid[i - 3] +
                              mid[i + 3] + down[i - 3] + down[i] + down[i + 3]) +
           5.0f * mid[i];
-      const float blurred = std::nearbyint(s / 13.0f);
+      const float blurred = round_even(s / 13.0f);
       dst[i] = to_u8(factor * mid[i] + rest * blurred);
     }
   }
@@ -257,72 +255,32 @@ Image adjust_sharpness(const Image& img, float factor) {
 }
 
 Image autocontrast(const Image& img) {
-  uint8_t lo[3] = {255, 255, 255}, hi[3] = {0, 0, 0};
-  const size_t n = static_cast<size_t>(img.width) * img.height;
-  for (size_t i = 0; i < n; ++i) {
-    for (int c = 0; c < 3; ++c) {
-      lo[c] = std::min(lo[c], img.data[i * 3 + c]);
-      hi[c] = std::max(hi[c], img.data[i * 3 + c]);
-    }
-  }
-  uint8_t lut[3][256];
-  for (int c = 0; c < 3; ++c) {
-    float minimum = lo[c];
-    float scale = 255.0f / static_cast<float>(hi[c] - lo[c]);
-    if (hi[c] == lo[c]) {
-      minimum = 0;
-      scale = 1;
-    }
-    for (int v = 0; v < 256; ++v) lut[c][v] = to_u8((v - minimum) * scale);
-  }
-  return apply_lut(img, lut);
+  detail::LazyImage out(img);
+  int64_t hist[3][256];
+  out.histograms(hist);
+  out.compose(detail::autocontrast_lut(hist));
+  return out.materialize();
 }
 
 Image equalize(const Image& img) {
-  int64_t hist[3][256] = {};
-  const size_t n = static_cast<size_t>(img.width) * img.height;
-  for (size_t i = 0; i < n; ++i) {
-    for (int c = 0; c < 3; ++c) ++hist[c][img.data[i * 3 + c]];
-  }
-  uint8_t lut[3][256];
-  for (int c = 0; c < 3; ++c) {
-    // step = sum of the non-zero bins except the last non-zero one, / 255.
-    int last = 255;
-    while (last > 0 && hist[c][last] == 0) --last;
-    int64_t total = 0;
-    for (int v = 0; v < last; ++v) total += hist[c][v];
-    const int64_t step = total / 255;
-    if (step == 0) {
-      for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<uint8_t>(v);
-      continue;
-    }
-    int64_t cum = 0;
-    lut[c][0] = 0;
-    for (int v = 0; v < 255; ++v) {
-      cum += hist[c][v];
-      lut[c][v + 1] =
-          static_cast<uint8_t>(std::min<int64_t>(255, (cum + step / 2) / step));
-    }
-  }
-  return apply_lut(img, lut);
+  detail::LazyImage out(img);
+  int64_t hist[3][256];
+  out.histograms(hist);
+  out.compose(detail::equalize_lut(hist));
+  return out.materialize();
 }
 
 Image posterize(const Image& img, int bits) {
-  SEMIFER_CHECK(bits >= 0 && bits <= 8, "posterize bits ", bits,
-                " not in 0..8");
-  const uint8_t mask = static_cast<uint8_t>((0xff << (8 - bits)) & 0xff);
-  uint8_t lut[3][256];
-  for (int v = 0; v < 256; ++v) lut[0][v] = lut[1][v] = lut[2][v] = v & mask;
-  return apply_lut(img, lut);
+  SEMIFER_CHECK(bits >= 0 && bits <= 8, "posterize bits ", bits, " not in 0..8");
+  detail::LazyImage out(img);
+  out.compose(detail::posterize_lut(bits));
+  return out.materialize();
 }
 
 Image solarize(const Image& img, float threshold) {
-  uint8_t lut[3][256];
-  for (int v = 0; v < 256; ++v) {
-    lut[0][v] = lut[1][v] = lut[2][v] =
-        static_cast<uint8_t>(static_cast<float>(v) >= threshold ? 255 - v : v);
-  }
-  return apply_lut(img, lut);
+  detail::LazyImage out(img);
+  out.compose(detail::solarize_lut(threshold));
+  return out.materialize();
 }
 
 Image affine(const Image& img, float angle, float translate_x,
@@ -337,24 +295,26 @@ Image affine(const Image& img, float angle, float translate_x,
   // torchvision builds the sampling grid in float32; so do we.
   float m[6];
   for (int i = 0; i < 6; ++i) m[i] = static_cast<float>(md[i]);
-  const float hw = 0.5f * w, hh = 0.5f * h;
+  // grid_sample's source pixel for output (i, j) is
+  // ((g + 1) * w - 1) / 2 with g = (x m0 + y m1 + m2) / (w / 2), i.e.
+  // x m0 + y m1 + m2 + w / 2 - 1/2: linear in j, so it is stepped along the
+  // row. (It can differ from torch's float evaluation only at exact .5 ties.)
   Image out(w, h);
   for (int i = 0; i < h; ++i) {
     const float y = -h * 0.5f + 0.5f + i;
+    const float x0 = -w * 0.5f + 0.5f;
+    float sx = x0 * m[0] + y * m[1] + m[2] + 0.5f * w - 0.5f;
+    float sy = x0 * m[3] + y * m[4] + m[5] + 0.5f * h - 0.5f;
     uint8_t* dst = out.pixel(0, i);
-    for (int j = 0; j < w; ++j, dst += 3) {
-      const float x = -w * 0.5f + 0.5f + j;
-      const float gx = (x * m[0] + y * m[1] + m[2]) / hw;
-      const float gy = (x * m[3] + y * m[4] + m[5]) / hh;
-      // grid_sample, align_corners=False, nearest (round half to even).
-      const float ix = std::nearbyint(((gx + 1) * w - 1) / 2);
-      const float iy = std::nearbyint(((gy + 1) * h - 1) / 2);
+    for (int j = 0; j < w; ++j, dst += 3, sx += m[0], sy += m[3]) {
+      // Nearest, rounding half to even as grid_sample does.
+      const float ix = round_even(sx);
+      const float iy = round_even(sy);
       if (ix >= 0 && ix < w && iy >= 0 && iy < h) {
-        const uint8_t* s =
-            img.pixel(static_cast<int>(ix), static_cast<int>(iy));
-        dst[0] = s[0];
-        dst[1] = s[1];
-        dst[2] = s[2];
+        const uint8_t* src = img.pixel(static_cast<int>(ix), static_cast<int>(iy));
+        dst[0] = src[0];
+        dst[1] = src[1];
+        dst[2] = src[2];
       } else {
         dst[0] = fill[0];
         dst[1] = fill[1];
@@ -388,21 +348,7 @@ void fill_box(Image& img, int x0, int y0, int x1, int y1,
 
 void normalize_into(const Image& img, const std::array<float, 3>& mean,
                     const std::array<float, 3>& std, float* out) {
-  float lut[3][256];
-  for (int c = 0; c < 3; ++c) {
-    for (int v = 0; v < 256; ++v)
-      lut[c][v] = (static_cast<float>(v) / 255.0f - mean[c]) / std[c];
-  }
-  const size_t n = static_cast<size_t>(img.width) * img.height;
-  float* r = out;
-  float* g = out + n;
-  float* b = out + 2 * n;
-  const uint8_t* p = img.data.data();
-  for (size_t i = 0; i < n; ++i, p += 3) {
-    r[i] = lut[0][p[0]];
-    g[i] = lut[1][p[1]];
-    b[i] = lut[2][p[2]];
-  }
+  detail::LazyImage(img).normalize_into(mean, std, out);
 }
 
 }  // namespace semifer::augment

@@ -26,6 +26,7 @@ void add_source(Dataset& ds, const SourceConfig& config,
   report.format = config.format;
   report.role = config.role;
   report.skips = std::move(result.skips);
+  report.on_image_error = config.on_image_error;
   const SampleTable& table = *result.table;
   for (size_t i = 0; i < table.samples.size(); ++i) {
     const int canonical = table.samples[i].label;
@@ -54,8 +55,7 @@ void add_source(Dataset& ds, const SourceConfig& config,
 }
 
 // Decodes every item of `pool`; keeps the ones that decode.
-void verify_pool(Dataset& ds, std::vector<PoolItem>& pool,
-                 const std::vector<OnError>& policy, int threads) {
+void verify_pool(Dataset& ds, std::vector<PoolItem>& pool, int threads) {
   std::vector<uint8_t> ok(pool.size(), 1);
   std::atomic<size_t> next{0};
   std::mutex mutex;
@@ -67,7 +67,7 @@ void verify_pool(Dataset& ds, std::vector<PoolItem>& pool,
       } catch (const std::exception& e) {
         ok[i] = 0;
         std::lock_guard<std::mutex> lock(mutex);
-        if (policy[pool[i].source] == OnError::kFail) {
+        if (ds.reports[pool[i].source].on_image_error == OnError::kFail) {
           if (first_fatal.empty()) first_fatal = e.what();
         } else {
           ds.reports[pool[i].source].skips.add("decode_error", e.what());
@@ -102,7 +102,6 @@ Dataset build_dataset(const DataConfig& config, const BuildOptions& options) {
   ds.classes = config.label_space();
   ds.sampling = config.sampling;
   std::vector<int8_t> leftovers_allowed;
-  std::vector<OnError> image_policy;
   std::vector<PoolItem> labeled;
   const bool default_leftovers = config.sampling.leftovers_to_unlabeled;
   for (const auto* list :
@@ -110,7 +109,6 @@ Dataset build_dataset(const DataConfig& config, const BuildOptions& options) {
     for (const SourceConfig& src : *list) {
       auto& pool = src.role == Role::kValidation ? ds.validation : labeled;
       add_source(ds, src, pool, leftovers_allowed, default_leftovers);
-      image_policy.push_back(src.on_image_error);
     }
   }
 
@@ -118,9 +116,9 @@ Dataset build_dataset(const DataConfig& config, const BuildOptions& options) {
     const int threads = options.threads > 0
                             ? options.threads
                             : std::max(1u, std::thread::hardware_concurrency());
-    verify_pool(ds, labeled, image_policy, threads);
-    verify_pool(ds, ds.unlabeled, image_policy, threads);
-    verify_pool(ds, ds.validation, image_policy, threads);
+    verify_pool(ds, labeled, threads);
+    verify_pool(ds, ds.unlabeled, threads);
+    verify_pool(ds, ds.validation, threads);
     for (auto& r : ds.reports) {
       r.read.fill(0);
       r.unlabeled = 0;

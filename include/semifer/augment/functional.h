@@ -26,8 +26,10 @@ io::Image hflip(const io::Image& img);
 
 /// F.pad(img, pad, padding_mode="reflect") followed by F.crop(img, top,
 /// left, H, W): a translation by (pad - left, pad - top) with mirrored
-/// borders, in one pass. Needs pad < min(H, W).
-io::Image pad_reflect_crop(const io::Image& img, int pad, int top, int left);
+/// borders, in one pass; with `flip`, of F.hflip(img). Needs
+/// pad < min(H, W).
+io::Image pad_reflect_crop(const io::Image& img, int pad, int top, int left,
+                           bool flip = false);
 
 /// F.adjust_brightness: blend with black.
 io::Image adjust_brightness(const io::Image& img, float factor);

@@ -74,6 +74,13 @@ ViewPlan plan_strong(const AugmentConfig& config, util::Generator& gen);
 io::Image apply_plan(const io::Image& resized, const ViewPlan& plan,
                      const AugmentConfig& config);
 
+/// Applies a plan to an image already resized to size x size and writes the
+/// normalised view, [3, size, size] float32, to `out`. Equal to
+/// normalize_into(apply_plan(resized, plan, config), ...) bit for bit, but
+/// value-wise operations are fused into one lookup table.
+void render_view(const io::Image& resized, const ViewPlan& plan,
+                 const AugmentConfig& config, float* out);
+
 /// The views of one sample: resizes `image` to size x size, then writes the
 /// normalised weak view ([3, size, size] float32) to `weak` and, when
 /// `strong` is not null, the strong view to `strong`. Both come from one

@@ -39,6 +39,8 @@ struct SourceReport {
   int64_t leftovers = 0;
   /// Dropped and skipped samples by reason.
   Skips skips;
+  /// What the loader does when one of this source's images fails to decode.
+  OnError on_image_error = OnError::kSkip;
 };
 
 /// The assembled data: every source's table and the three pools.

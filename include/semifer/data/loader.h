@@ -1,0 +1,133 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "semifer/augment/config.h"
+#include "semifer/data/dataset.h"
+#include "semifer/data/sampler.h"
+
+namespace semifer::data {
+
+/// Batch sizes, threads and prefetch of the input pipeline.
+struct LoaderConfig {
+  int64_t batch_labeled = 32;    ///< labeled samples per step (0: none)
+  int64_t batch_unlabeled = 32;  ///< unlabeled samples per step (0: none)
+  int threads = 2;               ///< worker threads that decode and augment
+  int prefetch = 4;              ///< steps prepared ahead of the consumer
+  uint64_t seed = 0;             ///< seed of the unlabeled order and the views
+  /// Page-locked batches when LibTorch has CUDA (faster host-to-device copies).
+  bool pin_memory = true;
+
+  void validate() const;
+};
+
+/// The labeled half of a step.
+struct LabeledBatch {
+  at::Tensor x_weak;  ///< [B, 3, S, S] float32, weak view, normalised
+  at::Tensor y;       ///< [B] int64, model class index
+  at::Tensor index;   ///< [B] int64, position in Dataset::labeled
+};
+
+/// The unlabeled half of a step.
+struct UnlabeledBatch {
+  at::Tensor x_weak;        ///< [U, 3, S, S] float32
+  at::Tensor x_strong;      ///< [U, 3, S, S] float32, same images
+  at::Tensor index;         ///< [U] int64, position in Dataset::unlabeled
+  at::Tensor source;        ///< [U] int64, index into Dataset::tables
+  at::Tensor hidden_label;  ///< [U] int64, for diagnostics only; -1 unknown
+};
+
+/// One training step's input.
+struct Step {
+  int64_t step = 0;  ///< global step number, from 0
+  LabeledBatch labeled;
+  UnlabeledBatch unlabeled;
+};
+
+/// The input pipeline: worker threads decode and augment whole steps ahead
+/// of the consumer, into a bounded queue, and hand them over in order.
+///
+/// Step s is a pure function of (dataset, configs, s): labeled samples come
+/// from the class-balanced sampler's stream, unlabeled ones from a per-epoch
+/// shuffle of the unlabeled pool, and each sample's views from
+/// Generator({seed, epoch, position}). So results do not depend on the
+/// number of threads, and a run resumes at any step by starting there.
+///
+/// A worker error (an undecodable image of a source with `on_error: fail`)
+/// is rethrown by next() with its message naming the file. Destroying the
+/// loader stops and joins the workers at any time.
+class Loader {
+ public:
+  Loader(std::shared_ptr<const Dataset> dataset, augment::AugmentConfig augment,
+         LoaderConfig config, int64_t first_step = 0);
+  ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  /// The next step, in order; blocks until it is ready.
+  Step next();
+
+  /// The step next() returns next (for checkpoints).
+  int64_t position() const;
+
+  /// Images that failed to decode and were replaced (`on_error: skip`).
+  int64_t skipped_images() const { return skipped_.load(); }
+  /// The first few of those, with the reason.
+  std::vector<std::string> skipped_examples() const;
+
+ private:
+  void work();
+  Step build(int64_t step);
+  // Position p of a stream -> (epoch, offset, pool index).
+  uint32_t labeled_at(int64_t position, int64_t* epoch, int64_t* offset);
+  uint32_t unlabeled_at(int64_t position, int64_t* epoch, int64_t* offset);
+  // Decodes pool[index]; under on_error skip, the next decodable item (of
+  // the same class when `same_label`) stands in.
+  io::Image load_or_replace(const std::vector<PoolItem>& pool, uint32_t index,
+                            bool same_label);
+
+  std::shared_ptr<const Dataset> dataset_;
+  augment::AugmentConfig augment_;
+  LoaderConfig config_;
+  std::unique_ptr<ClassBalancedSampler> sampler_;
+  bool pinned_ = false;
+
+  mutable std::mutex mutex_;
+  std::condition_variable ready_cv_;
+  std::condition_variable space_cv_;
+  int64_t next_to_build_;
+  int64_t next_to_return_;
+  std::map<int64_t, Step> ready_;
+  std::map<int64_t, std::exception_ptr> failed_;
+  bool stop_ = false;
+
+  // Per-epoch orders, computed on first use and shared by the workers.
+  std::mutex order_mutex_;
+  std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>> labeled_orders_;
+  std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>> unlabeled_orders_;
+
+  // Batch tensors are reused once the consumer has let go of them: fresh
+  // 20 MB allocations every step cost page faults (and pinning, on CUDA).
+  at::Tensor take_buffer(at::IntArrayRef sizes, bool is_float);
+  std::mutex buffers_mutex_;
+  std::vector<at::Tensor> buffers_;
+
+  std::atomic<int64_t> skipped_{0};
+  mutable std::mutex skipped_mutex_;
+  std::vector<std::string> skipped_examples_;
+
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace semifer::data

@@ -1,0 +1,238 @@
+#include "semifer/data/loader.h"
+
+#include <torch/torch.h>
+
+#include <numeric>
+
+#include "semifer/augment/views.h"
+#include "semifer/util/error.h"
+#include "semifer/util/random.h"
+
+namespace semifer::data {
+
+namespace {
+// Independent streams derived from the one seed.
+constexpr uint64_t kUnlabeledOrder = 0x0d3e5ULL;
+constexpr uint64_t kLabeledViews = 0x1abe1ULL;
+constexpr uint64_t kUnlabeledViews = 0x0b1abULL;
+constexpr size_t kMaxExamples = 5;
+}  // namespace
+
+void LoaderConfig::validate() const {
+  SEMIFER_CHECK(batch_labeled >= 0 && batch_unlabeled >= 0 &&
+                    batch_labeled + batch_unlabeled > 0,
+                "loader batch sizes must be >= 0 and not both 0");
+  SEMIFER_CHECK(threads >= 1, "loader threads must be >= 1, got ", threads);
+  SEMIFER_CHECK(prefetch >= 1, "loader prefetch must be >= 1, got ", prefetch);
+}
+
+Loader::Loader(std::shared_ptr<const Dataset> dataset,
+               augment::AugmentConfig augment, LoaderConfig config,
+               int64_t first_step)
+    : dataset_(std::move(dataset)),
+      augment_(augment),
+      config_(config),
+      next_to_build_(first_step),
+      next_to_return_(first_step) {
+  SEMIFER_CHECK(dataset_, "loader: no dataset");
+  config_.validate();
+  augment_.validate();
+  SEMIFER_CHECK(first_step >= 0, "loader: negative first step");
+  if (config_.batch_labeled > 0) {
+    SEMIFER_CHECK(!dataset_->labeled.empty(),
+                  "the labeled pool is empty, but batch_labeled is ",
+                  config_.batch_labeled);
+    sampler_ = std::make_unique<ClassBalancedSampler>(
+        dataset_->labeled, dataset_->classes.size(),
+        dataset_->sampling.per_class, dataset_->sampling.seed);
+  }
+  SEMIFER_CHECK(config_.batch_unlabeled == 0 || !dataset_->unlabeled.empty(),
+                "the unlabeled pool is empty, but batch_unlabeled is ",
+                config_.batch_unlabeled);
+  pinned_ = config_.pin_memory && torch::cuda::is_available();
+  for (int t = 0; t < config_.threads; ++t) workers_.emplace_back([this] { work(); });
+}
+
+Loader::~Loader() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  space_cv_.notify_all();
+  ready_cv_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+int64_t Loader::position() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return next_to_return_;
+}
+
+std::vector<std::string> Loader::skipped_examples() const {
+  std::lock_guard<std::mutex> lock(skipped_mutex_);
+  return skipped_examples_;
+}
+
+Step Loader::next() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const int64_t s = next_to_return_;
+  ready_cv_.wait(lock, [&] { return ready_.count(s) || failed_.count(s); });
+  if (auto it = failed_.find(s); it != failed_.end()) std::rethrow_exception(it->second);
+  Step step = std::move(ready_[s]);
+  ready_.erase(s);
+  ++next_to_return_;
+  lock.unlock();
+  space_cv_.notify_all();
+  return step;
+}
+
+void Loader::work() {
+  for (;;) {
+    int64_t s;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      space_cv_.wait(lock, [&] {
+        return stop_ || next_to_build_ < next_to_return_ + config_.prefetch;
+      });
+      if (stop_) return;
+      s = next_to_build_++;
+    }
+    try {
+      Step step = build(s);
+      std::lock_guard<std::mutex> lock(mutex_);
+      ready_.emplace(s, std::move(step));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      failed_.emplace(s, std::current_exception());
+    }
+    ready_cv_.notify_all();
+  }
+}
+
+uint32_t Loader::labeled_at(int64_t position, int64_t* epoch, int64_t* offset) {
+  const int64_t size = sampler_->epoch_size();
+  *epoch = position / size;
+  *offset = position % size;
+  std::shared_ptr<const std::vector<uint32_t>> order;
+  {
+    std::lock_guard<std::mutex> lock(order_mutex_);
+    auto& slot = labeled_orders_[*epoch];
+    if (!slot) slot = std::make_shared<std::vector<uint32_t>>(sampler_->epoch(*epoch));
+    order = slot;
+    while (labeled_orders_.size() > 3) labeled_orders_.erase(labeled_orders_.begin());
+  }
+  return (*order)[static_cast<size_t>(*offset)];
+}
+
+uint32_t Loader::unlabeled_at(int64_t position, int64_t* epoch, int64_t* offset) {
+  const auto size = static_cast<int64_t>(dataset_->unlabeled.size());
+  *epoch = position / size;
+  *offset = position % size;
+  std::shared_ptr<const std::vector<uint32_t>> order;
+  {
+    std::lock_guard<std::mutex> lock(order_mutex_);
+    auto& slot = unlabeled_orders_[*epoch];
+    if (!slot) {
+      auto perm = std::make_shared<std::vector<uint32_t>>(static_cast<size_t>(size));
+      std::iota(perm->begin(), perm->end(), 0u);
+      util::Generator gen({config_.seed, kUnlabeledOrder, static_cast<uint64_t>(*epoch)});
+      gen.shuffle(*perm);
+      slot = std::move(perm);
+    }
+    order = slot;
+    while (unlabeled_orders_.size() > 3) unlabeled_orders_.erase(unlabeled_orders_.begin());
+  }
+  return (*order)[static_cast<size_t>(*offset)];
+}
+
+io::Image Loader::load_or_replace(const std::vector<PoolItem>& pool, uint32_t index,
+                                  bool same_label) {
+  const size_t n = pool.size();
+  for (size_t k = 0; k < n; ++k) {
+    const PoolItem& item = pool[(index + k) % n];
+    // A labeled replacement keeps the class, so the batch keeps its labels.
+    if (k > 0 && same_label && item.label != pool[index].label) continue;
+    try {
+      return dataset_->load(item);
+    } catch (const std::exception& e) {
+      if (dataset_->reports[item.source].on_image_error == OnError::kFail) throw;
+      ++skipped_;
+      std::lock_guard<std::mutex> lock(skipped_mutex_);
+      if (skipped_examples_.size() < kMaxExamples) skipped_examples_.push_back(e.what());
+    }
+  }
+  fail("no image of ", dataset_->describe(pool[index]),
+       "'s class decodes; see the skipped images reported before");
+}
+
+at::Tensor Loader::take_buffer(at::IntArrayRef sizes, bool is_float) {
+  const auto dtype = is_float ? torch::kFloat32 : torch::kInt64;
+  {
+    std::lock_guard<std::mutex> lock(buffers_mutex_);
+    for (const auto& t : buffers_) {
+      if (t.scalar_type() == dtype && t.sizes() == sizes && t.use_count() == 1 &&
+          t.storage().use_count() == 1) {
+        return t;
+      }
+    }
+  }
+  auto t = torch::empty(sizes, torch::TensorOptions().dtype(dtype).pinned_memory(pinned_));
+  std::lock_guard<std::mutex> lock(buffers_mutex_);
+  // Enough for every step in flight: queued, being built, being consumed.
+  const size_t cap = static_cast<size_t>(7 * (config_.prefetch + config_.threads + 2));
+  if (buffers_.size() < cap) buffers_.push_back(t);
+  return t;
+}
+
+Step Loader::build(int64_t s) {
+  Step step;
+  step.step = s;
+  const int size = augment_.size;
+  const int64_t plane = 3LL * size * size;
+  const uint64_t labeled_seed = util::mix64(config_.seed ^ kLabeledViews);
+  const uint64_t unlabeled_seed = util::mix64(config_.seed ^ kUnlabeledViews);
+
+  const int64_t b = config_.batch_labeled;
+  if (b > 0) {
+    auto& lb = step.labeled;
+    lb.x_weak = take_buffer({b, 3, size, size}, true);
+    lb.y = take_buffer({b}, false);
+    lb.index = take_buffer({b}, false);
+    float* x = lb.x_weak.data_ptr<float>();
+    int64_t* y = lb.y.data_ptr<int64_t>();
+    int64_t* idx = lb.index.data_ptr<int64_t>();
+    for (int64_t i = 0; i < b; ++i) {
+      int64_t epoch, offset;
+      const uint32_t k = labeled_at(s * b + i, &epoch, &offset);
+      const io::Image img = load_or_replace(dataset_->labeled, k, true);
+      augment::make_views(img, augment_, labeled_seed, epoch, offset, x + i * plane, nullptr);
+      y[i] = dataset_->labeled[k].label;
+      idx[i] = k;
+    }
+  }
+  const int64_t u = config_.batch_unlabeled;
+  if (u > 0) {
+    auto& ub = step.unlabeled;
+    ub.x_weak = take_buffer({u, 3, size, size}, true);
+    ub.x_strong = take_buffer({u, 3, size, size}, true);
+    ub.index = take_buffer({u}, false);
+    ub.source = take_buffer({u}, false);
+    ub.hidden_label = take_buffer({u}, false);
+    float* xw = ub.x_weak.data_ptr<float>();
+    float* xs = ub.x_strong.data_ptr<float>();
+    for (int64_t i = 0; i < u; ++i) {
+      int64_t epoch, offset;
+      const uint32_t k = unlabeled_at(s * u + i, &epoch, &offset);
+      const io::Image img = load_or_replace(dataset_->unlabeled, k, false);
+      augment::make_views(img, augment_, unlabeled_seed, epoch, offset, xw + i * plane,
+                          xs + i * plane);
+      const PoolItem& item = dataset_->unlabeled[k];
+      ub.index.data_ptr<int64_t>()[i] = k;
+      ub.source.data_ptr<int64_t>()[i] = item.source;
+      ub.hidden_label.data_ptr<int64_t>()[i] = item.label;
+    }
+  }
+  return step;
+}
+
+}  // namespace semifer::data
