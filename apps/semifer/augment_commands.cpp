@@ -26,18 +26,23 @@ void add_augment_commands(CLI::App& app) {
   auto f = std::make_shared<PreviewFlags>();
   f->config.size = 112;
   CLI::App* preview = aug->add_subcommand(
-      "preview", "Write a PNG grid with, per image: the original (resized), "
-                 "its weak view and its strong view");
-  preview->add_option("--images", f->images, "Folder of images (read recursively)")
+      "preview",
+      "Write a PNG grid with, per image: the original (resized), "
+      "its weak view and its strong view");
+  preview
+      ->add_option("--images", f->images, "Folder of images (read recursively)")
       ->required();
   preview->add_option("--out", f->out, "Output PNG")->required();
-  preview->add_option("--n", f->n, "Number of images (rows)")->check(CLI::Range(1, 256));
+  preview->add_option("--n", f->n, "Number of images (rows)")
+      ->check(CLI::Range(1, 256));
   preview->add_option("--size", f->config.size, "View size in pixels")
       ->check(CLI::Range(8, 1024));
   preview->add_option("--seed", f->seed, "Seed of the views");
   preview->add_option("--magnitude", f->config.randaugment_magnitude,
                       "RandAugment magnitude bin (0..30)");
-  preview->footer("Example:\n  semifer augment preview --images faces/ --out grid.png --n 8");
+  preview->footer(
+      "Example:\n  semifer augment preview --images faces/ --out grid.png --n "
+      "8");
   preview->callback([f] {
     data::DataConfig dc;
     data::SourceConfig src;
@@ -51,7 +56,8 @@ void add_augment_commands(CLI::App& app) {
     SEMIFER_CHECK(!ds.unlabeled.empty(), "no images under ", f->images);
     std::vector<io::Image> images;
     // Spread the picks over the folder rather than taking the first n.
-    const size_t n = std::min<size_t>(static_cast<size_t>(f->n), ds.unlabeled.size());
+    const size_t n =
+        std::min<size_t>(static_cast<size_t>(f->n), ds.unlabeled.size());
     for (size_t i = 0; i < n; ++i) {
       images.push_back(ds.load(ds.unlabeled[i * ds.unlabeled.size() / n]));
     }

@@ -8,21 +8,27 @@
 namespace semifer::app {
 
 void add_bench_commands(CLI::App& app) {
-  CLI::App* bench = app.add_subcommand("bench", "Measure speed (see docs/benchmarks.md)");
+  CLI::App* bench =
+      app.add_subcommand("bench", "Measure speed (see docs/benchmarks.md)");
   bench->require_subcommand(1);
   auto f = std::make_shared<data::PipelineBenchConfig>();
   CLI::App* pipe = bench->add_subcommand(
-      "pipeline", "Samples per second of the input pipeline: decode, resize, "
-                  "weak view and strong view, into batch tensors");
+      "pipeline",
+      "Samples per second of the input pipeline: decode, resize, "
+      "weak view and strong view, into batch tensors");
   pipe->add_option("--images", f->images, "Folder of images (read recursively)")
       ->required();
-  pipe->add_option("--size", f->size, "Model input size")->check(CLI::Range(8, 1024));
-  pipe->add_option("--threads", f->threads, "Worker threads")->check(CLI::Range(1, 256));
+  pipe->add_option("--size", f->size, "Model input size")
+      ->check(CLI::Range(8, 1024));
+  pipe->add_option("--threads", f->threads, "Worker threads")
+      ->check(CLI::Range(1, 256));
   pipe->add_option("--seconds", f->seconds, "Measured seconds")
       ->check(CLI::Range(0.1, 3600.0));
-  pipe->add_option("--batch", f->batch, "Samples per batch")->check(CLI::Range(1, 4096));
+  pipe->add_option("--batch", f->batch, "Samples per batch")
+      ->check(CLI::Range(1, 4096));
   pipe->footer(
-      "Example:\n  semifer bench pipeline --images faces/ --size 224 --threads 1 "
+      "Example:\n  semifer bench pipeline --images faces/ --size 224 --threads "
+      "1 "
       "--seconds 10\nReference: /usr/bin/python3 bench/pipeline_reference.py "
       "--images faces/ --size 224 --seconds 10");
   pipe->callback([f] {

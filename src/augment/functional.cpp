@@ -21,7 +21,6 @@ inline uint8_t to_u8(float v) {
   return static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, v)));
 }
 
-
 // Round half to even, as std::nearbyint in the default rounding mode, for
 // |v| < 2^22, without a libm call: adding and subtracting 1.5 * 2^23 leaves
 // the rounded value (IEEE float addition rounds to nearest even).
@@ -29,8 +28,6 @@ inline float round_even(float v) {
   constexpr float kMagic = 12582912.0f;
   return (v + kMagic) - kMagic;
 }
-
-
 
 // One pass of PIL's / torch's antialiased bilinear resampling along an axis:
 // for each output index, the first input index and the normalised weights.
@@ -153,7 +150,8 @@ Image resize(const Image& img, int width, int height) {
     }
     uint8_t* dst = out.pixel(0, y);
     for (size_t i = 0; i < row_len; ++i) {
-      dst[i] = static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, round_even(acc[i]))));
+      dst[i] = static_cast<uint8_t>(
+          std::min(255.0f, std::max(0.0f, round_even(acc[i]))));
     }
   }
   return out;
@@ -173,7 +171,8 @@ Image hflip(const Image& img) {
   return out;
 }
 
-Image pad_reflect_crop(const Image& img, int pad, int top, int left, bool flip) {
+Image pad_reflect_crop(const Image& img, int pad, int top, int left,
+                       bool flip) {
   SEMIFER_CHECK(pad >= 0 && pad < img.width && pad < img.height,
                 "reflect padding ", pad, " must be smaller than the image (",
                 img.width, "x", img.height, ")");
@@ -193,8 +192,10 @@ Image pad_reflect_crop(const Image& img, int pad, int top, int left, bool flip) 
     const uint8_t* row = img.pixel(0, reflect(y + top - pad, img.height));
     uint8_t* dst = out.pixel(0, y);
     if (!flip) {
-      for (int x = 0; x < run_begin; ++x) std::copy(row + xs[x], row + xs[x] + 3, dst + 3 * x);
-      std::copy(row + xs[run_begin], row + xs[run_end - 1] + 3, dst + 3 * run_begin);
+      for (int x = 0; x < run_begin; ++x)
+        std::copy(row + xs[x], row + xs[x] + 3, dst + 3 * x);
+      std::copy(row + xs[run_begin], row + xs[run_end - 1] + 3,
+                dst + 3 * run_begin);
       for (int x = run_end; x < img.width; ++x) {
         std::copy(row + xs[x], row + xs[x] + 3, dst + 3 * x);
       }
@@ -271,7 +272,8 @@ Image equalize(const Image& img) {
 }
 
 Image posterize(const Image& img, int bits) {
-  SEMIFER_CHECK(bits >= 0 && bits <= 8, "posterize bits ", bits, " not in 0..8");
+  SEMIFER_CHECK(bits >= 0 && bits <= 8, "posterize bits ", bits,
+                " not in 0..8");
   detail::LazyImage out(img);
   out.compose(detail::posterize_lut(bits));
   return out.materialize();
@@ -311,7 +313,8 @@ Image affine(const Image& img, float angle, float translate_x,
       const float ix = round_even(sx);
       const float iy = round_even(sy);
       if (ix >= 0 && ix < w && iy >= 0 && iy < h) {
-        const uint8_t* src = img.pixel(static_cast<int>(ix), static_cast<int>(iy));
+        const uint8_t* src =
+            img.pixel(static_cast<int>(ix), static_cast<int>(iy));
         dst[0] = src[0];
         dst[1] = src[1];
         dst[2] = src[2];

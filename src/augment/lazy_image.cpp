@@ -37,13 +37,15 @@ Lut same_for_all(const std::array<uint8_t, 256>& t) { return {t, t, t}; }
 Lut brightness_lut(float factor) {
   std::array<uint8_t, 256> t;
   // _blend(img, zeros, f): f * x + (1 - f) * 0, clamped, truncated.
-  for (int v = 0; v < 256; ++v) t[v] = to_u8(factor * v + (1.0f - factor) * 0.0f);
+  for (int v = 0; v < 256; ++v)
+    t[v] = to_u8(factor * v + (1.0f - factor) * 0.0f);
   return same_for_all(t);
 }
 
 Lut contrast_lut(float factor, float gray_mean) {
   std::array<uint8_t, 256> t;
-  for (int v = 0; v < 256; ++v) t[v] = to_u8(factor * v + (1.0f - factor) * gray_mean);
+  for (int v = 0; v < 256; ++v)
+    t[v] = to_u8(factor * v + (1.0f - factor) * gray_mean);
   return same_for_all(t);
 }
 
@@ -57,7 +59,8 @@ Lut posterize_lut(int bits) {
 Lut solarize_lut(float threshold) {
   std::array<uint8_t, 256> t;
   for (int v = 0; v < 256; ++v) {
-    t[v] = static_cast<uint8_t>(static_cast<float>(v) >= threshold ? 255 - v : v);
+    t[v] =
+        static_cast<uint8_t>(static_cast<float>(v) >= threshold ? 255 - v : v);
   }
   return same_for_all(t);
 }
@@ -74,7 +77,8 @@ Lut autocontrast_lut(const int64_t hist[3][256]) {
       minimum = 0;
       scale = 1;
     }
-    for (int v = 0; v < 256; ++v) lut[c][v] = to_u8((static_cast<float>(v) - minimum) * scale);
+    for (int v = 0; v < 256; ++v)
+      lut[c][v] = to_u8((static_cast<float>(v) - minimum) * scale);
   }
   return lut;
 }
@@ -97,7 +101,8 @@ Lut equalize_lut(const int64_t hist[3][256]) {
     lut[c][0] = 0;
     for (int v = 0; v < 255; ++v) {
       cum += hist[c][v];
-      lut[c][v + 1] = static_cast<uint8_t>(std::min<int64_t>(255, (cum + step / 2) / step));
+      lut[c][v + 1] =
+          static_cast<uint8_t>(std::min<int64_t>(255, (cum + step / 2) / step));
     }
   }
   return lut;
@@ -158,7 +163,8 @@ float LazyImage::gray_mean() const {
   const uint8_t* p = base_.data.data();
   int64_t sum = 0;
   for (size_t i = 0; i < n; ++i, p += 3) {
-    sum += static_cast<uint8_t>(t.r[lut_[0][p[0]]] + t.g[lut_[1][p[1]]] + t.b[lut_[2][p[2]]]);
+    sum += static_cast<uint8_t>(t.r[lut_[0][p[0]]] + t.g[lut_[1][p[1]]] +
+                                t.b[lut_[2][p[2]]]);
   }
   return static_cast<float>(static_cast<double>(sum) / static_cast<double>(n));
 }
@@ -195,11 +201,13 @@ void LazyImage::saturate(float factor) {
 }
 
 void LazyImage::normalize_into(const std::array<float, 3>& mean,
-                               const std::array<float, 3>& std, float* out) const {
+                               const std::array<float, 3>& std,
+                               float* out) const {
   float table[3][256];
   for (int c = 0; c < 3; ++c) {
     for (int v = 0; v < 256; ++v) {
-      table[c][v] = (static_cast<float>(lut_[c][v]) / 255.0f - mean[c]) / std[c];
+      table[c][v] =
+          (static_cast<float>(lut_[c][v]) / 255.0f - mean[c]) / std[c];
     }
   }
   const size_t n = static_cast<size_t>(base_.width) * base_.height;

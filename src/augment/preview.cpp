@@ -18,7 +18,8 @@ io::Image preview_grid(const std::vector<io::Image>& images,
   auto paste = [&](const io::Image& img, int col, int row) {
     const int x0 = gap + col * (s + gap), y0 = gap + row * (s + gap);
     for (int y = 0; y < s; ++y) {
-      std::copy(img.pixel(0, y), img.pixel(0, y) + s * 3, grid.pixel(x0, y0 + y));
+      std::copy(img.pixel(0, y), img.pixel(0, y) + s * 3,
+                grid.pixel(x0, y0 + y));
     }
   };
   for (int r = 0; r < rows; ++r) {

@@ -157,8 +157,10 @@ ViewPlan plan_strong(const AugmentConfig& c, util::Generator& gen) {
 
 Image apply_plan(const Image& resized, const ViewPlan& p,
                  const AugmentConfig& c) {
-  Image img = c.pad() > 0 ? pad_reflect_crop(resized, c.pad(), p.top, p.left, p.flip)
-                          : p.flip ? hflip(resized) : resized;
+  Image img = c.pad() > 0
+                  ? pad_reflect_crop(resized, c.pad(), p.top, p.left, p.flip)
+              : p.flip ? hflip(resized)
+                       : resized;
   if (p.jitter) {
     for (int k : p.jitter_order) {
       const float f = p.jitter_factor[k];
@@ -177,25 +179,36 @@ Image apply_plan(const Image& resized, const ViewPlan& p,
   return img;
 }
 
-void render_view(const Image& resized, const ViewPlan& p, const AugmentConfig& c,
-                 float* out) {
+void render_view(const Image& resized, const ViewPlan& p,
+                 const AugmentConfig& c, float* out) {
   // The fused CPU path: value-wise operations compose into one lookup
   // table that the normalisation applies, so a typical view takes three or
   // four passes over the pixels instead of one per operation. Equal, bit
   // for bit, to normalize_into(apply_plan(...)) (tests/augment/views_test).
-  detail::LazyImage img(c.pad() > 0 ? pad_reflect_crop(resized, c.pad(), p.top, p.left, p.flip)
-                                    : p.flip ? hflip(resized) : resized);
+  detail::LazyImage img(
+      c.pad() > 0 ? pad_reflect_crop(resized, c.pad(), p.top, p.left, p.flip)
+      : p.flip    ? hflip(resized)
+                  : resized);
   auto value_wise = [&](Op op, float m) {
     int64_t hist[3][256];
     switch (op) {
-      case Op::kIdentity: return true;
-      case Op::kBrightness: img.compose(detail::brightness_lut(1.0f + m)); return true;
+      case Op::kIdentity:
+        return true;
+      case Op::kBrightness:
+        img.compose(detail::brightness_lut(1.0f + m));
+        return true;
       case Op::kContrast:
         img.compose(detail::contrast_lut(1.0f + m, img.gray_mean()));
         return true;
-      case Op::kColor: img.saturate(1.0f + m); return true;
-      case Op::kPosterize: img.compose(detail::posterize_lut(static_cast<int>(m))); return true;
-      case Op::kSolarize: img.compose(detail::solarize_lut(m)); return true;
+      case Op::kColor:
+        img.saturate(1.0f + m);
+        return true;
+      case Op::kPosterize:
+        img.compose(detail::posterize_lut(static_cast<int>(m)));
+        return true;
+      case Op::kSolarize:
+        img.compose(detail::solarize_lut(m));
+        return true;
       case Op::kAutoContrast:
         img.histograms(hist);
         img.compose(detail::autocontrast_lut(hist));
@@ -204,26 +217,31 @@ void render_view(const Image& resized, const ViewPlan& p, const AugmentConfig& c
         img.histograms(hist);
         img.compose(detail::equalize_lut(hist));
         return true;
-      default: return false;
+      default:
+        return false;
     }
   };
   if (p.jitter) {
-    static const Op kJitterOps[3] = {Op::kBrightness, Op::kContrast, Op::kColor};
+    static const Op kJitterOps[3] = {Op::kBrightness, Op::kContrast,
+                                     Op::kColor};
     for (int k : p.jitter_order) {
-      if (p.jitter_factor[k] != 1.0f) value_wise(kJitterOps[k], p.jitter_factor[k] - 1.0f);
+      if (p.jitter_factor[k] != 1.0f)
+        value_wise(kJitterOps[k], p.jitter_factor[k] - 1.0f);
     }
   }
   for (const auto& op : p.ops) {
     if (value_wise(op.op, op.magnitude)) continue;
     // Geometric ops and sharpness need the pixels themselves.
-    img = detail::LazyImage(apply_op(img.materialize(), op.op, op.magnitude, c.affine_fill));
+    img = detail::LazyImage(
+        apply_op(img.materialize(), op.op, op.magnitude, c.affine_fill));
   }
   img.normalize_into(c.mean, c.std, out);
   if (p.cut_x1 > p.cut_x0 && p.cut_y1 > p.cut_y0) {
     // Cutout comes last, so it can write normalised gray into the output.
     const size_t n = static_cast<size_t>(img.width()) * img.height();
     for (int ch = 0; ch < 3; ++ch) {
-      const float v = (static_cast<float>(c.cutout_fill) / 255.0f - c.mean[ch]) / c.std[ch];
+      const float v =
+          (static_cast<float>(c.cutout_fill) / 255.0f - c.mean[ch]) / c.std[ch];
       for (int y = p.cut_y0; y < p.cut_y1; ++y) {
         float* row = out + ch * n + static_cast<size_t>(y) * img.width();
         std::fill(row + p.cut_x0, row + p.cut_x1, v);
@@ -235,7 +253,8 @@ void render_view(const Image& resized, const ViewPlan& p, const AugmentConfig& c
 void make_views(const Image& image, const AugmentConfig& c, uint64_t seed,
                 int64_t epoch, int64_t index, float* weak, float* strong) {
   const Image resized = resize(image, c.size, c.size);
-  util::Generator gen({seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)});
+  util::Generator gen(
+      {seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)});
   const ViewPlan wp = plan_weak(c, gen);
   render_view(resized, wp, c, weak);
   if (strong) {

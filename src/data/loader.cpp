@@ -50,7 +50,8 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset,
                 "the unlabeled pool is empty, but batch_unlabeled is ",
                 config_.batch_unlabeled);
   pinned_ = config_.pin_memory && torch::cuda::is_available();
-  for (int t = 0; t < config_.threads; ++t) workers_.emplace_back([this] { work(); });
+  for (int t = 0; t < config_.threads; ++t)
+    workers_.emplace_back([this] { work(); });
 }
 
 Loader::~Loader() {
@@ -77,7 +78,8 @@ Step Loader::next() {
   std::unique_lock<std::mutex> lock(mutex_);
   const int64_t s = next_to_return_;
   ready_cv_.wait(lock, [&] { return ready_.count(s) || failed_.count(s); });
-  if (auto it = failed_.find(s); it != failed_.end()) std::rethrow_exception(it->second);
+  if (auto it = failed_.find(s); it != failed_.end())
+    std::rethrow_exception(it->second);
   Step step = std::move(ready_[s]);
   ready_.erase(s);
   ++next_to_return_;
@@ -117,14 +119,17 @@ uint32_t Loader::labeled_at(int64_t position, int64_t* epoch, int64_t* offset) {
   {
     std::lock_guard<std::mutex> lock(order_mutex_);
     auto& slot = labeled_orders_[*epoch];
-    if (!slot) slot = std::make_shared<std::vector<uint32_t>>(sampler_->epoch(*epoch));
+    if (!slot)
+      slot = std::make_shared<std::vector<uint32_t>>(sampler_->epoch(*epoch));
     order = slot;
-    while (labeled_orders_.size() > 3) labeled_orders_.erase(labeled_orders_.begin());
+    while (labeled_orders_.size() > 3)
+      labeled_orders_.erase(labeled_orders_.begin());
   }
   return (*order)[static_cast<size_t>(*offset)];
 }
 
-uint32_t Loader::unlabeled_at(int64_t position, int64_t* epoch, int64_t* offset) {
+uint32_t Loader::unlabeled_at(int64_t position, int64_t* epoch,
+                              int64_t* offset) {
   const auto size = static_cast<int64_t>(dataset_->unlabeled.size());
   *epoch = position / size;
   *offset = position % size;
@@ -133,20 +138,23 @@ uint32_t Loader::unlabeled_at(int64_t position, int64_t* epoch, int64_t* offset)
     std::lock_guard<std::mutex> lock(order_mutex_);
     auto& slot = unlabeled_orders_[*epoch];
     if (!slot) {
-      auto perm = std::make_shared<std::vector<uint32_t>>(static_cast<size_t>(size));
+      auto perm =
+          std::make_shared<std::vector<uint32_t>>(static_cast<size_t>(size));
       std::iota(perm->begin(), perm->end(), 0u);
-      util::Generator gen({config_.seed, kUnlabeledOrder, static_cast<uint64_t>(*epoch)});
+      util::Generator gen(
+          {config_.seed, kUnlabeledOrder, static_cast<uint64_t>(*epoch)});
       gen.shuffle(*perm);
       slot = std::move(perm);
     }
     order = slot;
-    while (unlabeled_orders_.size() > 3) unlabeled_orders_.erase(unlabeled_orders_.begin());
+    while (unlabeled_orders_.size() > 3)
+      unlabeled_orders_.erase(unlabeled_orders_.begin());
   }
   return (*order)[static_cast<size_t>(*offset)];
 }
 
-io::Image Loader::load_or_replace(const std::vector<PoolItem>& pool, uint32_t index,
-                                  bool same_label) {
+io::Image Loader::load_or_replace(const std::vector<PoolItem>& pool,
+                                  uint32_t index, bool same_label) {
   const size_t n = pool.size();
   for (size_t k = 0; k < n; ++k) {
     const PoolItem& item = pool[(index + k) % n];
@@ -155,10 +163,12 @@ io::Image Loader::load_or_replace(const std::vector<PoolItem>& pool, uint32_t in
     try {
       return dataset_->load(item);
     } catch (const std::exception& e) {
-      if (dataset_->reports[item.source].on_image_error == OnError::kFail) throw;
+      if (dataset_->reports[item.source].on_image_error == OnError::kFail)
+        throw;
       ++skipped_;
       std::lock_guard<std::mutex> lock(skipped_mutex_);
-      if (skipped_examples_.size() < kMaxExamples) skipped_examples_.push_back(e.what());
+      if (skipped_examples_.size() < kMaxExamples)
+        skipped_examples_.push_back(e.what());
     }
   }
   fail("no image of ", dataset_->describe(pool[index]),
@@ -170,16 +180,18 @@ at::Tensor Loader::take_buffer(at::IntArrayRef sizes, bool is_float) {
   {
     std::lock_guard<std::mutex> lock(buffers_mutex_);
     for (const auto& t : buffers_) {
-      if (t.scalar_type() == dtype && t.sizes() == sizes && t.use_count() == 1 &&
-          t.storage().use_count() == 1) {
+      if (t.scalar_type() == dtype && t.sizes() == sizes &&
+          t.use_count() == 1 && t.storage().use_count() == 1) {
         return t;
       }
     }
   }
-  auto t = torch::empty(sizes, torch::TensorOptions().dtype(dtype).pinned_memory(pinned_));
+  auto t = torch::empty(
+      sizes, torch::TensorOptions().dtype(dtype).pinned_memory(pinned_));
   std::lock_guard<std::mutex> lock(buffers_mutex_);
   // Enough for every step in flight: queued, being built, being consumed.
-  const size_t cap = static_cast<size_t>(7 * (config_.prefetch + config_.threads + 2));
+  const size_t cap =
+      static_cast<size_t>(7 * (config_.prefetch + config_.threads + 2));
   if (buffers_.size() < cap) buffers_.push_back(t);
   return t;
 }
@@ -205,7 +217,8 @@ Step Loader::build(int64_t s) {
       int64_t epoch, offset;
       const uint32_t k = labeled_at(s * b + i, &epoch, &offset);
       const io::Image img = load_or_replace(dataset_->labeled, k, true);
-      augment::make_views(img, augment_, labeled_seed, epoch, offset, x + i * plane, nullptr);
+      augment::make_views(img, augment_, labeled_seed, epoch, offset,
+                          x + i * plane, nullptr);
       y[i] = dataset_->labeled[k].label;
       idx[i] = k;
     }
@@ -224,8 +237,8 @@ Step Loader::build(int64_t s) {
       int64_t epoch, offset;
       const uint32_t k = unlabeled_at(s * u + i, &epoch, &offset);
       const io::Image img = load_or_replace(dataset_->unlabeled, k, false);
-      augment::make_views(img, augment_, unlabeled_seed, epoch, offset, xw + i * plane,
-                          xs + i * plane);
+      augment::make_views(img, augment_, unlabeled_seed, epoch, offset,
+                          xw + i * plane, xs + i * plane);
       const PoolItem& item = dataset_->unlabeled[k];
       ub.index.data_ptr<int64_t>()[i] = k;
       ub.source.data_ptr<int64_t>()[i] = item.source;

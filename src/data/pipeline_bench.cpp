@@ -19,7 +19,8 @@ PipelineBenchResult bench_pipeline(const PipelineBenchConfig& config) {
   src.name = "images";
   data.unlabeled = {src};
   auto dataset = std::make_shared<const Dataset>(build_dataset(data));
-  SEMIFER_CHECK(!dataset->unlabeled.empty(), "bench: no images under ", config.images);
+  SEMIFER_CHECK(!dataset->unlabeled.empty(), "bench: no images under ",
+                config.images);
   augment::AugmentConfig aug;
   aug.size = config.size;
   LoaderConfig lc;

@@ -26,8 +26,8 @@ TEST(AugmentCli, PreviewWritesAGrid) {
   const io::Image grid = io::read_image(t.file("grid.png"));
   EXPECT_EQ(grid.width, 3 * 32 + 8);
   EXPECT_EQ(grid.height, 4 * 32 + 10);
-  const RunResult bad = run_cli({"augment", "preview", "--images", t.file("none"), "--out",
-                                 t.file("g.png")});
+  const RunResult bad = run_cli({"augment", "preview", "--images",
+                                 t.file("none"), "--out", t.file("g.png")});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("none"), std::string::npos) << bad.err;
 }
@@ -35,8 +35,9 @@ TEST(AugmentCli, PreviewWritesAGrid) {
 TEST(AugmentCli, BenchPipelinePrintsSamplesPerSecond) {
   TempDir t;
   const std::string faces = write_faces(t, 6);
-  const RunResult r = run_cli({"bench", "pipeline", "--images", faces, "--size", "48",
-                               "--threads", "2", "--seconds", "0.3", "--batch", "4"});
+  const RunResult r =
+      run_cli({"bench", "pipeline", "--images", faces, "--size", "48",
+               "--threads", "2", "--seconds", "0.3", "--batch", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("samples/s"), std::string::npos) << r.out;
   for (const auto& args : std::vector<std::vector<std::string>>{

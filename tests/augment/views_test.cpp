@@ -21,7 +21,9 @@ io::Image face(int seed, int size = 64) {
   return data::render_face(seed % data::kNumExpressions, size, gen);
 }
 
-int naive_reflect(int i, int n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); }
+int naive_reflect(int i, int n) {
+  return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i);
+}
 
 }  // namespace
 
@@ -35,7 +37,9 @@ TEST(Views, FusedRenderEqualsOpByOpBitForBit) {
     std::vector<float> fused(3 * c.size * c.size), reference(fused.size());
     render_view(img, plan, c, fused.data());
     normalize_into(apply_plan(img, plan, c), c.mean, c.std, reference.data());
-    ASSERT_EQ(std::memcmp(fused.data(), reference.data(), fused.size() * sizeof(float)), 0)
+    ASSERT_EQ(std::memcmp(fused.data(), reference.data(),
+                          fused.size() * sizeof(float)),
+              0)
         << "trial " << trial;
   }
 }
@@ -58,7 +62,9 @@ TEST(Views, EveryOpIsFusedExactly) {
       std::vector<float> fused(3 * 32 * 32), reference(fused.size());
       render_view(img, plan, c, fused.data());
       normalize_into(apply_plan(img, plan, c), c.mean, c.std, reference.data());
-      EXPECT_EQ(std::memcmp(fused.data(), reference.data(), fused.size() * sizeof(float)), 0)
+      EXPECT_EQ(std::memcmp(fused.data(), reference.data(),
+                            fused.size() * sizeof(float)),
+                0)
           << op_name(op);
     }
   }
@@ -74,8 +80,9 @@ TEST(Views, PadReflectCropMatchesTheDefinition) {
         const io::Image out = pad_reflect_crop(img, pad, top, left, flip);
         for (int y = 0; y < img.height; ++y) {
           for (int x = 0; x < img.width; ++x) {
-            const uint8_t* want = src.pixel(naive_reflect(x + left - pad, img.width),
-                                            naive_reflect(y + top - pad, img.height));
+            const uint8_t* want =
+                src.pixel(naive_reflect(x + left - pad, img.width),
+                          naive_reflect(y + top - pad, img.height));
             ASSERT_EQ(std::memcmp(out.pixel(x, y), want, 3), 0)
                 << "flip " << flip << " top " << top << " left " << left;
           }
@@ -122,7 +129,8 @@ TEST(Views, PlansDrawWhatTheConfigSays) {
   }
   EXPECT_NEAR(flips / 4000.0, 0.5, 0.03);
   EXPECT_EQ(ops.size(), static_cast<size_t>(kNumOps));
-  for (const auto& [op, n] : ops) EXPECT_NEAR(n / 8000.0, 1.0 / kNumOps, 0.02) << op;
+  for (const auto& [op, n] : ops)
+    EXPECT_NEAR(n / 8000.0, 1.0 / kNumOps, 0.02) << op;
 
   AugmentConfig off;
   off.flip_p = 0;
@@ -142,14 +150,16 @@ TEST(Views, RandAugmentMagnitudesFollowTorchvision) {
   EXPECT_FLOAT_EQ(op_magnitude(Op::kRotate, 10, 31, 224, &is_signed), 10.0f);
   EXPECT_TRUE(is_signed);
   EXPECT_FLOAT_EQ(op_magnitude(Op::kShearX, 10, 31, 224, nullptr), 0.1f);
-  EXPECT_NEAR(op_magnitude(Op::kTranslateX, 30, 31, 331, nullptr), 150.0f, 1e-3);
+  EXPECT_NEAR(op_magnitude(Op::kTranslateX, 30, 31, 331, nullptr), 150.0f,
+              1e-3);
   EXPECT_FLOAT_EQ(op_magnitude(Op::kBrightness, 10, 31, 224, nullptr), 0.3f);
   EXPECT_FLOAT_EQ(op_magnitude(Op::kPosterize, 10, 31, 224, &is_signed), 7.0f);
   EXPECT_FALSE(is_signed);
   EXPECT_FLOAT_EQ(op_magnitude(Op::kPosterize, 30, 31, 224, nullptr), 4.0f);
   EXPECT_FLOAT_EQ(op_magnitude(Op::kSolarize, 10, 31, 224, nullptr), 170.0f);
   EXPECT_FLOAT_EQ(op_magnitude(Op::kEqualize, 10, 31, 224, &is_signed), 0.0f);
-  test::expect_error([] { op_magnitude(Op::kRotate, 31, 31, 224, nullptr); }, {"0..30"});
+  test::expect_error([] { op_magnitude(Op::kRotate, 31, 31, 224, nullptr); },
+                     {"0..30"});
 }
 
 TEST(Functional, IdentitiesAndEdgeCases) {
@@ -166,13 +176,15 @@ TEST(Functional, IdentitiesAndEdgeCases) {
   EXPECT_EQ(autocontrast(flat).data, flat.data);
   // torchvision's grayscale weights sum to 0.9999 and the gray image is
   // truncated, so a flat 77 has gray 76 and contrast pulls towards it.
-  EXPECT_EQ(adjust_contrast(flat, 0.3f).data, std::vector<uint8_t>(flat.data.size(), 76));
+  EXPECT_EQ(adjust_contrast(flat, 0.3f).data,
+            std::vector<uint8_t>(flat.data.size(), 76));
   // Rotating by 45 degrees leaves the corners to the fill colour.
   const io::Image r = rotate(img, 45, {9, 8, 7});
   EXPECT_EQ(r.pixel(0, 0)[0], 9);
   EXPECT_EQ(r.pixel(23, 23)[2], 7);
   // Brightness 0 is black; solarize 0 inverts.
-  EXPECT_EQ(adjust_brightness(img, 0).data, std::vector<uint8_t>(img.data.size(), 0));
+  EXPECT_EQ(adjust_brightness(img, 0).data,
+            std::vector<uint8_t>(img.data.size(), 0));
   EXPECT_EQ(solarize(img, 0).pixel(3, 4)[1], 255 - img.pixel(3, 4)[1]);
   test::expect_error([&] { adjust_brightness(img, -1); }, {"negative"});
   test::expect_error([&] { posterize(img, 9); }, {"0..8"});
@@ -184,7 +196,8 @@ TEST(AugmentConfig, ValidatesAndParsesYaml) {
   EXPECT_EQ(c.pad(), 28);
   c.randaugment_magnitude = 31;
   test::expect_error([&] { c.validate(); }, {"randaugment_magnitude"});
-  const YAML::Node node = YAML::Load("{size: 112, brightness: 0.2, mean: [0.5, 0.5, 0.5]}");
+  const YAML::Node node =
+      YAML::Load("{size: 112, brightness: 0.2, mean: [0.5, 0.5, 0.5]}");
   const AugmentConfig p = parse_augment_config(node, "train.yaml");
   EXPECT_EQ(p.size, 112);
   EXPECT_FLOAT_EQ(p.brightness, 0.2f);
@@ -205,7 +218,8 @@ TEST(Preview, GridHasOriginalWeakAndStrongColumns) {
   EXPECT_EQ(grid.height, 3 * 32 + 4 * 2);
   // The first column is the resized original.
   const io::Image original = resize(face(2), 32, 32);
-  EXPECT_EQ(std::memcmp(grid.pixel(2, 2 + 34 + 5), original.pixel(0, 5), 32 * 3), 0);
+  EXPECT_EQ(
+      std::memcmp(grid.pixel(2, 2 + 34 + 5), original.pixel(0, 5), 32 * 3), 0);
 }
 
 }  // namespace semifer::augment

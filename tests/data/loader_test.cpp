@@ -26,13 +26,15 @@ std::shared_ptr<const Dataset> make_dataset(const TempDir& tmp, bool broken,
   for (int c = 0; c < 3; ++c) {
     for (int i = 0; i < counts[c]; ++i) {
       util::Generator gen({static_cast<uint64_t>(++seed)});
-      io::write_image(tmp.file(semifer::str("lab/", kClasses[c], "/", i, ".png")),
-                      render_face(kHappiness, 20, gen));
+      io::write_image(
+          tmp.file(semifer::str("lab/", kClasses[c], "/", i, ".png")),
+          render_face(kHappiness, 20, gen));
     }
   }
   for (int i = 0; i < 9; ++i) {
     util::Generator gen({static_cast<uint64_t>(++seed)});
-    io::write_image(tmp.file(semifer::str("pool/", i, ".png")), render_face(kSurprise, 20, gen));
+    io::write_image(tmp.file(semifer::str("pool/", i, ".png")),
+                    render_face(kSurprise, 20, gen));
   }
   if (broken) {
     test::write_text_file(tmp.file("lab/sad/broken.png"), "not a png");
@@ -71,7 +73,8 @@ LoaderConfig loader_config(int threads) {
 
 void expect_same(const Step& a, const Step& b) {
   EXPECT_EQ(a.step, b.step);
-  EXPECT_TRUE(torch::equal(a.labeled.x_weak, b.labeled.x_weak)) << "step " << a.step;
+  EXPECT_TRUE(torch::equal(a.labeled.x_weak, b.labeled.x_weak))
+      << "step " << a.step;
   EXPECT_TRUE(torch::equal(a.labeled.y, b.labeled.y));
   EXPECT_TRUE(torch::equal(a.unlabeled.x_weak, b.unlabeled.x_weak));
   EXPECT_TRUE(torch::equal(a.unlabeled.x_strong, b.unlabeled.x_strong));
@@ -148,7 +151,8 @@ TEST(Loader, WorkerErrorReachesTheConsumerNamingTheFile) {
     for (int s = 0; s < 4; ++s) loader.next();
     ADD_FAILURE() << "expected a decode error";
   } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find("broken"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("broken"), std::string::npos)
+        << e.what();
   }
   // The loader stays failed, and destroying it does not hang.
 }
@@ -201,8 +205,9 @@ TEST(Loader, RejectsImpossibleConfigs) {
   pool.root = tmp.file("pool");
   empty.unlabeled = {pool};
   auto no_labeled = std::make_shared<const Dataset>(build_dataset(empty));
-  test::expect_error([&] { Loader(no_labeled, small_views(), loader_config(1)); },
-                     {"labeled pool is empty"});
+  test::expect_error(
+      [&] { Loader(no_labeled, small_views(), loader_config(1)); },
+      {"labeled pool is empty"});
 }
 
 }  // namespace semifer::data

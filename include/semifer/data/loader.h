@@ -114,8 +114,10 @@ class Loader {
 
   // Per-epoch orders, computed on first use and shared by the workers.
   std::mutex order_mutex_;
-  std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>> labeled_orders_;
-  std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>> unlabeled_orders_;
+  std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>>
+      labeled_orders_;
+  std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>>
+      unlabeled_orders_;
 
   // Batch tensors are reused once the consumer has let go of them: fresh
   // 20 MB allocations every step cost page faults (and pinning, on CUDA).
