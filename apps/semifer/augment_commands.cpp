@@ -6,7 +6,6 @@
 #include "commands.h"
 #include "semifer/augment/preview.h"
 #include "semifer/data/dataset.h"
-#include "semifer/util/error.h"
 
 namespace semifer::app {
 
@@ -44,16 +43,7 @@ void add_augment_commands(CLI::App& app) {
       "Example:\n  semifer augment preview --images faces/ --out grid.png --n "
       "8");
   preview->callback([f] {
-    data::DataConfig dc;
-    data::SourceConfig src;
-    src.format = data::Format::kFolder;
-    src.role = data::Role::kUnlabeled;
-    src.layout = "flat";
-    src.root = f->images;
-    src.name = "images";
-    dc.unlabeled = {src};
-    const data::Dataset ds = data::build_dataset(dc);
-    SEMIFER_CHECK(!ds.unlabeled.empty(), "no images under ", f->images);
+    const data::Dataset ds = data::image_folder_dataset(f->images);
     std::vector<io::Image> images;
     // Spread the picks over the folder rather than taking the first n.
     const size_t n =

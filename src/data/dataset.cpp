@@ -167,4 +167,19 @@ Dataset build_dataset(const DataConfig& config, const BuildOptions& options) {
   return ds;
 }
 
+Dataset image_folder_dataset(const std::string& root) {
+  DataConfig config;
+  SourceConfig src;
+  src.format = Format::kFolder;
+  src.role = Role::kUnlabeled;
+  src.layout = "flat";
+  src.root = root;
+  src.name = "images";
+  config.unlabeled = {src};
+  Dataset ds = build_dataset(config);
+  SEMIFER_CHECK(!ds.unlabeled.empty(), "no images (.jpg, .jpeg, .png) under ",
+                root);
+  return ds;
+}
+
 }  // namespace semifer::data

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <numeric>
 
 #include "semifer/augment/views.h"
@@ -111,21 +112,26 @@ void Loader::work() {
   }
 }
 
+std::shared_ptr<const std::vector<uint32_t>> Loader::order(
+    OrderCache& cache, int64_t epoch,
+    const std::function<std::vector<uint32_t>()>& make) {
+  std::lock_guard<std::mutex> lock(order_mutex_);
+  auto& slot = cache[epoch];
+  if (!slot) slot = std::make_shared<const std::vector<uint32_t>>(make());
+  auto result = slot;
+  // Workers are at most a few steps apart: older epochs are done with.
+  while (cache.size() > 3) cache.erase(cache.begin());
+  return result;
+}
+
 uint32_t Loader::labeled_at(int64_t position, int64_t* epoch, int64_t* offset) {
   const int64_t size = sampler_->epoch_size();
   *epoch = position / size;
   *offset = position % size;
-  std::shared_ptr<const std::vector<uint32_t>> order;
-  {
-    std::lock_guard<std::mutex> lock(order_mutex_);
-    auto& slot = labeled_orders_[*epoch];
-    if (!slot)
-      slot = std::make_shared<std::vector<uint32_t>>(sampler_->epoch(*epoch));
-    order = slot;
-    while (labeled_orders_.size() > 3)
-      labeled_orders_.erase(labeled_orders_.begin());
-  }
-  return (*order)[static_cast<size_t>(*offset)];
+  const int64_t e = *epoch;
+  return (*order(labeled_orders_, e, [&] {
+    return sampler_->epoch(e);
+  }))[static_cast<size_t>(*offset)];
 }
 
 uint32_t Loader::unlabeled_at(int64_t position, int64_t* epoch,
@@ -133,24 +139,15 @@ uint32_t Loader::unlabeled_at(int64_t position, int64_t* epoch,
   const auto size = static_cast<int64_t>(dataset_->unlabeled.size());
   *epoch = position / size;
   *offset = position % size;
-  std::shared_ptr<const std::vector<uint32_t>> order;
-  {
-    std::lock_guard<std::mutex> lock(order_mutex_);
-    auto& slot = unlabeled_orders_[*epoch];
-    if (!slot) {
-      auto perm =
-          std::make_shared<std::vector<uint32_t>>(static_cast<size_t>(size));
-      std::iota(perm->begin(), perm->end(), 0u);
-      util::Generator gen(
-          {config_.seed, kUnlabeledOrder, static_cast<uint64_t>(*epoch)});
-      gen.shuffle(*perm);
-      slot = std::move(perm);
-    }
-    order = slot;
-    while (unlabeled_orders_.size() > 3)
-      unlabeled_orders_.erase(unlabeled_orders_.begin());
-  }
-  return (*order)[static_cast<size_t>(*offset)];
+  const int64_t e = *epoch;
+  return (*order(unlabeled_orders_, e, [&] {
+    std::vector<uint32_t> perm(static_cast<size_t>(size));
+    std::iota(perm.begin(), perm.end(), 0u);
+    util::Generator gen(
+        {config_.seed, kUnlabeledOrder, static_cast<uint64_t>(e)});
+    gen.shuffle(perm);
+    return perm;
+  }))[static_cast<size_t>(*offset)];
 }
 
 io::Image Loader::load_or_replace(const std::vector<PoolItem>& pool,
@@ -177,6 +174,13 @@ io::Image Loader::load_or_replace(const std::vector<PoolItem>& pool,
 
 at::Tensor Loader::take_buffer(at::IntArrayRef sizes, bool is_float) {
   const auto dtype = is_float ? torch::kFloat32 : torch::kInt64;
+  if (pinned_) {
+    // Page-locked memory comes from LibTorch's caching host allocator, which
+    // also knows when an asynchronous copy out of a block has finished; a
+    // pool of our own would not.
+    return torch::empty(
+        sizes, torch::TensorOptions().dtype(dtype).pinned_memory(true));
+  }
   {
     std::lock_guard<std::mutex> lock(buffers_mutex_);
     for (const auto& t : buffers_) {
@@ -186,8 +190,7 @@ at::Tensor Loader::take_buffer(at::IntArrayRef sizes, bool is_float) {
       }
     }
   }
-  auto t = torch::empty(
-      sizes, torch::TensorOptions().dtype(dtype).pinned_memory(pinned_));
+  auto t = torch::empty(sizes, torch::TensorOptions().dtype(dtype));
   std::lock_guard<std::mutex> lock(buffers_mutex_);
   // Enough for every step in flight: queued, being built, being consumed.
   const size_t cap =

@@ -10,17 +10,8 @@ namespace semifer::data {
 
 PipelineBenchResult bench_pipeline(const PipelineBenchConfig& config) {
   SEMIFER_CHECK(config.seconds > 0, "bench: seconds must be positive");
-  DataConfig data;
-  SourceConfig src;
-  src.format = Format::kFolder;
-  src.role = Role::kUnlabeled;
-  src.layout = "flat";
-  src.root = config.images;
-  src.name = "images";
-  data.unlabeled = {src};
-  auto dataset = std::make_shared<const Dataset>(build_dataset(data));
-  SEMIFER_CHECK(!dataset->unlabeled.empty(), "bench: no images under ",
-                config.images);
+  auto dataset =
+      std::make_shared<const Dataset>(image_folder_dataset(config.images));
   augment::AugmentConfig aug;
   aug.size = config.size;
   LoaderConfig lc;

@@ -79,4 +79,8 @@ struct BuildOptions {
 Dataset build_dataset(const DataConfig& config,
                       const BuildOptions& options = {});
 
+/// Every image below `root` as an unlabeled pool (for previews and
+/// benchmarks). Throws semifer::Error when the folder holds no image.
+Dataset image_folder_dataset(const std::string& root);
+
 }  // namespace semifer::data

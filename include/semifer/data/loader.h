@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -113,14 +114,18 @@ class Loader {
   bool stop_ = false;
 
   // Per-epoch orders, computed on first use and shared by the workers.
+  using OrderCache =
+      std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>>;
+  std::shared_ptr<const std::vector<uint32_t>> order(
+      OrderCache& cache, int64_t epoch,
+      const std::function<std::vector<uint32_t>()>& make);
   std::mutex order_mutex_;
-  std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>>
-      labeled_orders_;
-  std::map<int64_t, std::shared_ptr<const std::vector<uint32_t>>>
-      unlabeled_orders_;
+  OrderCache labeled_orders_;
+  OrderCache unlabeled_orders_;
 
   // Batch tensors are reused once the consumer has let go of them: fresh
-  // 20 MB allocations every step cost page faults (and pinning, on CUDA).
+  // 20 MB allocations every step cost page faults. (Pinned ones come from
+  // LibTorch's caching host allocator instead.)
   at::Tensor take_buffer(at::IntArrayRef sizes, bool is_float);
   std::mutex buffers_mutex_;
   std::vector<at::Tensor> buffers_;
