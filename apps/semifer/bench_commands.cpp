@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "semifer/data/pipeline_bench.h"
+#include "semifer/models/infer_bench.h"
 
 namespace semifer::app {
 
@@ -37,6 +38,33 @@ void add_bench_commands(CLI::App& app) {
               << " samples/s (" << r.samples << " samples in " << r.seconds
               << " s, size " << f->size << ", threads " << f->threads << ")"
               << std::endl;
+  });
+
+  auto g = std::make_shared<models::InferBenchConfig>();
+  CLI::App* infer = bench->add_subcommand(
+      "infer", "Images per second of a model's forward pass (eval mode, CPU)");
+  infer->add_option("--model", g->model,
+                    "Model name (see 'semifer weights --help')");
+  infer->add_option("--size", g->size, "Input size")
+      ->check(CLI::Range(16, 1024));
+  infer->add_option("--batch", g->batch, "Batch size")
+      ->check(CLI::Range(1, 4096));
+  infer->add_option("--threads", g->threads, "Intra-op threads")
+      ->check(CLI::Range(1, 256));
+  infer->add_option("--seconds", g->seconds, "Measured seconds")
+      ->check(CLI::Range(0.1, 3600.0));
+  infer->footer(
+      "Example:\n  semifer bench infer --model efficientnet_b0 --size 224 "
+      "--batch 16 "
+      "--threads 2\nReference: /usr/bin/python3 bench/infer_reference.py "
+      "--model "
+      "efficientnet_b0 --size 224 --batch 16 --threads 2");
+  infer->callback([g] {
+    const models::InferBenchResult r = models::bench_inference(*g);
+    std::cout << std::fixed << std::setprecision(1) << r.images_per_second
+              << " images/s (" << r.images << " images in " << r.seconds
+              << " s, " << g->model << ", size " << g->size << ", batch "
+              << g->batch << ", threads " << g->threads << ")" << std::endl;
   });
 }
 

@@ -12,7 +12,10 @@ void add_data_commands(CLI::App& app);
 /// `semifer augment preview`.
 void add_augment_commands(CLI::App& app);
 
-/// `semifer bench pipeline`.
+/// `semifer weights inspect|import|export`.
+void add_weights_commands(CLI::App& app);
+
+/// `semifer bench pipeline|infer`.
 void add_bench_commands(CLI::App& app);
 
 }  // namespace semifer::app
