@@ -1,10 +1,31 @@
 #include <CLI/CLI.hpp>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <iostream>
 
 #include "commands.h"
 #include "semifer/version.h"
 
+namespace {
+
+// Tensors of tens of megabytes are allocated and freed on every step. With
+// glibc's defaults each one is mmap'ed, page-faulted in zeroed and unmapped
+// again, which costs about half of a CPU forward pass (docs/benchmarks.md).
+// The program keeps such memory instead; a library must not make that
+// process-wide choice, the executable may.
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
+}  // namespace
+
 int main(int argc, char** argv) try {
+  keep_freed_memory();
   CLI::App app{
       "semifer: facial-expression recognition from a small labeled set and a "
       "large pool of unlabeled faces (Yu et al., ABAW5 2023)"};

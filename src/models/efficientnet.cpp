@@ -57,8 +57,9 @@ void SqueezeExcitationImpl::reset() {
 
 at::Tensor SqueezeExcitationImpl::forward(const at::Tensor& x) {
   auto s = torch::adaptive_avg_pool2d(x, {1, 1});
-  s = torch::silu(fc1_->forward(s));
-  s = torch::sigmoid(fc2_->forward(s));
+  s = fc1_->forward(s);
+  torch::silu_(s);
+  s = fc2_->forward(s).sigmoid_();
   return s * x;
 }
 
@@ -84,7 +85,7 @@ at::Tensor MBConvImpl::forward(const at::Tensor& x) {
   auto result = block_->forward(x);
   if (config_.stride == 1 && config_.in == config_.out) {
     result = stochastic_depth(result, config_.stochastic_depth, is_training());
-    result = result + x;
+    result += x;
   }
   return result;
 }

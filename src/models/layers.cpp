@@ -14,8 +14,7 @@ Sequence conv_norm_act(int64_t in, int64_t out, int64_t kernel, int64_t stride,
                                 .bias(false)));
   seq->push_back(nn::BatchNorm2d(
       nn::BatchNormOptions(out).eps(bn.eps).momentum(bn.momentum)));
-  if (act == Activation::kSiLU) seq->push_back(nn::SiLU());
-  if (act == Activation::kReLU) seq->push_back(nn::ReLU());
+  if (act != Activation::kNone) seq->push_back(InplaceActivation(act));
   return seq;
 }
 

@@ -14,6 +14,22 @@ struct BatchNormSpec {
   double momentum = 0.1;
 };
 
+/// An activation applied in place, as torchvision's Conv2dNormActivation
+/// does (`inplace=True`): it saves an allocation per layer.
+class InplaceActivationImpl
+    : public torch::nn::Cloneable<InplaceActivationImpl> {
+ public:
+  explicit InplaceActivationImpl(Activation act) : act_(act) {}
+  void reset() override {}
+  at::Tensor forward(at::Tensor x) {
+    return act_ == Activation::kSiLU ? torch::silu_(x) : torch::relu_(x);
+  }
+
+ private:
+  Activation act_;
+};
+TORCH_MODULE(InplaceActivation);
+
 /// torchvision's Conv2dNormActivation: Conv2d (no bias, "same" padding
 /// (k - 1) / 2) -> BatchNorm2d -> activation, as a Sequential whose children
 /// are named 0, 1, 2 like torchvision's.

@@ -70,15 +70,16 @@ void ResidualBlockImpl::reset() {
 }
 
 at::Tensor ResidualBlockImpl::forward(const at::Tensor& x) {
-  auto y = torch::relu(bn1_->forward(conv1_->forward(x)));
+  // In-place ReLU and sum, as torchvision's blocks do.
+  auto y = bn1_->forward(conv1_->forward(x)).relu_();
   if (bottleneck_) {
-    y = torch::relu(bn2_->forward(conv2_->forward(y)));
+    y = bn2_->forward(conv2_->forward(y)).relu_();
     y = bn3_->forward(conv3_->forward(y));
   } else {
     y = bn2_->forward(conv2_->forward(y));
   }
-  const auto identity = downsample_ ? downsample_->forward(x) : x;
-  return torch::relu(y + identity);
+  y += downsample_ ? downsample_->forward(x) : x;
+  return y.relu_();
 }
 
 ResNetImpl::ResNetImpl(ResNetOptions options) : options_(std::move(options)) {
@@ -121,7 +122,7 @@ void ResNetImpl::reset() {
 }
 
 at::Tensor ResNetImpl::forward_features(const at::Tensor& x) {
-  auto y = torch::relu(bn1_->forward(conv1_->forward(x)));
+  auto y = bn1_->forward(conv1_->forward(x)).relu_();
   y = torch::max_pool2d(y, 3, 2, 1);
   y = layer4_->forward(layer3_->forward(layer2_->forward(layer1_->forward(y))));
   return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
