@@ -8,6 +8,10 @@
         published weights are), OUT/ARCH.x (input [2, 3, SIZE, SIZE]) and
         OUT/ARCH.y (logits [2, 8]) as raw float32, and OUT/ARCH.keys (the
         state_dict keys, one per line).
+    torchvision_models.py loads OUT ARCH...
+        For each ARCH: strict torchvision.models.ARCH(num_classes=8)
+        .load_state_dict(torch.load(OUT/ARCH.pth)) on a file semifer wrote;
+        prints "ARCH ok" or "ARCH FAILED: why".
     torchvision_models.py check OUT ARCH PTH
         Loads PTH (written by semifer) into torchvision.models.ARCH(
         num_classes=8) with load_state_dict (strict), runs OUT/ARCH.x and
@@ -55,8 +59,23 @@ def check(out, arch, pth):
     print(f"{(y - ours).abs().max().item():.3e}")
 
 
+def loads(out, arch):
+    try:
+        model = getattr(torchvision.models, arch)(num_classes=8)
+        state = torch.load(f"{out}/{arch}.pth", weights_only=True)
+        model.load_state_dict(state)
+        if list(state.keys()) != list(model.state_dict().keys()):
+            raise ValueError("key order differs")
+        print(f"{arch} ok")
+    except Exception as e:  # reported to the C++ test
+        print(f"{arch} FAILED: {e}".replace("\n", " "))
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "make":
+    if sys.argv[1] == "loads":
+        for arch in sys.argv[3:]:
+            loads(sys.argv[2], arch)
+    elif sys.argv[1] == "make":
         for arch in sys.argv[4:]:
             make(sys.argv[2], int(sys.argv[3]), arch)
     else:

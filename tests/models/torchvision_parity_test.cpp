@@ -89,6 +89,23 @@ TEST_P(TorchvisionModels, SameKeysSameOutputsAndExportLoadsBack) {
       << arch << ": torchvision on our export differs by " << back;
 }
 
+TEST(TorchvisionZoo, EveryExportLoadsStrictlyIntoTorchvision) {
+  const std::string python = test::python_with_torchvision();
+  if (python.empty()) GTEST_SKIP() << "Debian's python3-torchvision is absent";
+  test::TempDir tmp;
+  std::string archs;
+  for (const std::string& name : model_names()) {
+    if (name == "smallnet") continue;  // ours alone
+    export_weights(*create_model(name), tmp.file(name + ".pth"));
+    archs += " " + name;
+  }
+  const std::string out = run(python + " " + SEMIFER_SOURCE_DIR +
+                              "/tests/models/torchvision_models.py loads " +
+                              tmp.path().string() + archs);
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 11) << out;
+  EXPECT_EQ(out.find("FAILED"), std::string::npos) << out;
+}
+
 INSTANTIATE_TEST_SUITE_P(Zoo, TorchvisionModels,
                          ::testing::Values("efficientnet_b0", "efficientnet_b3",
                                            "efficientnet_b7", "resnet18",
