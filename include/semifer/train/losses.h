@@ -1,0 +1,29 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace semifer::train {
+
+/// Which prediction of network A the unlabeled loss is applied to. The
+/// paper's equation 11 names it ambiguously; the strong view's is the
+/// default, as in FixMatch (docs/training.md).
+enum class PseudoTarget { kStrong, kWeak };
+
+/// The unlabeled half of the objective (paper equations 2-5 and 11).
+struct UnlabeledLoss {
+  at::Tensor loss;        ///< scalar: mean over the batch of mask * CE
+  at::Tensor pseudo;      ///< [U] int64: argmax of (P_weak + P_strong) / 2
+  at::Tensor confidence;  ///< [U]: max of (P_weak + P_strong) / 2
+  at::Tensor mask;        ///< [U] float: confidence > tau[pseudo]
+};
+
+/// P_u = (softmax(weak) + softmax(strong)) / 2 without gradient; pseudo-label
+/// y = argmax P_u, mask = max P_u > tau[y]; loss = mean(mask * CE(y, target
+/// logits)), with the batch size as denominator. `logits_weak` and
+/// `logits_strong`: [U, C]; `tau`: [C] float on the same device.
+UnlabeledLoss pseudo_label_loss(const at::Tensor& logits_weak,
+                                const at::Tensor& logits_strong,
+                                const at::Tensor& tau,
+                                PseudoTarget target = PseudoTarget::kStrong);
+
+}  // namespace semifer::train
