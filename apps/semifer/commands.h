@@ -12,6 +12,9 @@ void add_data_commands(CLI::App& app);
 /// `semifer augment preview`.
 void add_augment_commands(CLI::App& app);
 
+/// `semifer train`.
+void add_train_commands(CLI::App& app);
+
 /// `semifer weights inspect|import|export`.
 void add_weights_commands(CLI::App& app);
 

@@ -35,6 +35,7 @@ int main(int argc, char** argv) try {
       "Run 'semifer <command> --help' for a command's flags and an example.");
   semifer::app::add_data_commands(app);
   semifer::app::add_augment_commands(app);
+  semifer::app::add_train_commands(app);
   semifer::app::add_weights_commands(app);
   semifer::app::add_bench_commands(app);
   CLI11_PARSE(app, argc, argv);

@@ -1,0 +1,65 @@
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "semifer/train/config.h"
+#include "semifer/train/trainer.h"
+
+namespace semifer::app {
+
+namespace {
+struct TrainFlags {
+  std::string config;
+  std::vector<std::string> overrides;
+  std::string out;
+  bool resume = false;
+  bool deterministic = false;
+  bool quiet = false;
+};
+}  // namespace
+
+void add_train_commands(CLI::App& app) {
+  auto f = std::make_shared<TrainFlags>();
+  CLI::App* train = app.add_subcommand(
+      "train",
+      "Train a recognizer: the supervised stage, or the semi-supervised stage "
+      "with pseudo-labels, the EMA teacher and the Dynamic Threshold Module");
+  train
+      ->add_option("config", f->config, "YAML training config (docs/config.md)")
+      ->required();
+  train->add_option("--set", f->overrides,
+                    "Override a key: --set train.epochs=3 (repeatable)");
+  train->add_option("--out", f->out,
+                    "Run folder (default: runs/<config name>)");
+  train->add_flag("--resume", f->resume,
+                  "Continue from RUN_DIR/checkpoint_last.pt");
+  train->add_flag(
+      "--deterministic", f->deterministic,
+      "One intra-op thread and deterministic kernels: bit-exact resume on CPU");
+  train->add_flag("--quiet", f->quiet, "No progress lines");
+  train->footer(
+      "Example:\n  semifer train fer.yaml --set train.epochs=5 --out runs/fer\n"
+      "  semifer train fer.yaml --out runs/fer --resume");
+  train->callback([f] {
+    std::vector<std::string> overrides = f->overrides;
+    if (f->deterministic) overrides.push_back("train.deterministic=true");
+    const train::TrainConfig config =
+        train::load_train_config(f->config, overrides);
+    train::RunOptions options;
+    options.run_dir =
+        f->out.empty()
+            ? "runs/" + std::filesystem::path(f->config).stem().string()
+            : f->out;
+    options.resume = f->resume;
+    options.progress = !f->quiet;
+    const train::RunSummary s = train::run_training(config, options);
+    std::cout << "trained " << s.steps << " steps; run folder "
+              << options.run_dir;
+    if (s.best_f1 >= 0)
+      std::cout << "; best validation macro F1 (EMA teacher) " << s.best_f1;
+    std::cout << std::endl;
+  });
+}
+
+}  // namespace semifer::app

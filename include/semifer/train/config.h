@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "semifer/augment/config.h"
+#include "semifer/data/config.h"
+#include "semifer/train/losses.h"
+
+namespace semifer::train {
+
+/// `model:` of a training config.
+struct ModelConfig {
+  std::string name = "smallnet";  ///< a zoo name (models/registry.h)
+  std::string weights;            ///< optional .pth to start from
+  double dropout = -1;            ///< < 0: the architecture's default
+};
+
+/// `train:` of a training config.
+struct LoopConfig {
+  int64_t epochs = 10;
+  int64_t steps_per_epoch = 1000;
+  int64_t batch_labeled = 32;
+  int64_t batch_unlabeled = 32;
+  double lr = 5e-4;  ///< Adam, fixed (paper section 4.2)
+  uint64_t seed = 0;
+  int threads = 2;         ///< loader worker threads
+  int torch_threads = 0;   ///< intra-op threads; 0: LibTorch's default
+  int64_t log_every = 50;  ///< steps between progress lines and metric lines
+  int64_t checkpoint_every =
+      500;  ///< steps between checkpoints (and each epoch end)
+  bool deterministic = false;  ///< one intra-op thread, deterministic kernels
+};
+
+/// `ssl:` of a training config (paper sections 3.2-3.4).
+struct SslConfig {
+  bool enabled = true;  ///< false: the supervised stage only
+  double lambda_labeled = 1.0;
+  double lambda_unlabeled = 0.8;
+  PseudoTarget target = PseudoTarget::kStrong;
+  bool dynamic_thresholds = true;  ///< false: fixed threshold `tau`
+  double tau = 0.95;               ///< initial (or fixed) threshold
+  double mu = 0.9;                 ///< DTM smoothing
+  double ema_decay = 0.999;
+  int64_t dtm_per_class = 500;  ///< labeled samples per class the teacher
+                                ///< predicts at each epoch end (0: all)
+};
+
+/// A training config (docs/config.md): the data, the views, the model and
+/// the loop.
+struct TrainConfig {
+  data::DataConfig data;
+  augment::AugmentConfig augment;
+  ModelConfig model;
+  LoopConfig train;
+  SslConfig ssl;
+  int64_t eval_max = 0;  ///< validation samples evaluated (0: all)
+
+  void validate() const;
+};
+
+/// Reads a YAML training config; `overrides` are "dotted.key=value" strings
+/// (`--set train.epochs=3`) applied before mapping. `data:` is a path to a
+/// data config (relative to this file) or an inline map. Unknown keys are
+/// errors naming the file and line.
+TrainConfig load_train_config(const std::string& path,
+                              const std::vector<std::string>& overrides = {});
+
+/// The resolved config as YAML (every key, with its value), for
+/// RUN_DIR/config.yaml.
+std::string to_yaml(const TrainConfig& config);
+
+}  // namespace semifer::train

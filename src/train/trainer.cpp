@@ -1,0 +1,369 @@
+#include "semifer/train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "semifer/data/loader.h"
+#include "semifer/eval/metrics.h"
+#include "semifer/eval/predict.h"
+#include "semifer/models/registry.h"
+#include "semifer/models/weights.h"
+#include "semifer/train/ema.h"
+#include "semifer/train/losses.h"
+#include "semifer/train/thresholds.h"
+#include "semifer/util/error.h"
+#include "semifer/util/random.h"
+#include "semifer/util/strings.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::ordered_json;
+
+namespace semifer::train {
+
+namespace {
+
+// Running sums between two metric lines.
+struct Window {
+  double loss_l = 0, loss_u = 0;
+  int64_t steps = 0, images = 0;
+  std::vector<int64_t> masked, pseudo, pseudo_known, pseudo_right;
+  explicit Window(int c)
+      : masked(c), pseudo(c), pseudo_known(c), pseudo_right(c) {}
+};
+
+json per_class(const std::vector<std::string>& names,
+               const std::vector<double>& v) {
+  json o = json::object();
+  for (size_t i = 0; i < names.size(); ++i) o[names[i]] = v[i];
+  return o;
+}
+
+json scores(const eval::ConfusionMatrix& m,
+            const std::vector<std::string>& names) {
+  std::vector<double> f1;
+  for (int c = 0; c < m.num_classes(); ++c) f1.push_back(m.f1(c));
+  return {{"accuracy", m.accuracy()},
+          {"macro_f1", m.macro_f1()},
+          {"f1", per_class(names, f1)}};
+}
+
+void save_checkpoint(const std::string& path, models::ClassifierImpl& student,
+                     models::ClassifierImpl& teacher,
+                     torch::optim::Adam& optimizer,
+                     const DynamicThresholds& dtm, int64_t step,
+                     double best_f1) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive a, b, opt;
+  student.save(a);
+  teacher.save(b);
+  optimizer.save(opt);
+  archive.write("student", a);
+  archive.write("teacher", b);
+  archive.write("optimizer", opt);
+  archive.write("tau", torch::tensor(dtm.tau(), torch::kFloat64));
+  archive.write("step", torch::tensor(step, torch::kInt64));
+  archive.write("best_f1", torch::tensor(best_f1, torch::kFloat64));
+  // Dropout and stochastic depth draw from torch's default generator.
+  archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  fs::rename(tmp, path);
+}
+
+std::string duration(double seconds) {
+  const auto s = static_cast<int64_t>(seconds);
+  char buf[32];
+  std::snprintf(
+      buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
+      static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  return buf;
+}
+
+}  // namespace
+
+RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
+  config.validate();
+  SEMIFER_CHECK(!options.run_dir.empty(), "no run folder given");
+  fs::create_directories(options.run_dir);
+  const fs::path dir(options.run_dir);
+  const std::string last_path = (dir / "checkpoint_last.pt").string();
+  const std::string best_path = (dir / "checkpoint_best.pt").string();
+  const auto& loop = config.train;
+  const auto& ssl = config.ssl;
+
+  if (loop.deterministic) {
+    torch::set_num_threads(1);
+    at::globalContext().setDeterministicAlgorithms(true, false);
+  } else if (loop.torch_threads > 0) {
+    torch::set_num_threads(loop.torch_threads);
+  }
+  torch::manual_seed(loop.seed);
+
+  auto dataset =
+      std::make_shared<const data::Dataset>(data::build_dataset(config.data));
+  const int num_classes = dataset->classes.size();
+  const auto names = dataset->classes.names();
+  SEMIFER_CHECK(!dataset->labeled.empty(), "the labeled pool is empty");
+  SEMIFER_CHECK(!ssl.enabled || !dataset->unlabeled.empty(),
+                "ssl.enabled but the unlabeled pool is empty");
+
+  models::ModelOptions mo;
+  mo.num_classes = num_classes;
+  mo.dropout = config.model.dropout;
+  models::Classifier student = models::create_model(config.model.name, mo);
+  if (!config.model.weights.empty()) {
+    const auto report = models::import_weights(*student, config.model.weights);
+    if (options.progress) std::cerr << "weights: " << report.summary() << "\n";
+  }
+  models::Classifier teacher = student->clone_classifier();
+  teacher->eval();
+  torch::optim::Adam optimizer(student->parameters(),
+                               torch::optim::AdamOptions(loop.lr));
+  DynamicThresholds dtm(num_classes, ssl.tau, ssl.mu, ssl.dynamic_thresholds);
+
+  int64_t step = 0;
+  double best_f1 = -1;
+  if (options.resume) {
+    SEMIFER_CHECK(fs::exists(last_path), "--resume: no checkpoint at ",
+                  last_path);
+    torch::serialize::InputArchive archive, a, b, opt;
+    archive.load_from(last_path);
+    archive.read("student", a);
+    archive.read("teacher", b);
+    archive.read("optimizer", opt);
+    student->load(a);
+    teacher->load(b);
+    optimizer.load(opt);
+    at::Tensor t;
+    archive.read("tau", t);
+    dtm.set_tau(std::vector<double>(t.data_ptr<double>(),
+                                    t.data_ptr<double>() + t.numel()));
+    archive.read("step", t);
+    step = t.item<int64_t>();
+    archive.read("best_f1", t);
+    best_f1 = t.item<double>();
+    archive.read("torch_rng", t);
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(t);
+  } else {
+    util::write_text((dir / "config.yaml").string(), to_yaml(config));
+    std::ofstream(dir / "metrics.jsonl", std::ios::trunc);
+  }
+  const int64_t total = loop.epochs * loop.steps_per_epoch;
+  RunSummary summary;
+  summary.last_checkpoint = last_path;
+  if (step >= total) {
+    summary.steps = step;
+    summary.best_f1 = best_f1;
+    return summary;
+  }
+
+  data::LoaderConfig lc;
+  lc.batch_labeled = loop.batch_labeled;
+  lc.batch_unlabeled = ssl.enabled ? loop.batch_unlabeled : 0;
+  lc.threads = loop.threads;
+  lc.seed = loop.seed;
+  data::Loader loader(dataset, config.augment, lc, step);
+  std::ofstream metrics(dir / "metrics.jsonl", std::ios::app);
+
+  // The labeled samples the teacher predicts for the DTM: a fixed, seeded
+  // cap per class.
+  std::vector<data::PoolItem> dtm_items;
+  {
+    std::vector<std::vector<data::PoolItem>> by_class(num_classes);
+    for (const auto& item : dataset->labeled)
+      by_class[item.label].push_back(item);
+    util::Generator gen({loop.seed, 0xd7e5ULL});
+    for (auto& items : by_class) {
+      gen.shuffle(items);
+      if (ssl.dtm_per_class > 0 &&
+          static_cast<int64_t>(items.size()) > ssl.dtm_per_class) {
+        items.resize(static_cast<size_t>(ssl.dtm_per_class));
+      }
+      dtm_items.insert(dtm_items.end(), items.begin(), items.end());
+    }
+  }
+  std::vector<data::PoolItem> val_items = dataset->validation;
+  if (config.eval_max > 0 &&
+      static_cast<int64_t>(val_items.size()) > config.eval_max) {
+    val_items.resize(static_cast<size_t>(config.eval_max));
+  }
+  at::Tensor val_labels =
+      torch::empty({static_cast<int64_t>(val_items.size())}, torch::kInt64);
+  for (size_t i = 0; i < val_items.size(); ++i)
+    val_labels[i] = val_items[i].label;
+
+  Window window(num_classes);
+  using clock = std::chrono::steady_clock;
+  auto window_start = clock::now();
+  const auto run_start = clock::now();
+  const int64_t first_step = step;
+  student->train();
+
+  for (; step < total; ++step) {
+    data::Step batch = loader.next();
+    const auto& lb = batch.labeled;
+    at::Tensor loss_l, loss;
+    UnlabeledLoss unl;
+    if (ssl.enabled) {
+      const auto& ub = batch.unlabeled;
+      // One forward over [labeled; weak; strong], as FixMatch does, so
+      // BatchNorm sees all three.
+      const auto logits =
+          student->forward(torch::cat({lb.x_weak, ub.x_weak, ub.x_strong}, 0));
+      const int64_t b = lb.x_weak.size(0), u = ub.x_weak.size(0);
+      loss_l =
+          torch::nn::functional::cross_entropy(logits.narrow(0, 0, b), lb.y);
+      unl =
+          pseudo_label_loss(logits.narrow(0, b, u), logits.narrow(0, b + u, u),
+                            dtm.tau_tensor(torch::kCPU), ssl.target);
+      loss = ssl.lambda_labeled * loss_l + ssl.lambda_unlabeled * unl.loss;
+    } else {
+      loss_l = torch::nn::functional::cross_entropy(student->forward(lb.x_weak),
+                                                    lb.y);
+      loss = ssl.lambda_labeled * loss_l;
+    }
+    const double loss_value = loss.item<double>();
+    SEMIFER_CHECK(
+        std::isfinite(loss_value), "step ", step + 1, ": the loss is ",
+        loss_value, " (labeled ", loss_l.item<double>(),
+        "); stopped. The last good checkpoint is ",
+        fs::exists(last_path) ? last_path : std::string("not written yet"));
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    ema_update(*teacher, *student, ssl.ema_decay);
+
+    window.loss_l += loss_l.item<double>();
+    window.steps += 1;
+    window.images += lb.x_weak.size(0);
+    if (ssl.enabled) {
+      window.loss_u += unl.loss.item<double>();
+      window.images += batch.unlabeled.x_weak.size(0);
+      const auto pseudo = unl.pseudo.accessor<int64_t, 1>();
+      const auto mask = unl.mask.accessor<float, 1>();
+      const auto hidden = batch.unlabeled.hidden_label.accessor<int64_t, 1>();
+      for (int64_t i = 0; i < pseudo.size(0); ++i) {
+        ++window.pseudo[pseudo[i]];
+        if (mask[i] > 0) ++window.masked[pseudo[i]];
+        if (mask[i] > 0 && hidden[i] >= 0) {
+          ++window.pseudo_known[pseudo[i]];
+          window.pseudo_right[pseudo[i]] += hidden[i] == pseudo[i];
+        }
+      }
+    }
+
+    const bool epoch_end = (step + 1) % loop.steps_per_epoch == 0;
+    const bool log_now = (step + 1) % loop.log_every == 0 || epoch_end;
+    if (log_now) {
+      const double secs =
+          std::chrono::duration<double>(clock::now() - window_start).count();
+      json line = {{"epoch", step / loop.steps_per_epoch + 1},
+                   {"step", step + 1},
+                   {"loss_labeled", window.loss_l / window.steps},
+                   {"lr", loop.lr},
+                   {"images_per_second", window.images / std::max(secs, 1e-9)}};
+      if (ssl.enabled) {
+        std::vector<double> rate(num_classes), acc(num_classes, -1);
+        int64_t masked = 0, seen = 0;
+        for (int c = 0; c < num_classes; ++c) {
+          rate[c] = window.pseudo[c] ? static_cast<double>(window.masked[c]) /
+                                           window.pseudo[c]
+                                     : 0;
+          if (window.pseudo_known[c]) {
+            acc[c] = static_cast<double>(window.pseudo_right[c]) /
+                     window.pseudo_known[c];
+          }
+          masked += window.masked[c];
+          seen += window.pseudo[c];
+        }
+        line["loss_unlabeled"] = window.loss_u / window.steps;
+        line["mask_rate"] = seen ? static_cast<double>(masked) / seen : 0.0;
+        line["mask_rate_per_class"] = per_class(names, rate);
+        line["pseudo_label_accuracy_per_class"] = per_class(names, acc);
+        line["tau"] = per_class(names, dtm.tau());
+      }
+      if (epoch_end) {
+        if (ssl.enabled) {
+          const auto probs = eval::predict_probs(*teacher, *dataset, dtm_items,
+                                                 config.augment);
+          at::Tensor labels = torch::empty(
+              {static_cast<int64_t>(dtm_items.size())}, torch::kInt64);
+          for (size_t i = 0; i < dtm_items.size(); ++i)
+            labels[i] = dtm_items[i].label;
+          const auto u = dtm.update(probs, labels);
+          line["tau"] = per_class(names, dtm.tau());
+          line["dtm_mean_confidence"] = per_class(names, u.mean_confidence);
+        }
+        if (!val_items.empty()) {
+          json val = json::object();
+          for (auto [name, model] :
+               {std::pair<const char*, models::Classifier>{"A", student},
+                {"B", teacher}}) {
+            const auto pred =
+                eval::predict_probs(*model, *dataset, val_items, config.augment)
+                    .argmax(1);
+            eval::ConfusionMatrix m(num_classes);
+            for (int64_t i = 0; i < pred.size(0); ++i) {
+              m.add(static_cast<int>(val_labels[i].item<int64_t>()),
+                    static_cast<int>(pred[i].item<int64_t>()));
+            }
+            val[name] = scores(m, names);
+          }
+          line["validation"] = val;
+          const double f1 = val["B"]["macro_f1"].get<double>();
+          if (f1 > best_f1) {
+            best_f1 = f1;
+            save_checkpoint(best_path, *student, *teacher, optimizer, dtm,
+                            step + 1, best_f1);
+          }
+        }
+      }
+      metrics << line.dump() << "\n" << std::flush;
+      if (options.progress) {
+        const double elapsed =
+            std::chrono::duration<double>(clock::now() - run_start).count();
+        const double rate = (step + 1 - first_step) / std::max(elapsed, 1e-9);
+        std::cerr << "epoch " << step / loop.steps_per_epoch + 1 << "/"
+                  << loop.epochs << " step " << step + 1 << "/" << total
+                  << " | " << std::fixed << std::setprecision(2) << rate
+                  << " steps/s | ETA "
+                  << duration((total - step - 1) / std::max(rate, 1e-9))
+                  << " | L_l " << std::setprecision(3)
+                  << window.loss_l / window.steps;
+        if (ssl.enabled) {
+          std::cerr << " L_u " << window.loss_u / window.steps << " mask "
+                    << line["mask_rate"].get<double>();
+        }
+        if (line.contains("validation")) {
+          std::cerr << " | val F1 A "
+                    << line["validation"]["A"]["macro_f1"].get<double>()
+                    << " B "
+                    << line["validation"]["B"]["macro_f1"].get<double>();
+        }
+        std::cerr << std::endl;
+      }
+      window = Window(num_classes);
+      window_start = clock::now();
+    }
+    if ((step + 1) % loop.checkpoint_every == 0 || epoch_end ||
+        step + 1 == total) {
+      save_checkpoint(last_path, *student, *teacher, optimizer, dtm, step + 1,
+                      best_f1);
+    }
+  }
+  summary.steps = step;
+  summary.best_f1 = best_f1;
+  return summary;
+}
+
+}  // namespace semifer::train
