@@ -31,12 +31,38 @@ namespace semifer::train {
 namespace {
 
 // Running sums between two metric lines.
+// Part of the checkpoint, so a resumed run's metric lines equal an
+// uninterrupted run's.
 struct Window {
   double loss_l = 0, loss_u = 0;
   int64_t steps = 0, images = 0;
   std::vector<int64_t> masked, pseudo, pseudo_known, pseudo_right;
   explicit Window(int c)
       : masked(c), pseudo(c), pseudo_known(c), pseudo_right(c) {}
+
+  at::Tensor to_tensor() const {
+    std::vector<double> v = {loss_l, loss_u, static_cast<double>(steps),
+                             static_cast<double>(images)};
+    for (const auto* list : {&masked, &pseudo, &pseudo_known, &pseudo_right}) {
+      for (int64_t x : *list) v.push_back(static_cast<double>(x));
+    }
+    return torch::tensor(v, torch::kFloat64);
+  }
+  void from_tensor(const at::Tensor& t) {
+    const auto c = static_cast<int64_t>(masked.size());
+    SEMIFER_CHECK(t.numel() == 4 + 4 * c,
+                  "checkpoint metric window has the wrong size");
+    const at::Tensor values = t.contiguous();
+    const double* p = values.data_ptr<double>();
+    loss_l = p[0];
+    loss_u = p[1];
+    steps = static_cast<int64_t>(p[2]);
+    images = static_cast<int64_t>(p[3]);
+    p += 4;
+    for (auto* list : {&masked, &pseudo, &pseudo_known, &pseudo_right}) {
+      for (auto& x : *list) x = static_cast<int64_t>(*p++);
+    }
+  }
 };
 
 json per_class(const std::vector<std::string>& names,
@@ -58,8 +84,8 @@ json scores(const eval::ConfusionMatrix& m,
 void save_checkpoint(const std::string& path, models::ClassifierImpl& student,
                      models::ClassifierImpl& teacher,
                      torch::optim::Adam& optimizer,
-                     const DynamicThresholds& dtm, int64_t step,
-                     double best_f1) {
+                     const DynamicThresholds& dtm, int64_t step, double best_f1,
+                     const Window& window) {
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive a, b, opt;
   student.save(a);
@@ -71,6 +97,7 @@ void save_checkpoint(const std::string& path, models::ClassifierImpl& student,
   archive.write("tau", torch::tensor(dtm.tau(), torch::kFloat64));
   archive.write("step", torch::tensor(step, torch::kInt64));
   archive.write("best_f1", torch::tensor(best_f1, torch::kFloat64));
+  archive.write("window", window.to_tensor());
   // Dropout and stochastic depth draw from torch's default generator.
   archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
   const std::string tmp = path + ".tmp";
@@ -131,6 +158,7 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
 
   int64_t step = 0;
   double best_f1 = -1;
+  Window window(num_classes);
   if (options.resume) {
     SEMIFER_CHECK(fs::exists(last_path), "--resume: no checkpoint at ",
                   last_path);
@@ -142,18 +170,33 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
     student->load(a);
     teacher->load(b);
     optimizer.load(opt);
-    at::Tensor t;
-    archive.read("tau", t);
-    dtm.set_tau(std::vector<double>(t.data_ptr<double>(),
-                                    t.data_ptr<double>() + t.numel()));
-    archive.read("step", t);
-    step = t.item<int64_t>();
-    archive.read("best_f1", t);
-    best_f1 = t.item<double>();
-    archive.read("torch_rng", t);
+    // Each read needs a fresh tensor: reading into a defined one resizes it.
+    auto read = [&](const char* key) {
+      at::Tensor t;
+      archive.read(key, t);
+      return t;
+    };
+    const at::Tensor tau = read("tau").contiguous();
+    dtm.set_tau(std::vector<double>(tau.data_ptr<double>(),
+                                    tau.data_ptr<double>() + tau.numel()));
+    step = read("step").item<int64_t>();
+    best_f1 = read("best_f1").item<double>();
+    window.from_tensor(read("window"));
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(t);
+    gen.set_state(read("torch_rng"));
+    // Lines written after the checkpoint will be written again: drop them.
+    const std::string metrics_path = (dir / "metrics.jsonl").string();
+    std::string kept;
+    if (fs::exists(metrics_path)) {
+      for (const auto& line : util::read_lines(metrics_path)) {
+        if (line.empty()) continue;
+        const auto j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (!j.is_discarded() && j.value("step", int64_t{0}) <= step)
+          kept += line + "\n";
+      }
+    }
+    util::write_text(metrics_path, kept);
   } else {
     util::write_text((dir / "config.yaml").string(), to_yaml(config));
     std::ofstream(dir / "metrics.jsonl", std::ios::trunc);
@@ -202,7 +245,6 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
   for (size_t i = 0; i < val_items.size(); ++i)
     val_labels[i] = val_items[i].label;
 
-  Window window(num_classes);
   using clock = std::chrono::steady_clock;
   auto window_start = clock::now();
   const auto run_start = clock::now();
@@ -324,7 +366,7 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
           if (f1 > best_f1) {
             best_f1 = f1;
             save_checkpoint(best_path, *student, *teacher, optimizer, dtm,
-                            step + 1, best_f1);
+                            step + 1, best_f1, Window(num_classes));
           }
         }
       }
@@ -358,7 +400,7 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
     if ((step + 1) % loop.checkpoint_every == 0 || epoch_end ||
         step + 1 == total) {
       save_checkpoint(last_path, *student, *teacher, optimizer, dtm, step + 1,
-                      best_f1);
+                      best_f1, window);
     }
   }
   summary.steps = step;

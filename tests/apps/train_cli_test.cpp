@@ -1,0 +1,174 @@
+// `semifer train` end to end on a small synthetic data set.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "semifer/models/registry.h"
+#include "semifer/util/strings.h"
+#include "support/support.h"
+
+namespace semifer::test {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string setup(const TempDir& t, const std::string& train_keys) {
+  const RunResult r = run_cli(
+      {"data", "synth", t.file("data"), "--size", "32", "--scale", "0.3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return write_text_file(t.file("train.yaml"),
+                         "data: data/data.yaml\n"
+                         "augment: {size: 32}\n"
+                         "model: {name: smallnet}\n"
+                         "train: {" +
+                             train_keys +
+                             "}\n"
+                             "ssl: {dtm_per_class: 10}\n");
+}
+
+std::vector<nlohmann::json> metric_lines(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : util::read_lines(path)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+// The student's parameters and buffers in a checkpoint, as one flat tensor.
+at::Tensor student_weights(const std::string& checkpoint) {
+  torch::serialize::InputArchive archive, student;
+  archive.load_from(checkpoint);
+  archive.read("student", student);
+  auto model = models::create_model("smallnet");
+  model->load(student);
+  std::vector<at::Tensor> parts;
+  for (const auto& p : model->parameters())
+    parts.push_back(p.detach().flatten().to(torch::kFloat64));
+  for (const auto& b : model->buffers())
+    parts.push_back(b.flatten().to(torch::kFloat64));
+  return torch::cat(parts);
+}
+
+}  // namespace
+
+TEST(TrainCli, WritesConfigMetricsAndCheckpoints) {
+  TempDir t;
+  const std::string config = setup(
+      t,
+      "epochs: 2, steps_per_epoch: 4, batch_labeled: 8, batch_unlabeled: 8, "
+      "log_every: 2, checkpoint_every: 3");
+  const RunResult r =
+      run_cli({"train", config, "--out", t.file("run"), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 8 steps"), std::string::npos) << r.out;
+  for (const char* f : {"config.yaml", "metrics.jsonl", "checkpoint_last.pt",
+                        "checkpoint_best.pt"}) {
+    EXPECT_TRUE(fs::exists(t.file("run/") + f)) << f;
+  }
+  const auto lines = metric_lines(t.file("run/metrics.jsonl"));
+  ASSERT_EQ(lines.size(), 4u);  // steps 2, 4 (epoch end), 6, 8 (epoch end)
+  const auto& end = lines[1];
+  EXPECT_EQ(end["step"], 4);
+  for (const char* k :
+       {"loss_labeled", "loss_unlabeled", "mask_rate", "mask_rate_per_class",
+        "pseudo_label_accuracy_per_class", "tau", "validation",
+        "images_per_second", "lr"}) {
+    EXPECT_TRUE(end.contains(k)) << k;
+  }
+  EXPECT_TRUE(end["validation"]["A"].contains("macro_f1"));
+  EXPECT_TRUE(end["validation"]["B"]["f1"].contains("Surprise"));
+  EXPECT_EQ(end["tau"].size(), 8u);
+  // The resolved config names every section and reloads.
+  const std::string resolved = util::read_lines(t.file("run/config.yaml"))[0];
+  EXPECT_NE(resolved.find("data"), std::string::npos);
+}
+
+TEST(TrainCli, ConfigErrorsNameFileAndKey) {
+  TempDir t;
+  const std::string config =
+      setup(t, "epochs: 1, steps_per_epoch: 1, colour: red");
+  RunResult r = run_cli({"train", config, "--out", t.file("run")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown key 'colour'"), std::string::npos) << r.err;
+  const std::string ok = setup(t, "epochs: 1, steps_per_epoch: 1");
+  r = run_cli({"train", ok, "--set", "ssl.thresholds=sometimes", "--out",
+               t.file("run")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("ssl.thresholds"), std::string::npos) << r.err;
+  r = run_cli({"train", ok, "--out", t.file("none"), "--resume"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no checkpoint"), std::string::npos) << r.err;
+}
+
+TEST(TrainCli, NanLossStopsWithAClearMessage) {
+  TempDir t;
+  const std::string config = setup(
+      t,
+      "epochs: 3, steps_per_epoch: 5, batch_labeled: 8, batch_unlabeled: 8, "
+      "checkpoint_every: 1, lr: 1.0e+30");
+  const RunResult r =
+      run_cli({"train", config, "--out", t.file("run"), "--quiet"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the loss is"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("last good checkpoint"), std::string::npos) << r.err;
+}
+
+TEST(TrainCli, KilledAndResumedRunEndsBitIdentical) {
+  TempDir t;
+  const std::string config = setup(
+      t,
+      "epochs: 3, steps_per_epoch: 6, batch_labeled: 8, batch_unlabeled: 8, "
+      "log_every: 3, checkpoint_every: 2, threads: 2");
+  RunResult r = run_cli(
+      {"train", config, "--out", t.file("full"), "--deterministic", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  // Start the same run, SIGKILL it once a mid-run checkpoint exists, resume.
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string out = t.file("killed");
+    execl(SEMIFER_CLI, SEMIFER_CLI, "train", config.c_str(), "--out",
+          out.c_str(), "--deterministic", "--quiet",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const std::string ckpt = t.file("killed/checkpoint_last.pt");
+  bool seen = false;
+  for (int i = 0; i < 3000 && !seen; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::error_code ec;
+    seen = fs::exists(ckpt, ec);
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(seen) << "no checkpoint appeared";
+  ASSERT_TRUE(WIFSIGNALED(status))
+      << "the run finished before it could be killed";
+  r = run_cli({"train", config, "--out", t.file("killed"), "--deterministic",
+               "--quiet", "--resume"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(
+      torch::equal(student_weights(t.file("full/checkpoint_last.pt")),
+                   student_weights(t.file("killed/checkpoint_last.pt"))));
+  // metrics.jsonl holds each line once, as the uninterrupted run's does.
+  const auto full = metric_lines(t.file("full/metrics.jsonl"));
+  const auto resumed = metric_lines(t.file("killed/metrics.jsonl"));
+  ASSERT_EQ(full.size(), resumed.size());
+  for (size_t i = 0; i < full.size(); ++i) {
+    EXPECT_EQ(full[i]["step"], resumed[i]["step"]);
+    EXPECT_EQ(full[i]["loss_labeled"], resumed[i]["loss_labeled"]);
+  }
+}
+
+}  // namespace semifer::test
