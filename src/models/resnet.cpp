@@ -144,8 +144,8 @@ void SmallNetImpl::reset() {
   const int64_t widths[4] = {24, 48, 96, 192};
   int64_t in = 3;
   for (int s = 0; s < 4; ++s) {
-    features->push_back(conv_norm_act(in, widths[s], 3, s == 0 ? 1 : 2, 1, {},
-                                      Activation::kReLU));
+    features->push_back(
+        conv_norm_act(in, widths[s], 3, 2, 1, {}, Activation::kReLU));
     features->push_back(
         conv_norm_act(widths[s], widths[s], 3, 1, 1, {}, Activation::kReLU));
     in = widths[s];

@@ -70,7 +70,7 @@ TORCH_MODULE(ResNet);
 
 /// A small, fast CNN for CPU demos and tests (about 0.66 M parameters; good at
 /// 48x48 to 112x112): four stages of two 3x3 conv-BN-ReLU layers (widths 24,
-/// 48, 96, 192; the first of each stage, but the first stage, with stride 2),
+/// 48, 96, 192; the first of each stage with stride 2),
 /// global average pooling, dropout, linear. Keys: `features.*`,
 /// `classifier.1.*`.
 struct SmallNetOptions {
