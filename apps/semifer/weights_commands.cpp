@@ -12,26 +12,52 @@
 namespace semifer::app {
 
 namespace {
+
 struct WeightsFlags {
   std::string file;
   std::string model;
   std::string out;
   int64_t num_classes = 8;
   bool all = false;
+  bool allow_new_head =
+      false;  ///< import: a classifier of another size is replaced
 };
+
+// Loads `flags.file` into a fresh `flags.model` with `flags.num_classes`
+// outputs and writes the model's weights to `flags.out`; import and export
+// differ only in whether a replaced classifier is acceptable.
+models::LoadReport convert(const WeightsFlags& flags) {
+  models::Classifier model = models::create_model(
+      flags.model, models::ModelOptions{flags.num_classes});
+  const models::LoadReport report = models::import_weights(*model, flags.file);
+  SEMIFER_CHECK(report.replaced.empty() || flags.allow_new_head, flags.file,
+                ": the classifier has another class count than --num-classes ",
+                flags.num_classes, "; nothing written to ", flags.out);
+  models::export_weights(*model, flags.out);
+  return report;
+}
 
 std::string names() {
   std::string s;
   for (const auto& n : models::model_names()) s += (s.empty() ? "" : ", ") + n;
   return s;
 }
+
+void add_conversion_flags(CLI::App* cmd, WeightsFlags& f, const char* what) {
+  cmd->add_option("file", f.file, what)->required();
+  cmd->add_option("--model", f.model, "Architecture")->required();
+  cmd->add_option("--num-classes", f.num_classes, "Output classes")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--out", f.out, "Output .pth")->required();
+}
+
 }  // namespace
 
 void add_weights_commands(CLI::App& app) {
   CLI::App* weights = app.add_subcommand(
       "weights",
-      "Move weights between torchvision .pth files and semifer models "
-      "(models: " +
+      "Move weights between torchvision .pth files and semifer "
+      "models (models: " +
           names() + ")");
   weights->require_subcommand(1);
 
@@ -61,33 +87,24 @@ void add_weights_commands(CLI::App& app) {
       std::cout << "  " << state.keys[i] << " " << shape.str() << " "
                 << state.tensors[i].dtype() << "\n";
     }
-    if (info.matches.empty()) {
-      std::cout << "matches no zoo model\n";
-    } else {
-      for (const auto& m : info.matches) std::cout << "matches " << m << "\n";
-    }
+    if (info.matches.empty()) std::cout << "matches no zoo model\n";
+    for (const auto& m : info.matches) std::cout << "matches " << m << "\n";
   });
 
   auto g = std::make_shared<WeightsFlags>();
+  g->allow_new_head = true;
   CLI::App* import = weights->add_subcommand(
       "import",
       "Load torchvision weights (e.g. ImageNet) into a zoo model with "
       "--num-classes outputs and save them as the model's weights file; the "
       "classifier is re-initialised when the class count differs");
-  import->add_option("file", g->file, "torchvision .pth state_dict")
-      ->required();
-  import->add_option("--model", g->model, "Architecture")->required();
-  import->add_option("--num-classes", g->num_classes, "Output classes")
-      ->check(CLI::PositiveNumber);
-  import->add_option("--out", g->out, "Output .pth")->required();
+  add_conversion_flags(import, *g, "torchvision .pth state_dict");
   import->footer(
       "Example:\n  semifer weights import "
       "efficientnet_b0_rwightman-3dd342df.pth "
       "--model efficientnet_b0 --num-classes 8 --out b0_init.pth");
   import->callback([g] {
-    models::Classifier model = models::create_model(g->model, {.num_classes = g->num_classes});
-  const models::LoadReport report = models::import_weights(*model, g->file);
-  models::export_weights(*model, g->out);
+    const models::LoadReport report = convert(*g);
   std::cout << g->file << " -> " << g->model << " (" << g->num_classes
             << " classes): " << report.summary() << "\nwrote " << g->out
             << std::endl;
@@ -97,27 +114,13 @@ auto h = std::make_shared<WeightsFlags>();
 CLI::App* exp = weights->add_subcommand(
     "export",
     "Write a model's weights as a .pth that torchvision's "
-    "models.<arch>(num_classes=N).load_state_dict(torch.load(path)) "
-    "accepts");
-exp->add_option("file", h->file, "semifer weights (.pth)")->required();
-exp->add_option("--model", h->model, "Architecture")->required();
-exp->add_option("--num-classes", h->num_classes, "Output classes")
-    ->check(CLI::PositiveNumber);
-exp->add_option("--out", h->out, "Output .pth")->required();
+    "models.<arch>(num_classes=N).load_state_dict(torch.load(path)) accepts");
+add_conversion_flags(exp, *h, "semifer weights (.pth)");
 exp->footer(
     "Example:\n  semifer weights export run/weights.pth --model "
-    "efficientnet_b0 "
-    "--num-classes 8 --out for_python.pth");
+    "efficientnet_b0 --num-classes 8 --out for_python.pth");
 exp->callback([h] {
-  models::Classifier model =
-      models::create_model(h->model, {.num_classes = h->num_classes});
-  models::LoadOptions strict;
-  const models::LoadReport report =
-      models::import_weights(*model, h->file, strict);
-  SEMIFER_CHECK(report.replaced.empty(), h->file,
-                ": the classifier has another class ",
-                "count than --num-classes ", h->num_classes);
-  models::export_weights(*model, h->out);
+  const models::LoadReport report = convert(*h);
   std::cout << "wrote " << h->out << " (" << report.loaded.size()
             << " tensors, " << h->model << ", " << h->num_classes << " classes)"
             << std::endl;

@@ -238,6 +238,10 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
   std::vector<data::PoolItem> val_items = dataset->validation;
   if (config.eval_max > 0 &&
       static_cast<int64_t>(val_items.size()) > config.eval_max) {
+    // A seeded random sample: pools are ordered by source and class, so the
+    // first N would leave classes out.
+    util::Generator gen({loop.seed, 0xe7a1ULL});
+    gen.shuffle(val_items);
     val_items.resize(static_cast<size_t>(config.eval_max));
   }
   at::Tensor val_labels =

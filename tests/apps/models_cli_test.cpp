@@ -9,7 +9,7 @@ namespace semifer::test {
 TEST(WeightsCli, InspectImportExport) {
   TempDir t;
   models::export_weights(
-      *models::create_model("smallnet", {.num_classes = 1000}),
+      *models::create_model("smallnet", models::ModelOptions{1000}),
       t.file("in.pth"));
   RunResult r = run_cli({"weights", "inspect", t.file("in.pth")});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -18,9 +18,9 @@ class Weights : public ::testing::Test {
 
 TEST_F(Weights, RoundTripThroughAFile) {
   test::TempDir tmp;
-  Classifier a = create_model("smallnet", {.num_classes = 4});
+  Classifier a = create_model("smallnet", models::ModelOptions{4});
   export_weights(*a, tmp.file("a.pth"));
-  Classifier b = create_model("smallnet", {.num_classes = 4});
+  Classifier b = create_model("smallnet", models::ModelOptions{4});
   const LoadReport r = import_weights(*b, tmp.file("a.pth"));
   EXPECT_TRUE(r.replaced.empty());
   EXPECT_TRUE(r.missing.empty());
@@ -33,8 +33,8 @@ TEST_F(Weights, RoundTripThroughAFile) {
 }
 
 TEST_F(Weights, ClassifierIsReplacedWhenTheClassCountDiffers) {
-  Classifier imagenet = create_model("resnet18", {.num_classes = 1000});
-  Classifier ours = create_model("resnet18", {.num_classes = 8});
+  Classifier imagenet = create_model("resnet18", models::ModelOptions{1000});
+  Classifier ours = create_model("resnet18", models::ModelOptions{8});
   const auto fc_before = ours->named_parameters()["fc.weight"].clone();
   const LoadReport r =
       load_weights(*ours, state_dict(*imagenet), "imagenet.pth");
@@ -81,7 +81,7 @@ TEST_F(Weights, DataParallelPrefixIsStripped) {
 
 TEST_F(Weights, InspectRecognisesTheArchitecture) {
   const WeightsInfo info = inspect_weights(
-      state_dict(*create_model("resnet18", {.num_classes = 1000})));
+      state_dict(*create_model("resnet18", models::ModelOptions{1000})));
   ASSERT_EQ(info.matches.size(), 1u);
   EXPECT_EQ(info.matches[0], "resnet18 (1000 classes)");
   EXPECT_GT(info.parameters, 11000000);

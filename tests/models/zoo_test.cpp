@@ -17,7 +17,7 @@ TEST_F(Zoo, EveryModelRunsForwardAndBackward) {
     // suite fast on 2 cores.
     const bool big = name == "efficientnet_b5" || name == "efficientnet_b6" ||
                      name == "efficientnet_b7" || name == "resnet50";
-    Classifier model = create_model(name, {.num_classes = 5});
+    Classifier model = create_model(name, models::ModelOptions{5});
     EXPECT_EQ(model->arch(), name);
     EXPECT_EQ(model->num_classes(), 5);
     const auto x = torch::randn({2, 3, 48, 48});
@@ -85,7 +85,7 @@ TEST_F(Zoo, UnknownNameListsTheKnownOnes) {
   test::expect_error(
       [] { create_model("vgg16"); },
       {"unknown model 'vgg16'", "efficientnet_b7", "resnet50", "smallnet"});
-  test::expect_error([] { create_model("resnet18", {.num_classes = 0}); },
+  test::expect_error([] { create_model("resnet18", models::ModelOptions{0}); },
                      {"num_classes"});
 }
 

@@ -13,7 +13,7 @@ namespace semifer::train {
 
 TEST(Ema, MovesTheTeacherTowardsTheStudent) {
   torch::manual_seed(0);
-  auto student = models::create_model("smallnet", {.num_classes = 3});
+  auto student = models::create_model("smallnet", models::ModelOptions{3});
   auto teacher = student->clone_classifier();
   {
     torch::NoGradGuard no_grad;
