@@ -192,8 +192,10 @@ TEST(DataCli, SynthWritesAReadableDataSet) {
 }
 
 TEST(DataCli, EveryCommandHasHelpWithAnExample) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"data", "stats", "--help"}, {"data", "synth", "--help"}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"data", "stats", "--help"},
+                                             {"data", "synth", "--help"},
+                                             {"train", "--help"}}) {
     const RunResult r = run_cli(args);
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_NE(r.out.find("Example"), std::string::npos) << r.out;
