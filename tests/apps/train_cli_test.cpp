@@ -172,3 +172,32 @@ TEST(TrainCli, KilledAndResumedRunEndsBitIdentical) {
 }
 
 }  // namespace semifer::test
+
+namespace semifer::test {
+
+// The short version of docs/results.md: the small model at 48x48 on real
+// FER2013 faces (10% labeled) learns in under a minute on 2 cores: validation
+// macro F1 well above the 13.3% of a uniform random guess on this class mix.
+TEST(TrainCli, LearnsFromRealFaces) {
+  if (shared_data_dir().empty()) GTEST_SKIP() << "../shared/data is absent";
+  TempDir t;
+  const RunResult r = run_cli(
+      {"train",
+       std::string(SEMIFER_SOURCE_DIR) + "/experiments/fer2013/train.yaml",
+       "--out", t.file("run"), "--quiet", "--set", "ssl.enabled=false", "--set",
+       "train.epochs=6", "--set", "train.steps_per_epoch=150", "--set",
+       "eval.max_samples=1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<double> f1;
+  for (const auto& line : util::read_lines(t.file("run/metrics.jsonl"))) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line);
+    if (j.contains("validation"))
+      f1.push_back(j["validation"]["A"]["macro_f1"].get<double>());
+  }
+  ASSERT_EQ(f1.size(), 6u);
+  EXPECT_GT(f1.back(), 0.2) << "validation macro F1 after 900 steps";
+  EXPECT_GT(f1.back(), f1.front());
+}
+
+}  // namespace semifer::test
