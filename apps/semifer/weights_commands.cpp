@@ -7,6 +7,7 @@
 #include "semifer/models/inspect.h"
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
+#include "semifer/train/checkpoint.h"
 #include "semifer/util/error.h"
 
 namespace semifer::app {
@@ -19,8 +20,10 @@ struct WeightsFlags {
   std::string out;
   int64_t num_classes = 8;
   bool all = false;
-  bool allow_new_head =
-      false;  ///< import: a classifier of another size is replaced
+  /// import: a classifier of another size is replaced
+  bool allow_new_head = false;
+  /// export from a training checkpoint: network A or B
+  std::string network = "B";
 };
 
 // Loads `flags.file` into a fresh `flags.model` with `flags.num_classes`
@@ -29,6 +32,16 @@ struct WeightsFlags {
 models::LoadReport convert(const WeightsFlags& flags) {
   models::Classifier model = models::create_model(
       flags.model, models::ModelOptions{flags.num_classes});
+  if (train::is_checkpoint(flags.file)) {
+    train::load_from_checkpoint(*model, flags.file,
+                                flags.network == "A"
+                                    ? train::Network::kStudent
+                                    : train::Network::kTeacher);
+    models::export_weights(*model, flags.out);
+    models::LoadReport report;
+    report.loaded = models::state_dict(*model).keys;
+    return report;
+  }
   const models::LoadReport report = models::import_weights(*model, flags.file);
   SEMIFER_CHECK(report.replaced.empty() || flags.allow_new_head, flags.file,
                 ": the classifier has another class count than --num-classes ",
@@ -115,10 +128,14 @@ CLI::App* exp = weights->add_subcommand(
     "export",
     "Write a model's weights as a .pth that torchvision's "
     "models.<arch>(num_classes=N).load_state_dict(torch.load(path)) accepts");
-add_conversion_flags(exp, *h, "semifer weights (.pth)");
+add_conversion_flags(exp, *h,
+                     "semifer weights (.pth) or a training checkpoint");
+exp->add_option("--network", h->network,
+                "From a training checkpoint: A (trained) or B (EMA teacher)")
+    ->check(CLI::IsMember({"A", "B"}));
 exp->footer(
-    "Example:\n  semifer weights export run/weights.pth --model "
-    "efficientnet_b0 --num-classes 8 --out for_python.pth");
+    "Example:\n  semifer weights export runs/fer/checkpoint_best.pt --model "
+    "efficientnet_b0 --num-classes 8 --network B --out for_python.pth");
 exp->callback([h] {
   const models::LoadReport report = convert(*h);
   std::cout << "wrote " << h->out << " (" << report.loaded.size()

@@ -16,6 +16,7 @@
 #include "semifer/eval/predict.h"
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
+#include "semifer/train/checkpoint.h"
 #include "semifer/train/ema.h"
 #include "semifer/train/losses.h"
 #include "semifer/train/thresholds.h"
@@ -147,8 +148,15 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
   mo.dropout = config.model.dropout;
   models::Classifier student = models::create_model(config.model.name, mo);
   if (!config.model.weights.empty()) {
-    const auto report = models::import_weights(*student, config.model.weights);
-    if (options.progress) std::cerr << "weights: " << report.summary() << "\n";
+    if (is_checkpoint(config.model.weights)) {
+      // The next stage starts from the previous stage's network A.
+      load_from_checkpoint(*student, config.model.weights, Network::kStudent);
+    } else {
+      const auto report =
+          models::import_weights(*student, config.model.weights);
+      if (options.progress)
+        std::cerr << "weights: " << report.summary() << "\n";
+    }
   }
   models::Classifier teacher = student->clone_classifier();
   teacher->eval();

@@ -87,6 +87,25 @@ TEST(TrainCli, WritesConfigMetricsAndCheckpoints) {
   EXPECT_TRUE(end["validation"]["A"].contains("macro_f1"));
   EXPECT_TRUE(end["validation"]["B"]["f1"].contains("Surprise"));
   EXPECT_EQ(end["tau"].size(), 8u);
+  // A checkpoint exports for Python (network B by default, A on request),
+  // is refused for another class count, and starts a next stage.
+  RunResult e = run_cli({"weights", "export", t.file("run/checkpoint_best.pt"),
+                         "--model", "smallnet", "--out", t.file("b.pth")});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  e = run_cli({"weights", "export", t.file("run/checkpoint_last.pt"), "--model",
+               "smallnet", "--network", "A", "--out", t.file("a.pth")});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  e = run_cli({"weights", "export", t.file("run/checkpoint_last.pt"), "--model",
+               "smallnet", "--num-classes", "5", "--out", t.file("x.pth")});
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_NE(e.err.find("classifier.1.weight"), std::string::npos) << e.err;
+  for (const char* weights : {"run/checkpoint_last.pt", "a.pth"}) {
+    e = run_cli({"train", config, "--out",
+                 t.file(std::string("next_") + weights[0]), "--quiet", "--set",
+                 std::string("model.weights=") + t.file(weights), "--set",
+                 "train.epochs=1"});
+    EXPECT_EQ(e.exit_code, 0) << weights << ": " << e.err;
+  }
   // The resolved config names every section and reloads.
   const std::string resolved = util::read_lines(t.file("run/config.yaml"))[0];
   EXPECT_NE(resolved.find("data"), std::string::npos);
