@@ -14,13 +14,6 @@ using io::Image;
 
 namespace {
 
-constexpr float kPi = 3.14159265358979323846f;
-
-// `.to(torch.uint8)` of a clamped float: truncation toward zero.
-inline uint8_t to_u8(float v) {
-  return static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, v)));
-}
-
 // Round half to even, as std::nearbyint in the default rounding mode, for
 // |v| < 2^22, without a libm call: adding and subtracting 1.5 * 2^23 leaves
 // the rounded value (IEEE float addition rounds to nearest even).
@@ -249,7 +242,7 @@ Image adjust_sharpness(const Image& img, float factor) {
                              mid[i + 3] + down[i - 3] + down[i] + down[i + 3]) +
           5.0f * mid[i];
       const float blurred = round_even(s / 13.0f);
-      dst[i] = to_u8(factor * mid[i] + rest * blurred);
+      dst[i] = detail::to_u8(factor * mid[i] + rest * blurred);
     }
   }
   return out;

@@ -26,10 +26,6 @@ inline uint8_t to_u8_fast(float v) {
   return static_cast<uint8_t>(i < 0 ? 0 : (i > 255 ? 255 : i));
 }
 
-inline uint8_t to_u8(float v) {
-  return static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, v)));
-}
-
 Lut same_for_all(const std::array<uint8_t, 256>& t) { return {t, t, t}; }
 
 }  // namespace

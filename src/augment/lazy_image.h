@@ -1,12 +1,19 @@
 // Private to src/augment: the fused CPU executor's working image.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
 #include "semifer/io/image.h"
 
 namespace semifer::augment::detail {
+
+/// `.to(torch.uint8)` of a clamped float, as torchvision's blends end:
+/// truncation toward zero.
+inline uint8_t to_u8(float v) {
+  return static_cast<uint8_t>(std::min(255.0f, std::max(0.0f, v)));
+}
 
 /// Per-channel lookup tables, [3][256].
 using Lut = std::array<std::array<uint8_t, 256>, 3>;

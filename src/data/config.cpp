@@ -93,9 +93,7 @@ SourceConfig parse_source(const YAML::Node& node, Role role, size_t index,
     const std::string value = util::yaml_as<std::string>(node[key], file, key);
     SEMIFER_CHECK(!value.empty(), util::yaml_where(node[key], file), ": '", key,
                   "' is empty");
-    *field = fs::path(value).is_absolute()
-                 ? value
-                 : (fs::path(base_dir) / value).string();
+    *field = util::join_path(base_dir, value);
   }
   if (node["name"])
     src.name = util::yaml_as<std::string>(node["name"], file, "name");

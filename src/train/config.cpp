@@ -80,10 +80,8 @@ TrainConfig load_train_config(const std::string& path,
                 ": the training config needs 'data' (a data config ",
                 "path or map)");
   if (root["data"].IsScalar()) {
-    std::string data_path = root["data"].Scalar();
-    if (fs::path(data_path).is_relative())
-      data_path = (fs::path(base) / data_path).string();
-    c.data = data::load_data_config(data_path);
+    c.data =
+        data::load_data_config(util::join_path(base, root["data"].Scalar()));
   } else {
     c.data = data::parse_data_config(root["data"], path, base);
   }
@@ -93,9 +91,8 @@ TrainConfig load_train_config(const std::string& path,
     util::yaml_check_keys(m, {"name", "weights", "dropout"}, path, "model");
     get(m, "name", c.model.name, path);
     get(m, "weights", c.model.weights, path);
-    if (!c.model.weights.empty() && fs::path(c.model.weights).is_relative()) {
-      c.model.weights = (fs::path(base) / c.model.weights).string();
-    }
+    if (!c.model.weights.empty())
+      c.model.weights = util::join_path(base, c.model.weights);
     get(m, "dropout", c.model.dropout, path);
   }
   if (const auto t = root["train"]) {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -110,6 +111,11 @@ std::optional<double> parse_double(std::string_view s) {
   double value = std::strtod(copy.c_str(), &end);
   if (end != copy.c_str() + copy.size() || errno == ERANGE) return std::nullopt;
   return value;
+}
+
+std::string join_path(const std::string& dir, const std::string& rel) {
+  if (dir.empty() || (!rel.empty() && rel[0] == '/')) return rel;
+  return (std::filesystem::path(dir) / rel).string();
 }
 
 std::vector<std::string> read_lines(const std::string& path) {

@@ -30,6 +30,10 @@ std::optional<int64_t> parse_int(std::string_view s);
 /// Parses the whole string (after trimming) as a floating-point number.
 std::optional<double> parse_double(std::string_view s);
 
+/// `dir`/`rel`, or `rel` itself when it is absolute or `dir` is empty: how
+/// every path in a config or annotation file is resolved.
+std::string join_path(const std::string& dir, const std::string& rel);
+
 /// Reads a text file into lines (without line terminators). Throws
 /// semifer::Error naming the path when it cannot be read.
 std::vector<std::string> read_lines(const std::string& path);

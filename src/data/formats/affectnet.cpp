@@ -62,7 +62,7 @@ ReadResult read_affectnet(const SourceConfig& config) {
              static_cast<int32_t>(*w), static_cast<int32_t>(*h)};
     }
     const std::string path =
-        detail::join_path(config.images, std::string(util::trim(f[0])));
+        util::join_path(config.images, std::string(util::trim(f[0])));
     if (!builder.image_exists(path, where)) continue;
     Sample s;
     s.path = builder.add_path(path);

@@ -74,7 +74,7 @@ ReadResult read_affwild2(const SourceConfig& config) {
                             lines.empty() ? "" : lines[0], "'"));
       continue;
     }
-    const std::string frame_dir = detail::join_path(config.images, video);
+    const std::string frame_dir = util::join_path(config.images, video);
     const std::vector<bool> present = frames_with_images(frame_dir);
     auto& table = builder.table();
     table.videos.push_back(video);
@@ -96,7 +96,7 @@ ReadResult read_affwild2(const SourceConfig& config) {
       }
       char name[32];
       std::snprintf(name, sizeof(name), "%05d.jpg", frame);
-      std::string path = detail::join_path(frame_dir, name);
+      std::string path = util::join_path(frame_dir, name);
       if (static_cast<size_t>(frame) >= present.size() || !present[frame]) {
         // Aff-Wild2 has no image where the face detector found no face; such
         // frames are expected, so they are counted, never an error.

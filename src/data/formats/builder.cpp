@@ -45,11 +45,6 @@ ReadResult TableBuilder::finish() {
   return result;
 }
 
-std::string join_path(const std::string& dir, const std::string& rel) {
-  if (dir.empty() || (!rel.empty() && rel[0] == '/')) return rel;
-  return (fs::path(dir) / rel).string();
-}
-
 void require_dir(const std::string& path, const std::string& what) {
   SEMIFER_CHECK(!path.empty(), what, " is not set");
   std::error_code ec;

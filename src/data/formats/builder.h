@@ -45,9 +45,6 @@ class TableBuilder {
   Skips skips_;
 };
 
-/// `dir`/`rel`, or `rel` when it is absolute or `dir` is empty.
-std::string join_path(const std::string& dir, const std::string& rel);
-
 /// Throws "<what> <path> does not exist" unless `path` is a directory.
 void require_dir(const std::string& path, const std::string& what);
 /// Throws "<what> <path> does not exist" unless `path` is a regular file.

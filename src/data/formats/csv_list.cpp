@@ -55,7 +55,7 @@ ReadResult read_csv_list(const SourceConfig& config) {
       builder.malformed(config.csv, line, "empty path");
       continue;
     }
-    const std::string path = detail::join_path(root, rel);
+    const std::string path = util::join_path(root, rel);
     if (!builder.image_exists(path, str(config.csv, ":", line))) continue;
     Sample s;
     s.path = builder.add_path(path);

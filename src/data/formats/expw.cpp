@@ -40,8 +40,7 @@ ReadResult read_expw(const SourceConfig& config) {
       continue;
     }
     const std::string where = str(config.list, ":", line);
-    const std::string path =
-        detail::join_path(config.images, std::string(f[0]));
+    const std::string path = util::join_path(config.images, std::string(f[0]));
     if (!builder.image_exists(path, where)) continue;
     Sample s;
     s.path = builder.add_path(path);

@@ -84,7 +84,7 @@ ReadResult read_ferplus(const SourceConfig& config) {
       continue;
     }
     const std::string path =
-        detail::join_path(config.images, std::string(util::trim(f[0])));
+        util::join_path(config.images, std::string(util::trim(f[0])));
     if (!builder.image_exists(path, where)) continue;
     auto& table = builder.table();
     table.votes.push_back(votes);

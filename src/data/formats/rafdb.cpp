@@ -42,7 +42,7 @@ ReadResult read_rafdb(const SourceConfig& config) {
     const std::filesystem::path p(name);
     const std::string aligned =
         p.stem().string() + "_aligned" + p.extension().string();
-    const std::string path = detail::join_path(config.images, aligned);
+    const std::string path = util::join_path(config.images, aligned);
     if (!builder.image_exists(path, str(config.list, ":", line))) continue;
     Sample s;
     s.path = builder.add_path(path);
