@@ -2,6 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
+#include "checkpoint_info.h"
+#include "semifer/models/registry.h"
 #include "semifer/util/error.h"
 
 namespace semifer::train {
@@ -16,6 +20,65 @@ bool is_checkpoint(const std::string& path) {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+namespace detail {
+
+at::Tensor info_to_tensor(const CheckpointInfo& info) {
+  const nlohmann::ordered_json j = {
+      {"model", info.model},     {"dropout", info.dropout},
+      {"classes", info.classes}, {"size", info.size},
+      {"mean", info.mean},       {"std", info.std},
+      {"step", info.step}};
+  const std::string text = j.dump();
+  return torch::tensor(std::vector<uint8_t>(text.begin(), text.end()),
+                       torch::kUInt8);
+}
+
+CheckpointInfo info_from_tensor(const at::Tensor& t, const std::string& path) {
+  const at::Tensor bytes = t.contiguous().to(torch::kUInt8);
+  const auto* p = bytes.data_ptr<uint8_t>();
+  const std::string text(p, p + bytes.numel());
+  CheckpointInfo info;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    info.model = j.at("model").get<std::string>();
+    info.dropout = j.at("dropout").get<double>();
+    info.classes = j.at("classes").get<std::vector<std::string>>();
+    info.size = j.at("size").get<int>();
+    info.mean = j.at("mean").get<std::array<float, 3>>();
+    info.std = j.at("std").get<std::array<float, 3>>();
+    info.step = j.at("step").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, ": unreadable checkpoint description: ", e.what());
+  }
+  return info;
+}
+
+}  // namespace detail
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  SEMIFER_CHECK(is_checkpoint(path), path,
+                " is not a checkpoint written by semifer train");
+  torch::serialize::InputArchive archive;
+  archive.load_from(path);
+  at::Tensor t;
+  SEMIFER_CHECK(archive.try_read("info", t), path,
+                ": the checkpoint has no model description (written by an "
+                "older semifer); retrain or pass the model by config");
+  return detail::info_from_tensor(t, path);
+}
+
+models::Classifier load_checkpoint_model(const std::string& path,
+                                         Network which) {
+  const CheckpointInfo info = read_checkpoint_info(path);
+  models::ModelOptions mo;
+  mo.num_classes = static_cast<int64_t>(info.classes.size());
+  mo.dropout = info.dropout;
+  models::Classifier model = models::create_model(info.model, mo);
+  load_from_checkpoint(*model, path, which);
+  model->eval();
+  return model;
 }
 
 void load_from_checkpoint(models::ClassifierImpl& model,

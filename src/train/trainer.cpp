@@ -11,6 +11,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "checkpoint_info.h"
 #include "semifer/data/loader.h"
 #include "semifer/eval/metrics.h"
 #include "semifer/eval/predict.h"
@@ -79,15 +80,18 @@ json scores(const eval::ConfusionMatrix& m,
   for (int c = 0; c < m.num_classes(); ++c) f1.push_back(m.f1(c));
   return {{"accuracy", m.accuracy()},
           {"macro_f1", m.macro_f1()},
-          {"f1", per_class(names, f1)}};
+          {"f1", per_class(names, f1)},
+          {"confusion", m.rows()}};
 }
 
 void save_checkpoint(const std::string& path, models::ClassifierImpl& student,
                      models::ClassifierImpl& teacher,
                      torch::optim::Adam& optimizer,
                      const DynamicThresholds& dtm, int64_t step, double best_f1,
-                     const Window& window) {
+                     const Window& window, CheckpointInfo info) {
   torch::serialize::OutputArchive archive;
+  info.step = step;
+  archive.write("info", detail::info_to_tensor(info));
   torch::serialize::OutputArchive a, b, opt;
   student.save(a);
   teacher.save(b);
@@ -163,6 +167,14 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
   torch::optim::Adam optimizer(student->parameters(),
                                torch::optim::AdamOptions(loop.lr));
   DynamicThresholds dtm(num_classes, ssl.tau, ssl.mu, ssl.dynamic_thresholds);
+
+  CheckpointInfo info;
+  info.model = config.model.name;
+  info.dropout = config.model.dropout;
+  info.classes = names;
+  info.size = config.augment.size;
+  info.mean = config.augment.mean;
+  info.std = config.augment.std;
 
   int64_t step = 0;
   double best_f1 = -1;
@@ -378,7 +390,7 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
           if (f1 > best_f1) {
             best_f1 = f1;
             save_checkpoint(best_path, *student, *teacher, optimizer, dtm,
-                            step + 1, best_f1, Window(num_classes));
+                            step + 1, best_f1, Window(num_classes), info);
           }
         }
       }
@@ -412,7 +424,7 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
     if ((step + 1) % loop.checkpoint_every == 0 || epoch_end ||
         step + 1 == total) {
       save_checkpoint(last_path, *student, *teacher, optimizer, dtm, step + 1,
-                      best_f1, window);
+                      best_f1, window, info);
     }
   }
   summary.steps = step;

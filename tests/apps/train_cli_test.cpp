@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "semifer/models/registry.h"
+#include "semifer/train/checkpoint.h"
 #include "semifer/util/strings.h"
 #include "support/support.h"
 
@@ -87,6 +88,26 @@ TEST(TrainCli, WritesConfigMetricsAndCheckpoints) {
   EXPECT_TRUE(end["validation"]["A"].contains("macro_f1"));
   EXPECT_TRUE(end["validation"]["B"]["f1"].contains("Surprise"));
   EXPECT_EQ(end["tau"].size(), 8u);
+  const auto& confusion = end["validation"]["B"]["confusion"];
+  ASSERT_EQ(confusion.size(), 8u);
+  int64_t validated = 0;
+  for (const auto& row : confusion) {
+    ASSERT_EQ(row.size(), 8u);
+    for (const auto& x : row) validated += x.get<int64_t>();
+  }
+  EXPECT_GT(validated, 0);
+  // The checkpoint describes its model well enough to rebuild it.
+  const auto info =
+      train::read_checkpoint_info(t.file("run/checkpoint_last.pt"));
+  EXPECT_EQ(info.model, "smallnet");
+  EXPECT_EQ(info.size, 32);
+  EXPECT_EQ(info.step, 8);
+  ASSERT_EQ(info.classes.size(), 8u);
+  EXPECT_EQ(info.classes[6], "Surprise");
+  auto rebuilt = train::load_checkpoint_model(t.file("run/checkpoint_best.pt"),
+                                              train::Network::kTeacher);
+  EXPECT_EQ(rebuilt->num_classes(), 8);
+  EXPECT_FALSE(rebuilt->is_training());
   // A checkpoint exports for Python (network B by default, A on request),
   // is refused for another class count, and starts a next stage.
   RunResult e = run_cli({"weights", "export", t.file("run/checkpoint_best.pt"),
