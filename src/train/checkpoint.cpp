@@ -13,7 +13,7 @@ namespace semifer::train {
 bool is_checkpoint(const std::string& path) {
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(path, torch::kCPU);
     torch::serialize::InputArchive teacher, student;
     return archive.try_read("teacher", teacher) &&
            archive.try_read("student", student);
@@ -61,7 +61,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   SEMIFER_CHECK(is_checkpoint(path), path,
                 " is not a checkpoint written by semifer train");
   torch::serialize::InputArchive archive;
-  archive.load_from(path);
+  archive.load_from(path, torch::kCPU);
   at::Tensor t;
   SEMIFER_CHECK(archive.try_read("info", t), path,
                 ": the checkpoint has no model description (written by an "
@@ -90,7 +90,7 @@ void load_from_checkpoint(models::ClassifierImpl& model,
     expected.emplace_back(p.key(), p.value().sizes().vec());
   try {
     torch::serialize::InputArchive archive, sub;
-    archive.load_from(path);
+    archive.load_from(path, torch::kCPU);
     archive.read(key, sub);
     model.load(sub);
   } catch (const c10::Error& e) {

@@ -100,7 +100,7 @@ TrainConfig load_train_config(const std::string& path,
         t,
         {"epochs", "steps_per_epoch", "batch_labeled", "batch_unlabeled", "lr",
          "seed", "threads", "torch_threads", "log_every", "checkpoint_every",
-         "deterministic"},
+         "deterministic", "device", "bf16", "channels_last"},
         path, "train");
     get(t, "epochs", c.train.epochs, path);
     get(t, "steps_per_epoch", c.train.steps_per_epoch, path);
@@ -113,6 +113,9 @@ TrainConfig load_train_config(const std::string& path,
     get(t, "log_every", c.train.log_every, path);
     get(t, "checkpoint_every", c.train.checkpoint_every, path);
     get(t, "deterministic", c.train.deterministic, path);
+    get(t, "device", c.train.device, path);
+    get(t, "bf16", c.train.bf16, path);
+    get(t, "channels_last", c.train.channels_last, path);
   }
   if (const auto s = root["ssl"]) {
     util::yaml_check_keys(
@@ -234,7 +237,9 @@ std::string to_yaml(const TrainConfig& c) {
     << YAML::Value << t.torch_threads << YAML::Key << "log_every" << YAML::Value
     << t.log_every << YAML::Key << "checkpoint_every" << YAML::Value
     << t.checkpoint_every << YAML::Key << "deterministic" << YAML::Value
-    << t.deterministic << YAML::EndMap;
+    << t.deterministic << YAML::Key << "device" << YAML::Value << t.device
+    << YAML::Key << "bf16" << YAML::Value << t.bf16 << YAML::Key
+    << "channels_last" << YAML::Value << t.channels_last << YAML::EndMap;
   const auto& s = c.ssl;
   y << YAML::Key << "ssl" << YAML::Value << YAML::BeginMap << YAML::Key
     << "enabled" << YAML::Value << s.enabled << YAML::Key << "lambda_labeled"

@@ -10,6 +10,7 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "checkpoint_info.h"
 #include "semifer/data/loader.h"
@@ -21,9 +22,12 @@
 #include "semifer/train/ema.h"
 #include "semifer/train/losses.h"
 #include "semifer/train/thresholds.h"
+#include "semifer/util/device.h"
 #include "semifer/util/error.h"
+#include "semifer/util/progress.h"
 #include "semifer/util/random.h"
 #include "semifer/util/strings.h"
+#include "semifer/util/torch_compat.h"
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;
@@ -103,20 +107,49 @@ void save_checkpoint(const std::string& path, models::ClassifierImpl& student,
   archive.write("step", torch::tensor(step, torch::kInt64));
   archive.write("best_f1", torch::tensor(best_f1, torch::kFloat64));
   archive.write("window", window.to_tensor());
-  // Dropout and stochastic depth draw from torch's default generator.
+  // Dropout and stochastic depth draw from torch's default generator (the
+  // device's, when training on CUDA).
   archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+  const auto device = student.parameters().front().device();
+  if (device.is_cuda()) {
+    archive.write("cuda_rng",
+                  at::globalContext().defaultGenerator(device).get_state());
+  }
   const std::string tmp = path + ".tmp";
   archive.save_to(tmp);
   fs::rename(tmp, path);
 }
 
-std::string duration(double seconds) {
-  const auto s = static_cast<int64_t>(seconds);
-  char buf[32];
-  std::snprintf(
-      buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-      static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  return buf;
+// The window's running losses and mask rate, for progress output.
+std::string running(const Window& w, bool ssl) {
+  const auto steps = std::max<int64_t>(w.steps, 1);
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(3) << "L_l " << w.loss_l / steps;
+  if (ssl) {
+    int64_t masked = 0, seen = 0;
+    for (size_t c = 0; c < w.masked.size(); ++c) {
+      masked += w.masked[c];
+      seen += w.pseudo[c];
+    }
+    o << " L_u " << w.loss_u / steps << " mask "
+      << (seen ? static_cast<double>(masked) / seen : 0.0);
+  }
+  return o.str();
+}
+
+// NHWC parameters: on CUDA, convolutions in channels_last layout use the
+// tensor cores without layout transposes.
+void to_channels_last(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters()) {
+    if (p.dim() == 4)
+      p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+  }
+}
+
+void set_generator_state(at::Generator gen, const at::Tensor& state) {
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
 }
 
 }  // namespace
@@ -131,9 +164,13 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
   const auto& loop = config.train;
   const auto& ssl = config.ssl;
 
+  const torch::Device device(util::resolve_device(loop.device));
+  const bool bf16 = device.is_cuda() && loop.bf16;
+  const bool nhwc = device.is_cuda() && loop.channels_last;
   if (loop.deterministic) {
     torch::set_num_threads(1);
-    at::globalContext().setDeterministicAlgorithms(true, false);
+    // Some CUDA kernels have no deterministic variant: warn there.
+    at::globalContext().setDeterministicAlgorithms(true, device.is_cuda());
   } else if (loop.torch_threads > 0) {
     torch::set_num_threads(loop.torch_threads);
   }
@@ -162,6 +199,8 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
         std::cerr << "weights: " << report.summary() << "\n";
     }
   }
+  student->to(device);
+  if (nhwc) to_channels_last(*student);
   models::Classifier teacher = student->clone_classifier();
   teacher->eval();
   torch::optim::Adam optimizer(student->parameters(),
@@ -183,18 +222,22 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
     SEMIFER_CHECK(fs::exists(last_path), "--resume: no checkpoint at ",
                   last_path);
     torch::serialize::InputArchive archive, a, b, opt;
-    archive.load_from(last_path);
+    archive.load_from(last_path, device);
     archive.read("student", a);
     archive.read("teacher", b);
     archive.read("optimizer", opt);
     student->load(a);
     teacher->load(b);
     optimizer.load(opt);
+    if (nhwc) {
+      to_channels_last(*student);
+      to_channels_last(*teacher);
+    }
     // Each read needs a fresh tensor: reading into a defined one resizes it.
     auto read = [&](const char* key) {
       at::Tensor t;
       archive.read(key, t);
-      return t;
+      return t.to(torch::kCPU);
     };
     const at::Tensor tau = read("tau").contiguous();
     dtm.set_tau(std::vector<double>(tau.data_ptr<double>(),
@@ -202,9 +245,15 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
     step = read("step").item<int64_t>();
     best_f1 = read("best_f1").item<double>();
     window.from_tensor(read("window"));
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(read("torch_rng"));
+    set_generator_state(at::detail::getDefaultCPUGenerator(),
+                        read("torch_rng").to(torch::kCPU));
+    if (device.is_cuda()) {
+      at::Tensor state;
+      if (archive.try_read("cuda_rng", state)) {
+        set_generator_state(at::globalContext().defaultGenerator(device),
+                            state.to(torch::kCPU));
+      }
+    }
     // Lines written after the checkpoint will be written again: drop them.
     const std::string metrics_path = (dir / "metrics.jsonl").string();
     std::string kept;
@@ -273,35 +322,54 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
   auto window_start = clock::now();
   const auto run_start = clock::now();
   const int64_t first_step = step;
+  util::ProgressBar bar("train", total, options.progress);
   student->train();
+  // Batches come from pinned memory when CUDA is present: the copies overlap.
+  // The loader reuses a batch's buffers only after the step's statistics
+  // have come back to the host, which waits for the copies.
+  auto to_device = [&](const at::Tensor& x) {
+    return x.to(device, /*non_blocking=*/true);
+  };
+  auto forward = [&](at::Tensor x) {
+    if (nhwc) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    compat::CudaBf16Autocast autocast(bf16);
+    return student->forward(x).to(torch::kFloat32);
+  };
+  const at::Tensor no_loss = torch::zeros({}, device);
 
   for (; step < total; ++step) {
     data::Step batch = loader.next();
     const auto& lb = batch.labeled;
+    const auto y = to_device(lb.y);
     at::Tensor loss_l, loss;
     UnlabeledLoss unl;
     if (ssl.enabled) {
       const auto& ub = batch.unlabeled;
       // One forward over [labeled; weak; strong], as FixMatch does, so
       // BatchNorm sees all three.
-      const auto logits =
-          student->forward(torch::cat({lb.x_weak, ub.x_weak, ub.x_strong}, 0));
+      const auto logits = forward(torch::cat(
+          {to_device(lb.x_weak), to_device(ub.x_weak), to_device(ub.x_strong)},
+          0));
       const int64_t b = lb.x_weak.size(0), u = ub.x_weak.size(0);
-      loss_l =
-          torch::nn::functional::cross_entropy(logits.narrow(0, 0, b), lb.y);
+      loss_l = torch::nn::functional::cross_entropy(logits.narrow(0, 0, b), y);
       unl =
           pseudo_label_loss(logits.narrow(0, b, u), logits.narrow(0, b + u, u),
-                            dtm.tau_tensor(torch::kCPU), ssl.target);
+                            dtm.tau_tensor(device), ssl.target);
       loss = ssl.lambda_labeled * loss_l + ssl.lambda_unlabeled * unl.loss;
     } else {
-      loss_l = torch::nn::functional::cross_entropy(student->forward(lb.x_weak),
-                                                    lb.y);
+      loss_l = torch::nn::functional::cross_entropy(
+          forward(to_device(lb.x_weak)), y);
       loss = ssl.lambda_labeled * loss_l;
     }
-    const double loss_value = loss.item<double>();
+    // One transfer back per step: the losses (and below, the pseudo-labels).
+    const at::Tensor stats =
+        torch::stack({loss.detach(), loss_l.detach(),
+                      ssl.enabled ? unl.loss.detach() : no_loss})
+            .to(torch::kCPU, torch::kFloat64);
+    const double loss_value = stats[0].item<double>();
     SEMIFER_CHECK(
         std::isfinite(loss_value), "step ", step + 1, ": the loss is ",
-        loss_value, " (labeled ", loss_l.item<double>(),
+        loss_value, " (labeled ", stats[1].item<double>(),
         "); stopped. The last good checkpoint is ",
         fs::exists(last_path) ? last_path : std::string("not written yet"));
     optimizer.zero_grad();
@@ -309,14 +377,16 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
     optimizer.step();
     ema_update(*teacher, *student, ssl.ema_decay);
 
-    window.loss_l += loss_l.item<double>();
+    window.loss_l += stats[1].item<double>();
     window.steps += 1;
     window.images += lb.x_weak.size(0);
     if (ssl.enabled) {
-      window.loss_u += unl.loss.item<double>();
+      window.loss_u += stats[2].item<double>();
       window.images += batch.unlabeled.x_weak.size(0);
-      const auto pseudo = unl.pseudo.accessor<int64_t, 1>();
-      const auto mask = unl.mask.accessor<float, 1>();
+      const at::Tensor pseudo_cpu = unl.pseudo.to(torch::kCPU);
+      const at::Tensor mask_cpu = unl.mask.to(torch::kCPU);
+      const auto pseudo = pseudo_cpu.accessor<int64_t, 1>();
+      const auto mask = mask_cpu.accessor<float, 1>();
       const auto hidden = batch.unlabeled.hidden_label.accessor<int64_t, 1>();
       for (int64_t i = 0; i < pseudo.size(0); ++i) {
         ++window.pseudo[pseudo[i]];
@@ -328,6 +398,11 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
       }
     }
 
+    if (options.progress) {
+      bar.update(step + 1,
+                 str("epoch ", step / loop.steps_per_epoch + 1, "/",
+                     loop.epochs, " | ", running(window, ssl.enabled)));
+    }
     const bool epoch_end = (step + 1) % loop.steps_per_epoch == 0;
     const bool log_now = (step + 1) % loop.log_every == 0 || epoch_end;
     if (log_now) {
@@ -396,27 +471,23 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
       }
       metrics << line.dump() << "\n" << std::flush;
       if (options.progress) {
+        // A log line per metric line, above the in-place bar on a terminal.
         const double elapsed =
             std::chrono::duration<double>(clock::now() - run_start).count();
         const double rate = (step + 1 - first_step) / std::max(elapsed, 1e-9);
-        std::cerr << "epoch " << step / loop.steps_per_epoch + 1 << "/"
-                  << loop.epochs << " step " << step + 1 << "/" << total
-                  << " | " << std::fixed << std::setprecision(2) << rate
-                  << " steps/s | ETA "
-                  << duration((total - step - 1) / std::max(rate, 1e-9))
-                  << " | L_l " << std::setprecision(3)
-                  << window.loss_l / window.steps;
-        if (ssl.enabled) {
-          std::cerr << " L_u " << window.loss_u / window.steps << " mask "
-                    << line["mask_rate"].get<double>();
-        }
+        std::ostringstream text;
+        text << "epoch " << step / loop.steps_per_epoch + 1 << "/"
+             << loop.epochs << " step " << step + 1 << "/" << total << " | "
+             << std::fixed << std::setprecision(2) << rate << " steps/s | ETA "
+             << util::ProgressBar::format_duration((total - step - 1) /
+                                                   std::max(rate, 1e-9))
+             << " | " << running(window, ssl.enabled);
         if (line.contains("validation")) {
-          std::cerr << " | val F1 A "
-                    << line["validation"]["A"]["macro_f1"].get<double>()
-                    << " B "
-                    << line["validation"]["B"]["macro_f1"].get<double>();
+          text << " | val F1 A "
+               << line["validation"]["A"]["macro_f1"].get<double>() << " B "
+               << line["validation"]["B"]["macro_f1"].get<double>();
         }
-        std::cerr << std::endl;
+        bar.message(text.str());
       }
       window = Window(num_classes);
       window_start = clock::now();
@@ -427,6 +498,7 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
                       best_f1, window, info);
     }
   }
+  bar.finish();
   summary.steps = step;
   summary.best_f1 = best_f1;
   return summary;

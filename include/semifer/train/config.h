@@ -31,6 +31,10 @@ struct LoopConfig {
   int64_t checkpoint_every =
       500;  ///< steps between checkpoints (and each epoch end)
   bool deterministic = false;  ///< one intra-op thread, deterministic kernels
+  /// auto (CUDA when LibTorch has a device, else CPU), cpu, cuda, cuda:N.
+  std::string device = "auto";
+  bool bf16 = true;           ///< CUDA only: bfloat16 autocast for forwards
+  bool channels_last = true;  ///< CUDA only: NHWC weights and batches
 };
 
 /// `ssl:` of a training config (paper sections 3.2-3.4).

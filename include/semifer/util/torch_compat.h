@@ -5,6 +5,7 @@
 // pip wheel's C++ distribution, with CUDA). Code elsewhere uses only what
 // this header provides when an API differs between the two.
 
+#include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
 #define SEMIFER_TORCH_AT_LEAST(major, minor) \
@@ -17,5 +18,48 @@ namespace semifer::compat {
 
 /// "major.minor.patch" of the LibTorch semifer was built against.
 inline const char* torch_version() { return TORCH_VERSION; }
+
+/// Mixed precision on CUDA for the guard's lifetime: eligible operations
+/// (convolutions, matrix products) run in bfloat16, the rest in float32, as
+/// `torch.autocast("cuda", dtype=torch.bfloat16)` does. Does nothing when
+/// `enabled` is false. LibTorch 2.4 replaced the CUDA-only autocast calls by
+/// per-device ones.
+class CudaBf16Autocast {
+ public:
+  explicit CudaBf16Autocast(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+#if SEMIFER_TORCH_AT_LEAST(2, 4)
+    was_enabled_ = at::autocast::is_autocast_enabled(at::kCUDA);
+    was_dtype_ = at::autocast::get_autocast_dtype(at::kCUDA);
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+#else
+    was_enabled_ = at::autocast::is_enabled();
+    was_dtype_ = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+#endif
+    at::autocast::increment_nesting();
+  }
+  ~CudaBf16Autocast() {
+    if (!enabled_) return;
+    // The cache of casted weights lives for the outermost region only.
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if SEMIFER_TORCH_AT_LEAST(2, 4)
+    at::autocast::set_autocast_enabled(at::kCUDA, was_enabled_);
+    at::autocast::set_autocast_dtype(at::kCUDA, was_dtype_);
+#else
+    at::autocast::set_enabled(was_enabled_);
+    at::autocast::set_autocast_gpu_dtype(was_dtype_);
+#endif
+  }
+  CudaBf16Autocast(const CudaBf16Autocast&) = delete;
+  CudaBf16Autocast& operator=(const CudaBf16Autocast&) = delete;
+
+ private:
+  bool enabled_;
+  bool was_enabled_ = false;
+  at::ScalarType was_dtype_ = at::kHalf;
+};
 
 }  // namespace semifer::compat

@@ -1,0 +1,35 @@
+#include "semifer/util/device.h"
+
+#include <torch/cuda.h>
+
+#include "semifer/util/error.h"
+#include "semifer/util/strings.h"
+
+namespace semifer::util {
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+std::string resolve_device(const std::string& name) {
+  const std::string n = to_lower(trim(name));
+  if (n == "cpu") return "cpu";
+  if (n == "auto") return cuda_available() ? "cuda:0" : "cpu";
+  int64_t index = 0;
+  if (n.rfind("cuda:", 0) == 0) {
+    const auto parsed = parse_int(std::string_view(n).substr(5));
+    SEMIFER_CHECK(parsed && *parsed >= 0, "unknown device '", name,
+                  "' (expected auto, cpu, cuda or cuda:N)");
+    index = *parsed;
+  } else {
+    SEMIFER_CHECK(n == "cuda", "unknown device '", name,
+                  "' (expected auto, cpu, cuda or cuda:N)");
+  }
+  SEMIFER_CHECK(cuda_available(), "device '", name,
+                "' asked for, but this LibTorch has no CUDA device (it is ",
+                "a CPU build, or no GPU is visible); use cpu or auto");
+  const auto count = static_cast<int64_t>(torch::cuda::device_count());
+  SEMIFER_CHECK(index < count, "device '", name, "' asked for, but only ",
+                count, " CUDA device(s) are visible");
+  return str("cuda:", index);
+}
+
+}  // namespace semifer::util
