@@ -12,8 +12,31 @@
 namespace semifer::models {
 
 std::shared_ptr<ClassifierImpl> ClassifierImpl::clone_classifier() const {
-  auto copy = std::dynamic_pointer_cast<ClassifierImpl>(clone());
-  TORCH_INTERNAL_ASSERT(copy, "clone() of a classifier is not a classifier");
+  // Building the twin initialises weights from the default generator; put
+  // its state back so cloning does not shift later random draws.
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  at::Tensor state;
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    state = gen.get_state();
+  }
+  std::shared_ptr<ClassifierImpl> copy = make_like();
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(state);
+  }
+  torch::NoGradGuard no_grad;
+  const auto from_params = named_parameters();
+  auto to_params = copy->named_parameters();
+  TORCH_INTERNAL_ASSERT(from_params.size() == to_params.size());
+  for (const auto& p : from_params)
+    to_params[p.key()].set_data(p.value().detach().clone());
+  const auto from_buffers = named_buffers();
+  auto to_buffers = copy->named_buffers();
+  TORCH_INTERNAL_ASSERT(from_buffers.size() == to_buffers.size());
+  for (const auto& b : from_buffers)
+    to_buffers[b.key()].set_data(b.value().clone());
+  copy->train(is_training());
   return copy;
 }
 

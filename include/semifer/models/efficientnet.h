@@ -62,17 +62,21 @@ class MBConvImpl : public torch::nn::Cloneable<MBConvImpl> {
 };
 TORCH_MODULE(MBConv);
 
-class EfficientNetImpl : public torch::nn::Cloneable<EfficientNetImpl>,
-                         public ClassifierImpl {
+class EfficientNetImpl : public ClassifierImpl {
  public:
   explicit EfficientNetImpl(EfficientNetOptions options);
-  void reset() override;
+  void reset();
   at::Tensor forward(const at::Tensor& x) override;
   at::Tensor forward_features(const at::Tensor& x) override;
   int64_t num_features() const override { return num_features_; }
   int64_t num_classes() const override { return options_.num_classes; }
   std::string arch() const override { return options_.arch; }
   std::string head_prefix() const override { return "classifier.1."; }
+
+ protected:
+  Classifier make_like() const override {
+    return std::make_shared<EfficientNetImpl>(options_);
+  }
 
  private:
   EfficientNetOptions options_;

@@ -45,17 +45,21 @@ class ResidualBlockImpl : public torch::nn::Cloneable<ResidualBlockImpl> {
 };
 TORCH_MODULE(ResidualBlock);
 
-class ResNetImpl : public torch::nn::Cloneable<ResNetImpl>,
-                   public ClassifierImpl {
+class ResNetImpl : public ClassifierImpl {
  public:
   explicit ResNetImpl(ResNetOptions options);
-  void reset() override;
+  void reset();
   at::Tensor forward(const at::Tensor& x) override;
   at::Tensor forward_features(const at::Tensor& x) override;
   int64_t num_features() const override { return num_features_; }
   int64_t num_classes() const override { return options_.num_classes; }
   std::string arch() const override { return options_.arch; }
   std::string head_prefix() const override { return "fc."; }
+
+ protected:
+  Classifier make_like() const override {
+    return std::make_shared<ResNetImpl>(options_);
+  }
 
  private:
   ResNetOptions options_;
@@ -78,17 +82,21 @@ struct SmallNetOptions {
   double dropout = 0.2;
 };
 
-class SmallNetImpl : public torch::nn::Cloneable<SmallNetImpl>,
-                     public ClassifierImpl {
+class SmallNetImpl : public ClassifierImpl {
  public:
   explicit SmallNetImpl(SmallNetOptions options);
-  void reset() override;
+  void reset();
   at::Tensor forward(const at::Tensor& x) override;
   at::Tensor forward_features(const at::Tensor& x) override;
   int64_t num_features() const override { return 192; }
   int64_t num_classes() const override { return options_.num_classes; }
   std::string arch() const override { return "smallnet"; }
   std::string head_prefix() const override { return "classifier.1."; }
+
+ protected:
+  Classifier make_like() const override {
+    return std::make_shared<SmallNetImpl>(options_);
+  }
 
  private:
   SmallNetOptions options_;
