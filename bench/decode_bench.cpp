@@ -78,7 +78,7 @@ void BM_OpenRecordIndex(benchmark::State& state) {
     benchmark::DoNotOptimize(reader.index().data());
   }
   state.counters["records"] = static_cast<double>(n);
-  std::filesystem::remove_all(dir);
+  semifer::util::remove_tree(dir);
 }
 BENCHMARK(BM_OpenRecordIndex)
     ->Arg(5822653)

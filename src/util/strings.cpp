@@ -1,5 +1,7 @@
 #include "semifer/util/strings.h"
 
+#include <ftw.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -153,6 +155,19 @@ void write_file(const std::string& path, const void* data, size_t size) {
 
 void write_text(const std::string& path, std::string_view text) {
   write_file(path, text.data(), text.size());
+}
+
+namespace {
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) {
+  return std::remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+}  // namespace
+
+bool remove_tree(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return errno == ENOENT;
+  // Depth first (children before their folder), without following links.
+  return nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0;
 }
 
 }  // namespace semifer::util

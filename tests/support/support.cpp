@@ -23,10 +23,7 @@ TempDir::TempDir() {
   path_ = made;
 }
 
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
+TempDir::~TempDir() { util::remove_tree(path_.string()); }
 
 std::string TempDir::file(const std::string& rel) const {
   const fs::path p = path_ / rel;

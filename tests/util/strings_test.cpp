@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "support/support.h"
 
 namespace semifer::util {
@@ -43,6 +45,26 @@ TEST(Strings, MissingFileNamesThePath) {
                      {"/nonexistent/semifer.txt"});
   test::expect_error([] { read_file("/nonexistent/x.bin"); },
                      {"cannot open /nonexistent/x.bin"});
+}
+
+TEST(Strings, RemoveTreeRemovesNestedFoldersAndNotLinkTargets) {
+  test::TempDir keep;
+  const std::string kept = test::write_text_file(keep.file("kept.txt"), "x");
+  std::string root;
+  {
+    test::TempDir t;
+    root = t.path().string();
+    test::write_text_file(t.file("a/b/c.txt"), "c");
+    test::write_text_file(t.file("a/d.txt"), "d");
+    std::filesystem::create_directory_symlink(keep.path(), t.file("a/link"));
+    EXPECT_TRUE(remove_tree((t.path() / "a").string()));
+    // (t.file() would create the folders again.)
+    EXPECT_FALSE(std::filesystem::exists(t.path() / "a"));
+    EXPECT_TRUE(std::filesystem::exists(t.path()));
+  }
+  EXPECT_FALSE(std::filesystem::exists(root));  // TempDir uses it too
+  EXPECT_TRUE(std::filesystem::exists(kept));   // the link was not followed
+  EXPECT_TRUE(remove_tree(root));               // missing: no error
 }
 
 }  // namespace semifer::util

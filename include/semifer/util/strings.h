@@ -47,4 +47,11 @@ void write_file(const std::string& path, const void* data, size_t size);
 /// Writes text to a file, creating or truncating it. Throws on failure.
 void write_text(const std::string& path, std::string_view text);
 
+/// Removes a file or a folder with everything below it (links are removed,
+/// not followed); a missing path is no error. Returns false when something
+/// could not be removed. Use this, not std::filesystem::remove_all: the pip
+/// wheel's libtorch.so exports its own, incompatible copy of that function,
+/// which wins symbol lookup and crashes (seen with LibTorch 2.11).
+bool remove_tree(const std::string& path);
+
 }  // namespace semifer::util
