@@ -23,12 +23,15 @@ PredictSummary run_predict_job(const PredictJob& job) {
           ? find_images(job.inputs)
           : load_split(job.data, job.split,
                        read_model_info(job.checkpoint).classes, job.checkpoint);
-  // Refuse --abaw without a video before spending time on the model.
-  SEMIFER_CHECK(
-      job.abaw.empty() || !group_videos(images.dataset, images.items).empty(),
-      "predict --abaw: no video among the inputs: ABAW files are "
-      "written for Aff-Wild2 frame folders (images named "
-      "00001.jpg, ...) or the Aff-Wild2 sources of a data config");
+  if (!job.abaw.empty()) {
+    // Refuse what write_abaw_submission would refuse before spending time
+    // on the model.
+    std::vector<std::string> paths;
+    paths.reserve(images.items.size());
+    for (const auto& item : images.items)
+      paths.push_back(images.dataset.describe(item));
+    check_abaw_videos(group_videos(images.dataset, images.items), paths);
+  }
   const Predictions p = predict(job.checkpoint, images, job.options);
   PredictSummary s;
   s.images = static_cast<int64_t>(p.paths.size());

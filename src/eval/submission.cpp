@@ -52,22 +52,27 @@ void write_predictions_csv(const Predictions& p, const std::string& path) {
   util::write_text(path, text);
 }
 
-int write_abaw_submission(const Predictions& p, const std::string& dir) {
-  SEMIFER_CHECK(!p.videos.empty(),
+void check_abaw_videos(const std::vector<VideoItems>& videos,
+                       const std::vector<std::string>& paths) {
+  SEMIFER_CHECK(!videos.empty(),
                 "no video among the inputs: ABAW files are written for "
                 "Aff-Wild2 frame folders (images named 00001.jpg, ...) or "
                 "the Aff-Wild2 sources of a data config");
+  std::map<std::string, size_t> seen;
+  for (size_t v = 0; v < videos.size(); ++v) {
+    const auto [it, fresh] = seen.emplace(videos[v].name, v);
+    SEMIFER_CHECK(fresh, "two videos are named ", videos[v].name, " (",
+                  paths.at(videos[it->second].rows.front()), " and ",
+                  paths.at(videos[v].rows.front()),
+                  "); their ABAW files would overwrite each other");
+  }
+}
+
+int write_abaw_submission(const Predictions& p, const std::string& dir) {
+  check_abaw_videos(p.videos, p.paths);
   SEMIFER_CHECK(p.video_labels.size() == p.videos.size(),
                 "predictions: inconsistent video labels");
   const data::LabelSpace space = data::LabelSpace::from_names(p.classes);
-  std::map<std::string, size_t> seen;
-  for (size_t v = 0; v < p.videos.size(); ++v) {
-    const auto [it, fresh] = seen.emplace(p.videos[v].name, v);
-    SEMIFER_CHECK(fresh, "two videos are named ", p.videos[v].name, " (",
-                  p.paths.at(p.videos[it->second].rows.front()), " and ",
-                  p.paths.at(p.videos[v].rows.front()),
-                  "); their ABAW files would overwrite each other");
-  }
   std::error_code ec;
   fs::create_directories(dir, ec);
   SEMIFER_CHECK(!ec, "cannot create ", dir, ": ", ec.message());

@@ -343,6 +343,14 @@ TEST_F(EvalCli, InputErrorsNameTheFile) {
   r = run_cli({"predict", "--checkpoint", checkpoint(),
                data("validation/images"), "--abaw", t.file("sub")});
   expect_cli_error(r, {"no video"});
+  // Two frame folders of one name would write one ABAW file: refused
+  // before anything is written.
+  write_pattern(t.file("two/a/v/00001.jpg"));
+  write_pattern(t.file("two/b/v/00001.jpg"));
+  r = run_cli({"predict", "--checkpoint", checkpoint(), t.file("two"), "--out",
+               t.file("p.csv"), "--abaw", t.file("sub")});
+  expect_cli_error(r, {"two videos are named v", "a/v/00001.jpg"});
+  EXPECT_FALSE(fs::exists(t.file("p.csv")));
   // Neither inputs nor --data; an unknown mode is refused by the parser.
   r = run_cli(
       {"predict", "--checkpoint", checkpoint(), "--out", t.file("p.csv")});

@@ -35,7 +35,8 @@ struct PredictSummary {
 };
 
 /// Finds the images, predicts them and writes the files. With `abaw` set,
-/// refuses inputs without a video before running the model. Throws
+/// inputs without a video, or with two videos of one name, are refused
+/// (check_abaw_videos) before the model runs. Throws
 /// semifer::Error naming the file on bad input (an undecodable image stops
 /// the run; the output files are then not written).
 PredictSummary run_predict_job(const PredictJob& job);

@@ -18,13 +18,19 @@ void write_predictions_csv(const Predictions& predictions,
 /// The header line of every ABAW expression submission file.
 extern const char* const kAbawHeader;
 
+/// Throws semifer::Error when there is no video, or when two videos share a
+/// name (their ABAW files would overwrite each other), naming a frame of
+/// each (`paths` are the items' paths, which VideoItems::rows index).
+void check_abaw_videos(const std::vector<VideoItems>& videos,
+                       const std::vector<std::string>& paths);
+
 /// Writes the ABAW expression track's submission format: one file
 /// `dir/<video>.txt` per video, the line kAbawHeader, then one line
 /// `<video>/<frame as %05d>.jpg,<id>` for every frame 1..length, where <id>
 /// is the canonical ABAW class id 0..7 (Neutral .. Other) of the frame's
 /// label (Predictions::video_labels). Creates `dir`. Returns the number of
-/// files written. Throws semifer::Error when there is no video, when two
-/// videos share a name, or naming the file that cannot be written.
+/// files written. Throws semifer::Error as check_abaw_videos does, or naming
+/// the file that cannot be written.
 int write_abaw_submission(const Predictions& predictions,
                           const std::string& dir);
 
