@@ -18,6 +18,9 @@ void add_train_commands(CLI::App& app);
 /// `semifer weights inspect|import|export`.
 void add_weights_commands(CLI::App& app);
 
+/// `semifer eval` and `semifer predict`.
+void add_eval_commands(CLI::App& app);
+
 /// `semifer bench pipeline|infer`.
 void add_bench_commands(CLI::App& app);
 

@@ -2,14 +2,22 @@
 
 #include <torch/torch.h>
 
+#include <filesystem>
+
 #include "semifer/augment/functional.h"
+#include "semifer/util/error.h"
+#include "semifer/util/progress.h"
+
+namespace fs = std::filesystem;
 
 namespace semifer::eval {
 
 at::Tensor predict_probs(models::ClassifierImpl& model,
                          const data::Dataset& dataset,
                          const std::vector<data::PoolItem>& items,
-                         const augment::AugmentConfig& augment, int64_t batch) {
+                         const augment::AugmentConfig& augment, int64_t batch,
+                         util::ProgressBar* progress) {
+  SEMIFER_CHECK(batch > 0, "the batch size must be positive, got ", batch);
   const bool was_training = model.is_training();
   model.eval();
   const int s = augment.size;
@@ -30,10 +38,57 @@ at::Tensor predict_probs(models::ClassifierImpl& model,
     c10::InferenceMode guard;
     out.push_back(
         torch::softmax(model.forward(x.to(device)), 1).to(torch::kCPU));
+    if (progress) progress->update(static_cast<int64_t>(start + n));
   }
   model.train(was_training);
   if (out.empty()) return torch::empty({0, model.num_classes()});
   return torch::cat(out, 0);
+}
+
+void PredictOptions::validate() const {
+  smooth.validate();
+  SEMIFER_CHECK(batch > 0, "the batch size must be positive, got ", batch);
+}
+
+train::CheckpointInfo read_model_info(const std::string& checkpoint) {
+  std::error_code ec;
+  SEMIFER_CHECK(fs::is_regular_file(checkpoint, ec), "checkpoint ", checkpoint,
+                " does not exist or is not a file");
+  return train::read_checkpoint_info(checkpoint);
+}
+
+Predictions predict(const std::string& checkpoint, const ImageSet& images,
+                    const PredictOptions& options) {
+  options.validate();
+  const train::CheckpointInfo info = read_model_info(checkpoint);
+  models::Classifier model =
+      train::load_checkpoint_model(checkpoint, options.network);
+  augment::AugmentConfig augment;
+  augment.size = info.size;
+  augment.mean = info.mean;
+  augment.std = info.std;
+
+  Predictions p;
+  p.classes = info.classes;
+  const int num_classes = static_cast<int>(info.classes.size());
+  util::ProgressBar bar("predict", static_cast<int64_t>(images.items.size()),
+                        options.progress);
+  bar.update(0);
+  const at::Tensor probs = predict_probs(*model, images.dataset, images.items,
+                                         augment, options.batch, &bar)
+                               .contiguous();
+  bar.finish();
+  p.probs.assign(probs.data_ptr<float>(),
+                 probs.data_ptr<float>() + probs.numel());
+  p.paths.reserve(images.items.size());
+  for (const auto& item : images.items)
+    p.paths.push_back(images.dataset.describe(item));
+  p.videos = group_videos(images.dataset, images.items);
+  SmoothedLabels smoothed =
+      smooth_items(p.videos, p.probs, num_classes, options.smooth);
+  p.labels = std::move(smoothed.items);
+  p.video_labels = std::move(smoothed.videos);
+  return p;
 }
 
 }  // namespace semifer::eval

@@ -55,6 +55,8 @@ TEST(AffWild2, ReadsFramesLabelsAndVideos) {
   ASSERT_EQ(t.samples.size(), 7u);  // 4 + 2 + 1; frame 5 of v1 skipped
   EXPECT_EQ(r.skips.counts.at("missing_frame"), 1);
   EXPECT_EQ(t.videos, (std::vector<std::string>{"v1", "v2_left", "v2_right"}));
+  // Video lengths count every listed frame, the one without an image too.
+  EXPECT_EQ(t.video_frames, (std::vector<int32_t>{5, 2, 1}));
   // v1: frame 1 Neutral, 2 Happiness, 3 unannotated (-1, kept for the
   // unlabeled pool), 4 Other.
   EXPECT_EQ(t.samples[0].label, kNeutral);
@@ -83,6 +85,21 @@ TEST(AffWild2, UnannotatedFramesAreDroppedInValidation) {
   ASSERT_EQ(r.table->samples.size(), 1u);
   EXPECT_EQ(r.table->samples[0].label, kFear);
   EXPECT_EQ(r.skips.counts.at("unannotated"), 1);
+  EXPECT_EQ(r.table->video_frames, (std::vector<int32_t>{2}));
+}
+
+TEST(AffWild2, VideoLengthIncludesTrailingFramesWithoutImages) {
+  TempDir tmp;
+  // Frames 3 and 4 (the last ones) have no image; a blank last line is not a
+  // frame.
+  test::write_text_file(tmp.file("ann/v.txt"),
+                        std::string(kHeader) + "0\n1\n2\n3\n\n");
+  frames(tmp, "v", {1, 2});
+  ReadResult r = read_source(config_for(tmp, Role::kValidation));
+  EXPECT_EQ(r.table->samples.size(), 2u);
+  EXPECT_EQ(r.skips.counts.at("missing_frame"), 2);
+  ASSERT_EQ(r.table->videos.size(), 1u);
+  EXPECT_EQ(r.table->video_frames, (std::vector<int32_t>{4}));
 }
 
 TEST(AffWild2, BadAnnotationsNameFileAndLine) {

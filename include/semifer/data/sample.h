@@ -54,6 +54,10 @@ struct SampleTable {
   std::vector<Sample> samples;
   std::vector<std::string> paths;   ///< image files (or the .rec file)
   std::vector<std::string> videos;  ///< video ids (Aff-Wild2)
+  /// Per video (parallel to `videos`): the number of frames its annotation
+  /// file lists, frames without a face image included, so that an ABAW
+  /// submission can list every frame 1..video_frames[v].
+  std::vector<int32_t> video_frames;
   /// FER+ vote counts: neutral, happiness, surprise, sadness, anger, disgust,
   /// fear, contempt, unknown, NF; kept for soft-label training.
   std::vector<std::array<float, 10>> votes;

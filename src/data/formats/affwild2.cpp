@@ -78,6 +78,10 @@ ReadResult read_affwild2(const SourceConfig& config) {
     const std::vector<bool> present = frames_with_images(frame_dir);
     auto& table = builder.table();
     table.videos.push_back(video);
+    // Line n after the header is frame n; one blank last line is tolerated.
+    size_t listed = lines.size() - 1;
+    if (listed > 0 && util::trim(lines.back()).empty()) --listed;
+    table.video_frames.push_back(static_cast<int32_t>(listed));
     const auto video_id = static_cast<int32_t>(table.videos.size() - 1);
     for (size_t i = 1; i < lines.size(); ++i) {
       const auto frame = static_cast<int32_t>(i);

@@ -1,0 +1,209 @@
+#include "semifer/eval/evaluate.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "semifer/data/config.h"
+#include "semifer/data/dataset.h"
+#include "semifer/util/error.h"
+
+namespace semifer::eval {
+
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+const char* network_name(train::Network n) {
+  return n == train::Network::kTeacher ? "B" : "A";
+}
+
+int64_t support(const ConfusionMatrix& m, int c) {
+  int64_t n = 0;
+  for (int p = 0; p < m.num_classes(); ++p) n += m.at(c, p);
+  return n;
+}
+
+// Per-class scores, accuracy and macro F1 of one matrix, then the matrix.
+std::string score_table(const ConfusionMatrix& m,
+                        const std::vector<std::string>& names) {
+  size_t width = 5;
+  for (const auto& n : names) width = std::max(width, n.size());
+  int64_t largest = 0;
+  for (const auto& row : m.rows())
+    for (int64_t x : row) largest = std::max(largest, x);
+  width = std::max(width, std::to_string(largest).size());
+  const int w = static_cast<int>(width);
+  std::string out;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "  %-*s %8s %10s %8s %8s\n", w, "class", "F1",
+                "precision", "recall", "support");
+  out += buf;
+  for (int c = 0; c < m.num_classes(); ++c) {
+    std::snprintf(buf, sizeof buf, "  %-*s %8.4f %10.4f %8.4f %8lld\n", w,
+                  names[c].c_str(), m.f1(c), m.precision(c), m.recall(c),
+                  static_cast<long long>(support(m, c)));
+    out += buf;
+  }
+  std::snprintf(
+      buf, sizeof buf,
+      "  accuracy %.4f, macro F1 %.4f (mean of the %d per-class F1)\n",
+      m.accuracy(), m.macro_f1(), m.num_classes());
+  out += buf;
+  out += "  confusion matrix (rows: true class, columns: predicted class)\n";
+  std::snprintf(buf, sizeof buf, "  %-*s", w, "");
+  out += buf;
+  for (const auto& n : names) {
+    std::snprintf(buf, sizeof buf, " %*s", w, n.c_str());
+    out += buf;
+  }
+  out += "\n";
+  for (int r = 0; r < m.num_classes(); ++r) {
+    std::snprintf(buf, sizeof buf, "  %-*s", w, names[r].c_str());
+    out += buf;
+    for (int c = 0; c < m.num_classes(); ++c) {
+      std::snprintf(buf, sizeof buf, " %*lld", w,
+                    static_cast<long long>(m.at(r, c)));
+      out += buf;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+nlohmann::ordered_json scores_json(const ConfusionMatrix& m,
+                                   const std::vector<std::string>& names) {
+  nlohmann::ordered_json f1 = nlohmann::ordered_json::object(),
+                         precision = nlohmann::ordered_json::object(),
+                         recall = nlohmann::ordered_json::object(),
+                         count = nlohmann::ordered_json::object();
+  for (int c = 0; c < m.num_classes(); ++c) {
+    f1[names[c]] = m.f1(c);
+    precision[names[c]] = m.precision(c);
+    recall[names[c]] = m.recall(c);
+    count[names[c]] = support(m, c);
+  }
+  return {{"n", m.total()},           {"accuracy", m.accuracy()},
+          {"macro_f1", m.macro_f1()}, {"per_class_f1", f1},
+          {"precision", precision},   {"recall", recall},
+          {"support", count},         {"confusion", m.rows()}};
+}
+
+}  // namespace
+
+ImageSet load_split(const std::string& config_path, data::Role split,
+                    const std::vector<std::string>& classes,
+                    const std::string& checkpoint) {
+  SEMIFER_CHECK(
+      split == data::Role::kValidation || split == data::Role::kLabeled,
+      "only the validation or the labeled split can be scored");
+  data::DataConfig config = data::load_data_config(config_path);
+  const auto want = data::LabelSpace::from_names(classes).names();
+  const auto have = config.label_space().names();
+  SEMIFER_CHECK(want == have, config_path, ": the classes [", join(have),
+                "] differ from the classes [", join(want), "] of checkpoint ",
+                checkpoint, " (same classes in the same order needed)");
+  config.unlabeled.clear();
+  if (split == data::Role::kValidation) {
+    config.labeled.clear();
+  } else {
+    config.validation.clear();
+  }
+  SEMIFER_CHECK(
+      !(split == data::Role::kValidation ? config.validation : config.labeled)
+           .empty(),
+      config_path, ": the data config has no ", data::role_name(split),
+      " sources");
+  ImageSet set;
+  set.dataset = data::build_dataset(config);
+  set.items = split == data::Role::kValidation ? set.dataset.validation
+                                               : set.dataset.labeled;
+  SEMIFER_CHECK(!set.items.empty(), config_path, ": the ",
+                data::role_name(split), " sources hold no sample");
+  return set;
+}
+
+EvalReport evaluate(const std::string& checkpoint,
+                    const std::string& data_config,
+                    const EvalOptions& options) {
+  EvalReport r;
+  r.checkpoint = checkpoint;
+  r.data_config = data_config;
+  r.split = options.split;
+  r.network = options.network;
+  r.smooth = options.smooth;
+  r.info = read_model_info(checkpoint);
+  const ImageSet set =
+      load_split(data_config, options.split, r.info.classes, checkpoint);
+
+  PredictOptions po;
+  po.network = options.network;
+  po.smooth = options.smooth;
+  po.batch = options.batch;
+  po.progress = options.progress;
+  const Predictions p = predict(checkpoint, set, po);
+
+  const int num_classes = static_cast<int>(r.info.classes.size());
+  const size_t c_count = static_cast<size_t>(num_classes);
+  r.matrix = ConfusionMatrix(num_classes);
+  if (options.smooth.window > 0) r.smoothed = ConfusionMatrix(num_classes);
+  for (size_t i = 0; i < set.items.size(); ++i) {
+    const float* row = p.probs.data() + i * c_count;
+    const int raw =
+        static_cast<int>(std::max_element(row, row + c_count) - row);
+    r.matrix.add(set.items[i].label, raw);
+    if (r.smoothed) r.smoothed->add(set.items[i].label, p.labels[i]);
+  }
+  r.videos = static_cast<int64_t>(p.videos.size());
+  for (const auto& v : p.videos)
+    r.video_samples += static_cast<int64_t>(v.rows.size());
+  return r;
+}
+
+std::string eval_text(const EvalReport& r) {
+  std::string out = "checkpoint " + r.checkpoint + ": " + r.info.model +
+                    ", network " + network_name(r.network) +
+                    (r.network == train::Network::kTeacher ? " (EMA teacher)"
+                                                           : " (student)") +
+                    ", step " + std::to_string(r.info.step) + "\n";
+  out += "data " + r.data_config + ", split " + data::role_name(r.split) +
+         ": " + std::to_string(r.matrix.total()) + " samples\n";
+  out += score_table(r.matrix, r.info.classes);
+  if (r.smoothed) {
+    out += "\nafter temporal smoothing: window " +
+           std::to_string(r.smooth.window) + " frames, " +
+           smooth_mode_name(r.smooth.mode) + "; " +
+           std::to_string(r.video_samples) + " of " +
+           std::to_string(r.matrix.total()) + " samples are frames of " +
+           std::to_string(r.videos) + " videos (the others keep their " +
+           "prediction)\n";
+    out += score_table(*r.smoothed, r.info.classes);
+  }
+  return out;
+}
+
+std::string eval_json(const EvalReport& r) {
+  nlohmann::ordered_json j = {{"checkpoint", r.checkpoint},
+                              {"data", r.data_config},
+                              {"split", data::role_name(r.split)},
+                              {"network", network_name(r.network)},
+                              {"model", r.info.model},
+                              {"step", r.info.step},
+                              {"classes", r.info.classes}};
+  j.update(scores_json(r.matrix, r.info.classes));
+  if (r.smoothed) {
+    nlohmann::ordered_json s = {{"window", r.smooth.window},
+                                {"mode", smooth_mode_name(r.smooth.mode)},
+                                {"videos", r.videos},
+                                {"video_samples", r.video_samples}};
+    s.update(scores_json(*r.smoothed, r.info.classes));
+    j["smoothed"] = s;
+  }
+  return j.dump();
+}
+
+}  // namespace semifer::eval

@@ -1,0 +1,105 @@
+#include "semifer/eval/inputs.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "semifer/util/error.h"
+#include "semifer/util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace semifer::eval {
+
+namespace {
+
+bool is_image_name(const fs::path& path) {
+  const std::string ext = util::to_lower(path.extension().string());
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+// The frame number an image name stands for (00001.jpg -> 1), or 0.
+int32_t frame_number(const fs::path& path) {
+  const std::string stem = path.stem().string();
+  if (stem.empty() || stem.size() > 9 ||
+      !std::all_of(stem.begin(), stem.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }))
+    return 0;
+  return static_cast<int32_t>(std::stol(stem));
+}
+
+// A folder's name for a video id: "cropped_aligned/video3/" -> "video3".
+std::string folder_name(const fs::path& dir) {
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(dir, ec);
+  return (ec ? dir : canonical).filename().string();
+}
+
+}  // namespace
+
+ImageSet find_images(const std::vector<std::string>& inputs) {
+  SEMIFER_CHECK(!inputs.empty(), "no input images or folders given");
+  auto table = std::make_shared<data::SampleTable>();
+  table->source = "inputs";
+  table->format = data::Format::kFolder;
+  auto add = [&](const std::string& path, int32_t video, int32_t frame) {
+    data::Sample s;
+    s.path = static_cast<int32_t>(table->paths.size());
+    s.video = video;
+    s.frame = frame;
+    table->paths.push_back(path);
+    table->samples.push_back(s);
+  };
+
+  for (const std::string& input : inputs) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(input, ec);
+    SEMIFER_CHECK(fs::exists(status), "input ", input, " does not exist");
+    if (!fs::is_directory(status)) {
+      add(input, -1, -1);
+      continue;
+    }
+    // Images below the folder, grouped by the folder that holds them.
+    std::map<std::string, std::vector<fs::path>> by_dir;
+    fs::recursive_directory_iterator it(
+        input, fs::directory_options::follow_directory_symlink, ec);
+    SEMIFER_CHECK(!ec, "cannot list ", input, ": ", ec.message());
+    for (fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
+      SEMIFER_CHECK(!ec, "cannot list ", input, ": ", ec.message());
+      if (it->is_regular_file(ec) && is_image_name(it->path()))
+        by_dir[it->path().parent_path().string()].push_back(it->path());
+    }
+    SEMIFER_CHECK(!by_dir.empty(), "folder ", input,
+                  " holds no images (.jpg, .jpeg, .png)");
+    for (auto& [dir, files] : by_dir) {
+      std::sort(files.begin(), files.end());
+      const bool is_video =
+          std::all_of(files.begin(), files.end(),
+                      [](const fs::path& f) { return frame_number(f) > 0; });
+      int32_t video = -1;
+      if (is_video) {
+        video = static_cast<int32_t>(table->videos.size());
+        table->videos.push_back(folder_name(dir));
+        int32_t last = 0;
+        for (const auto& f : files) last = std::max(last, frame_number(f));
+        table->video_frames.push_back(last);
+      }
+      for (const auto& f : files)
+        add(f.string(), video, is_video ? frame_number(f) : -1);
+    }
+  }
+
+  ImageSet set;
+  data::SourceReport report;
+  report.name = table->source;
+  report.role = data::Role::kUnlabeled;
+  set.dataset.tables.push_back(table);
+  set.dataset.reports.push_back(report);
+  set.items.reserve(table->samples.size());
+  for (size_t i = 0; i < table->samples.size(); ++i)
+    set.items.push_back({0, static_cast<uint32_t>(i), -1});
+  return set;
+}
+
+}  // namespace semifer::eval
