@@ -18,6 +18,9 @@ void add_train_commands(CLI::App& app);
 /// `semifer weights inspect|import|export`.
 void add_weights_commands(CLI::App& app);
 
+/// `semifer report`.
+void add_report_commands(CLI::App& app);
+
 /// `semifer bench pipeline|infer`.
 void add_bench_commands(CLI::App& app);
 
