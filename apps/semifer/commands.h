@@ -21,6 +21,9 @@ void add_weights_commands(CLI::App& app);
 /// `semifer eval` and `semifer predict`.
 void add_eval_commands(CLI::App& app);
 
+/// `semifer report`.
+void add_report_commands(CLI::App& app);
+
 /// `semifer bench pipeline|infer`.
 void add_bench_commands(CLI::App& app);
 

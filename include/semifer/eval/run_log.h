@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+/// The metrics a training run logs (RUN_DIR/metrics.jsonl, written by
+/// `semifer train`; docs/training.md), read back for reports.
+namespace semifer::eval {
+
+/// Per-class values of one line, in the file's class order. A value the
+/// trainer could not compute (written as null) is NaN.
+using PerClass = std::vector<std::pair<std::string, double>>;
+
+/// One network's validation scores at an epoch end.
+struct ValidationScores {
+  std::optional<double> accuracy;
+  std::optional<double> macro_f1;
+  PerClass f1;
+  /// [true class][predicted class] counts; empty when not logged.
+  std::vector<std::vector<int64_t>> confusion;
+};
+
+/// One line of metrics.jsonl. Every key may be missing (a supervised run
+/// logs no SSL keys, a run without validation data no `validation`); what a
+/// line lacks is empty here. Keys this reader does not know are ignored.
+struct MetricsLine {
+  int64_t line = 0;  ///< 1-based line number in the file
+  std::optional<int64_t> epoch;
+  std::optional<int64_t> step;
+  std::optional<double> loss_labeled;
+  std::optional<double> loss_unlabeled;
+  std::optional<double> lr;
+  std::optional<double> images_per_second;
+  std::optional<double> mask_rate;
+  PerClass mask_rate_per_class;
+  /// -1 where no masked pseudo-label of the class had a known label.
+  PerClass pseudo_label_accuracy_per_class;
+  PerClass tau;
+  PerClass dtm_mean_confidence;
+  std::optional<ValidationScores> validation_a;  ///< network A, the student
+  std::optional<ValidationScores> validation_b;  ///< network B, EMA teacher
+};
+
+/// Parses metrics.jsonl text; `file` names it in errors. Blank lines are
+/// skipped. Throws semifer::Error "FILE:LINE: why" for a line that is not a
+/// JSON object or holds a known key of the wrong type (a confusion matrix
+/// must be a square matrix of non-negative integers).
+std::vector<MetricsLine> parse_metrics(const std::string& text,
+                                       const std::string& file);
+
+/// Reads and parses a metrics.jsonl file. Throws semifer::Error naming the
+/// path when it cannot be read.
+std::vector<MetricsLine> read_metrics(const std::string& path);
+
+}  // namespace semifer::eval

@@ -1,0 +1,265 @@
+// The plot sections of the training report (report.cpp assembles them).
+#include "report_plots.h"
+
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <map>
+
+#include "semifer/eval/svg.h"
+
+namespace semifer::eval::detail {
+
+namespace {
+
+Series named(const std::string& name) {
+  Series s;
+  s.name = name;
+  return s;
+}
+
+std::string figure(const std::string& id, const std::string& svg,
+                   const std::string& caption) {
+  return "<figure class=\"plot\" id=\"plot-" + id + "\">\n" + svg +
+         "\n<figcaption>" + html_escape(caption) + "</figcaption>\n</figure>\n";
+}
+
+bool has_points(const std::vector<Series>& series) {
+  for (const auto& s : series) {
+    if (!s.x.empty()) return true;
+  }
+  return false;
+}
+
+// One series per class, in the order classes first appear; `value` gives a
+// line's per-class map, `keep` filters values (e.g. -1 for "unknown").
+std::vector<Series> per_class_series(
+    const std::vector<MetricsLine>& lines,
+    const std::function<const PerClass&(const MetricsLine&)>& value,
+    const std::function<bool(double)>& keep) {
+  std::vector<Series> out;
+  std::map<std::string, size_t> index;
+  for (const auto& m : lines) {
+    if (!m.step) continue;
+    for (const auto& [cls, v] : value(m)) {
+      auto it = index.find(cls);
+      if (it == index.end()) {
+        it = index.emplace(cls, out.size()).first;
+        out.push_back(named(cls));
+      }
+      if (!std::isfinite(v) || !keep(v)) continue;
+      out[it->second].x.push_back(static_cast<double>(*m.step));
+      out[it->second].y.push_back(v);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string fmt(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
+
+std::string missing(const std::string& why) {
+  return "<p class=\"missing\">Not recorded in this run: " + html_escape(why) +
+         ".</p>\n";
+}
+
+std::string losses_section(const std::vector<MetricsLine>& lines) {
+  LinePlot p;
+  p.x_label = "step";
+  p.y_label = "loss (mean since the previous line)";
+  p.integer_x = true;
+  Series l = named("L_l labeled"), u = named("L_u unlabeled");
+  for (const auto& m : lines) {
+    if (!m.step) continue;
+    const double x = static_cast<double>(*m.step);
+    if (m.loss_labeled) l.x.push_back(x), l.y.push_back(*m.loss_labeled);
+    if (m.loss_unlabeled) u.x.push_back(x), u.y.push_back(*m.loss_unlabeled);
+  }
+  if (!l.x.empty()) p.series.push_back(l);
+  if (!u.x.empty()) p.series.push_back(u);
+  if (p.series.empty()) return missing("no training loss was logged");
+  return figure(
+      "losses", render_svg(p),
+      "Training losses against the step: L_l, cross-entropy on the labeled "
+      "batch; L_u, the masked pseudo-label loss on the unlabeled batch "
+      "(semi-supervised runs). Each point is the mean over the steps since "
+      "the previous line of metrics.jsonl.");
+}
+
+std::string f1_section(const std::vector<MetricsLine>& lines) {
+  LinePlot p;
+  p.x_label = "step";
+  p.y_label = "validation macro F1";
+  p.integer_x = true;
+  p.y_min = 0.0;
+  Series a = named("A (student)"), b = named("B (EMA teacher)");
+  for (const auto& m : lines) {
+    if (!m.step) continue;
+    const double x = static_cast<double>(*m.step);
+    if (m.validation_a && m.validation_a->macro_f1)
+      a.x.push_back(x), a.y.push_back(*m.validation_a->macro_f1);
+    if (m.validation_b && m.validation_b->macro_f1)
+      b.x.push_back(x), b.y.push_back(*m.validation_b->macro_f1);
+  }
+  if (a.x.empty() && b.x.empty())
+    return missing("no validation (the run has no validation set)");
+  p.series = {a, b};
+  return figure("f1", render_svg(p),
+                "Validation macro F1 (the ABAW score: the mean of the "
+                "per-class F1) at each epoch end, of network A and of its "
+                "exponential moving average B.");
+}
+
+std::string tau_section(const std::vector<MetricsLine>& lines) {
+  // tau changes only at an epoch end, after the DTM update: the last line
+  // of an epoch holds the threshold the next epoch uses. A line logged
+  // before the first update shows the starting threshold (epoch 0).
+  std::map<int64_t, std::pair<const MetricsLine*, const MetricsLine*>> epochs;
+  for (const auto& m : lines) {
+    if (!m.epoch || m.tau.empty()) continue;
+    auto [it, fresh] = epochs.emplace(*m.epoch, std::make_pair(&m, &m));
+    if (!fresh) it->second.second = &m;
+  }
+  if (epochs.empty())
+    return missing("no thresholds (a supervised run has no tau)");
+  std::vector<std::pair<int64_t, const MetricsLine*>> points;
+  const auto& first = *epochs.begin();
+  if (first.second.first != first.second.second)
+    points.emplace_back(first.first - 1, first.second.first);
+  for (const auto& [epoch, ends] : epochs)
+    points.emplace_back(epoch, ends.second);
+
+  LinePlot p;
+  p.x_label = "epoch";
+  p.y_label = "confidence threshold tau";
+  p.integer_x = true;
+  std::map<std::string, size_t> index;
+  for (const auto& [epoch, m] : points) {
+    for (const auto& [cls, v] : m->tau) {
+      auto it = index.find(cls);
+      if (it == index.end()) {
+        it = index.emplace(cls, p.series.size()).first;
+        p.series.push_back(named(cls));
+      }
+      p.series[it->second].x.push_back(static_cast<double>(epoch));
+      p.series[it->second].y.push_back(v);
+    }
+  }
+  return figure("tau", render_svg(p),
+                "Per-class confidence threshold tau_c of the Dynamic "
+                "Threshold Module after each epoch's update (the threshold "
+                "used in the next epoch); epoch 0 is the starting value where "
+                "a line was logged before the first update. A pseudo-label "
+                "of class c counts only when its confidence exceeds tau_c.");
+}
+
+std::string mask_section(const std::vector<MetricsLine>& lines) {
+  LinePlot p;
+  p.x_label = "step";
+  p.y_label = "share of pseudo-labels kept";
+  p.integer_x = true;
+  p.y_min = 0.0;
+  p.y_max = 1.0;
+  p.series = per_class_series(
+      lines,
+      [](const MetricsLine& m) -> const PerClass& {
+        return m.mask_rate_per_class;
+      },
+      [](double) { return true; });
+  Series all = named("all classes");
+  all.dashed = true;
+  all.colour = "#000";
+  for (const auto& m : lines) {
+    if (m.step && m.mask_rate)
+      all.x.push_back(static_cast<double>(*m.step)),
+          all.y.push_back(*m.mask_rate);
+  }
+  if (!all.x.empty()) p.series.push_back(all);
+  if (!has_points(p.series))
+    return missing("no mask rate (a supervised run has no pseudo-labels)");
+  return figure(
+      "mask-rate", render_svg(p),
+      "Mask rate: the share of unlabeled samples pseudo-labelled as "
+      "class c whose confidence passed tau_c, since the previous "
+      "line (0 also where no sample was pseudo-labelled as c); dashed, "
+      "over all classes.");
+}
+
+std::string pseudo_accuracy_section(const std::vector<MetricsLine>& lines) {
+  LinePlot p;
+  p.x_label = "step";
+  p.y_label = "pseudo-label accuracy";
+  p.integer_x = true;
+  p.y_min = 0.0;
+  p.y_max = 1.0;
+  p.series = per_class_series(
+      lines,
+      [](const MetricsLine& m) -> const PerClass& {
+        return m.pseudo_label_accuracy_per_class;
+      },
+      [](double v) { return v >= 0; });
+  if (p.series.empty())
+    return missing("no pseudo-label accuracy (a supervised run)");
+  if (!has_points(p.series))
+    return missing(
+        "no pseudo-label accuracy: no kept pseudo-label had a known "
+        "label (the unlabeled pool's labels are hidden or unknown)");
+  return figure("pseudo-accuracy", render_svg(p),
+                "Accuracy of the kept pseudo-labels of class c among unlabeled "
+                "samples whose hidden label is known, since the previous line; "
+                "points where none was known are left out.");
+}
+
+const MetricsLine* latest_validation(const std::vector<MetricsLine>& lines) {
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (it->validation_a || it->validation_b) return &*it;
+  }
+  return nullptr;
+}
+
+std::string step_of(const MetricsLine& m) {
+  return m.step ? "step " + std::to_string(*m.step)
+                : "line " + std::to_string(m.line) + " of metrics.jsonl";
+}
+
+std::string confusion_section(const std::vector<MetricsLine>& lines,
+                              const std::vector<std::string>& classes) {
+  const MetricsLine* at = nullptr;
+  const ValidationScores* s = nullptr;
+  std::string net;
+  for (const char* want : {"B", "A"}) {
+    for (auto it = lines.rbegin(); it != lines.rend() && !s; ++it) {
+      const auto& v = want[0] == 'B' ? it->validation_b : it->validation_a;
+      if (v && !v->confusion.empty()) at = &*it, s = &*v, net = want;
+    }
+  }
+  if (!s) return missing("no confusion matrix was logged");
+  HeatMap h;
+  h.counts = s->confusion;
+  h.row_title = "true class";
+  h.col_title = "predicted class";
+  const size_t n = h.counts.size();
+  for (size_t i = 0; i < n; ++i) {
+    h.row_labels.push_back(s->f1.size() == n ? s->f1[i].first
+                           : classes.size() == n
+                               ? classes[i]
+                               : "class " + std::to_string(i));
+  }
+  h.col_labels = h.row_labels;
+  return figure(
+      "confusion", render_svg(h),
+      "Confusion matrix of network " + net +
+          (net == "B" ? " (EMA teacher)" : " (student; B logged none)") +
+          " on the validation set at " + step_of(*at) +
+          ": rows are true classes, columns predictions, each cell holds its "
+          "count. The colour is row-normalised: the count's share of its "
+          "true class, so small classes read on the same scale as large "
+          "ones.");
+}
+
+}  // namespace semifer::eval::detail

@@ -1,0 +1,159 @@
+#include "semifer/eval/run_log.h"
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "semifer/util/error.h"
+#include "semifer/util/strings.h"
+
+namespace semifer::eval {
+
+namespace {
+
+// ordered_json keeps the classes in the order the trainer wrote them.
+using json = nlohmann::ordered_json;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+class LineReader {
+ public:
+  LineReader(const json& j, const std::string& file, int64_t line)
+      : j_(j), where_(str(file, ":", line, ": ")) {}
+
+  // A key that is absent or null (NaN and infinity are written as null)
+  // is empty.
+  std::optional<double> number(const json& o, const std::string& key,
+                               const std::string& name) const {
+    const auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return std::nullopt;
+    SEMIFER_CHECK(it->is_number(), where_, "'", name, "' is not a number");
+    return it->get<double>();
+  }
+  std::optional<double> number(const std::string& key) const {
+    return number(j_, key, key);
+  }
+
+  std::optional<int64_t> integer(const std::string& key) const {
+    const auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return std::nullopt;
+    SEMIFER_CHECK(it->is_number_integer(), where_, "'", key,
+                  "' is not an integer");
+    return it->get<int64_t>();
+  }
+
+  PerClass per_class(const json& o, const std::string& key,
+                     const std::string& name) const {
+    PerClass out;
+    const auto it = o.find(key);
+    if (it == o.end() || it->is_null()) return out;
+    SEMIFER_CHECK(it->is_object(), where_, "'", name,
+                  "' is not an object of class: value");
+    for (const auto& [cls, v] : it->items()) {
+      SEMIFER_CHECK(v.is_number() || v.is_null(), where_, "'", name, ".", cls,
+                    "' is not a number");
+      out.emplace_back(cls, v.is_null() ? kNaN : v.get<double>());
+    }
+    return out;
+  }
+  PerClass per_class(const std::string& key) const {
+    return per_class(j_, key, key);
+  }
+
+  std::optional<ValidationScores> validation(const std::string& net) const {
+    const auto v = j_.find("validation");
+    if (v == j_.end() || v->is_null()) return std::nullopt;
+    SEMIFER_CHECK(v->is_object(), where_, "'validation' is not an object");
+    const auto it = v->find(net);
+    if (it == v->end() || it->is_null()) return std::nullopt;
+    const std::string name = "validation." + net;
+    SEMIFER_CHECK(it->is_object(), where_, "'", name, "' is not an object");
+    ValidationScores s;
+    s.accuracy = number(*it, "accuracy", name + ".accuracy");
+    s.macro_f1 = number(*it, "macro_f1", name + ".macro_f1");
+    s.f1 = per_class(*it, "f1", name + ".f1");
+    const auto c = it->find("confusion");
+    if (c != it->end() && !c->is_null()) {
+      const std::string bad = str(where_, "'", name,
+                                  ".confusion' is not a square matrix of "
+                                  "non-negative integer counts");
+      SEMIFER_CHECK(c->is_array(), bad);
+      for (const auto& row : *c) {
+        SEMIFER_CHECK(row.is_array() && row.size() == c->size(), bad);
+        std::vector<int64_t> counts;
+        for (const auto& x : row) {
+          SEMIFER_CHECK(x.is_number_integer() && x.get<int64_t>() >= 0, bad);
+          counts.push_back(x.get<int64_t>());
+        }
+        s.confusion.push_back(std::move(counts));
+      }
+    }
+    return s;
+  }
+
+ private:
+  const json& j_;
+  std::string where_;
+};
+
+// nlohmann's messages start with "[json.exception.parse_error.101] ".
+std::string short_reason(const std::string& what) {
+  const auto end = what.find("] ");
+  std::string s =
+      what[0] == '[' && end != std::string::npos ? what.substr(end + 2) : what;
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<MetricsLine> parse_metrics(const std::string& text,
+                                       const std::string& file) {
+  std::vector<MetricsLine> out;
+  int64_t number = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++number;
+    if (util::trim(line).empty()) continue;
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::exception& e) {
+      fail(file, ":", number, ": not valid JSON: ", short_reason(e.what()));
+    }
+    SEMIFER_CHECK(j.is_object(), file, ":", number,
+                  ": not a JSON object (expected {\"step\": ..., ...})");
+    const LineReader r(j, file, number);
+    MetricsLine m;
+    m.line = number;
+    m.epoch = r.integer("epoch");
+    m.step = r.integer("step");
+    m.loss_labeled = r.number("loss_labeled");
+    m.loss_unlabeled = r.number("loss_unlabeled");
+    m.lr = r.number("lr");
+    m.images_per_second = r.number("images_per_second");
+    m.mask_rate = r.number("mask_rate");
+    m.mask_rate_per_class = r.per_class("mask_rate_per_class");
+    m.pseudo_label_accuracy_per_class =
+        r.per_class("pseudo_label_accuracy_per_class");
+    m.tau = r.per_class("tau");
+    m.dtm_mean_confidence = r.per_class("dtm_mean_confidence");
+    m.validation_a = r.validation("A");
+    m.validation_b = r.validation("B");
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::vector<MetricsLine> read_metrics(const std::string& path) {
+  const std::vector<uint8_t> bytes = util::read_file(path);
+  return parse_metrics(std::string(bytes.begin(), bytes.end()), path);
+}
+
+}  // namespace semifer::eval

@@ -1,0 +1,346 @@
+#include "semifer/eval/svg.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "semifer/util/error.h"
+
+namespace semifer::eval {
+
+namespace {
+
+// Matplotlib's "tab10": distinct on screen and in greyscale print.
+constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                                    "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                                    "#bcbd22", "#17becf"};
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  std::string s = buf;
+  // No "-0.00".
+  if (s[0] == '-' && s.find_first_not_of("-0.") == std::string::npos)
+    s = s.substr(1);
+  return s;
+}
+
+// A tenth of a CSS pixel is finer than any screen shows.
+std::string px(double v) { return fixed(v, 1); }
+
+// Decimals that tell ticks `step` apart: 0.05 needs 2, 0.2 needs 1.
+int tick_decimals(double step) {
+  if (step >= 1) return 0;
+  return std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9)));
+}
+
+struct Range {
+  double lo = 0, hi = 1;
+  bool empty = true;
+  void add(double v) {
+    if (!std::isfinite(v)) return;
+    lo = empty ? v : std::min(lo, v);
+    hi = empty ? v : std::max(hi, v);
+    empty = false;
+  }
+};
+
+// Interpolates white -> dark blue.
+std::string heat_colour(double f) {
+  f = std::clamp(f, 0.0, 1.0);
+  const int r = static_cast<int>(std::lround(255 + (8 - 255) * f));
+  const int g = static_cast<int>(std::lround(255 + (81 - 255) * f));
+  const int b = static_cast<int>(std::lround(255 + (156 - 255) * f));
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "#%02x%02x%02x", r, g, b);
+  return buf;
+}
+
+// Rough width of a label in the 12 px sans-serif used in the plots.
+double text_width(const std::string& s) { return 7.0 * s.size(); }
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::vector<double> nice_ticks(double lo, double hi, int target, bool integer) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) lo = 0, hi = 1;
+  if (lo > hi) std::swap(lo, hi);
+  // A range too narrow for doubles to step through gets an axis around it.
+  if (hi - lo < 1e-12 ||
+      hi - lo <= std::max(std::abs(lo), std::abs(hi)) * 1e-9) {
+    const double pad = integer ? 1.0 : (lo != 0 ? std::abs(lo) * 0.1 : 1.0);
+    lo -= pad;
+    hi += pad;
+  }
+  const double raw = (hi - lo) / std::max(1, target - 1);
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * mag;
+  for (double m : {1.0, 2.0, 5.0}) {
+    if (m * mag >= raw * (1 - 1e-9)) {
+      step = m * mag;
+      break;
+    }
+  }
+  if (integer) step = std::max(1.0, std::round(step));
+  const double start = std::floor(lo / step + 1e-9) * step;
+  const double end = std::ceil(hi / step - 1e-9) * step;
+  std::vector<double> ticks;
+  for (int i = 0; i <= 4 * target + 8 && start + i * step <= end + step * 1e-6;
+       ++i) {
+    const double t = start + i * step;
+    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  }
+  // Values near the limits of double (1e308) overflow the arithmetic above;
+  // such data still gets an axis, not a crash.
+  bool sane = ticks.size() >= 2;
+  for (size_t i = 1; sane && i < ticks.size(); ++i)
+    sane = std::isfinite(ticks[i]) && ticks[i] > ticks[i - 1];
+  if (!sane) return {0.0, 1.0};
+  return ticks;
+}
+
+std::string render_svg(const LinePlot& plot) {
+  const double left = 64, right = 180, top = 14, bottom = 46;
+  const double width = plot.width;
+  const double height =
+      std::max<double>(plot.height, top + 18.0 * plot.series.size() + bottom);
+  const double x0 = left, x1 = width - right, y0 = top, y1 = height - bottom;
+
+  Range xr, yr;
+  for (const auto& s : plot.series) {
+    for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+      xr.add(s.x[i]);
+      yr.add(s.y[i]);
+    }
+  }
+  const std::vector<double> xt = nice_ticks(xr.lo, xr.hi, 7, plot.integer_x);
+  std::vector<double> yt;
+  double ya, yb;
+  if (plot.y_min && plot.y_max && *plot.y_max > *plot.y_min) {
+    ya = *plot.y_min;
+    yb = *plot.y_max;
+    for (double t : nice_ticks(ya, yb, 6)) {
+      if (t >= ya - 1e-9 && t <= yb + 1e-9) yt.push_back(t);
+    }
+  } else {
+    double lo = plot.y_min ? *plot.y_min : yr.lo;
+    double hi = plot.y_max ? *plot.y_max : yr.hi;
+    if (plot.y_min) hi = std::max(hi, lo);
+    if (plot.y_max) lo = std::min(lo, hi);
+    yt = nice_ticks(lo, hi, 6);
+    ya = yt.front();
+    yb = yt.back();
+  }
+  const double xa = xt.front(), xb = xt.back();
+  // Data coordinates inside the clipping <svg> below, which reaches `pad`
+  // beyond the plot area so lines and markers on its edges show whole.
+  const double pad = 4;
+  // Far-off points (outside fixed limits, or absurd values) are clamped to
+  // a finite position well outside the clipped area.
+  auto sx = [&](double x) {
+    return std::clamp(pad + (x - xa) / (xb - xa) * (x1 - x0), -1e5, 1e5);
+  };
+  auto sy = [&](double y) {
+    return std::clamp(pad + (yb - y) / (yb - ya) * (y1 - y0), -1e5, 1e5);
+  };
+
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width
+    << "\" height=\"" << height << "\" viewBox=\"0 0 " << width << " " << height
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  // Grid, ticks and tick labels.
+  const int xd = tick_decimals(xt.size() > 1 ? xt[1] - xt[0] : 1);
+  for (double t : xt) {
+    const double x = x0 - pad + sx(t);
+    o << "<line class=\"grid\" x1=\"" << px(x) << "\" y1=\"" << px(y0)
+      << "\" x2=\"" << px(x) << "\" y2=\"" << px(y1)
+      << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << px(x) << "\" y=\""
+      << px(y1 + 16) << "\" text-anchor=\"middle\">" << fixed(t, xd)
+      << "</text>\n";
+  }
+  const int yd = tick_decimals(yt.size() > 1 ? yt[1] - yt[0] : 1);
+  for (double t : yt) {
+    const double y = y0 - pad + sy(t);
+    o << "<line class=\"grid\" x1=\"" << px(x0) << "\" y1=\"" << px(y)
+      << "\" x2=\"" << px(x1) << "\" y2=\"" << px(y)
+      << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << px(x0 - 6) << "\" y=\""
+      << px(y + 4) << "\" text-anchor=\"end\">" << fixed(t, yd) << "</text>\n";
+  }
+  // Axes and their labels.
+  o << "<polyline class=\"axes\" fill=\"none\" stroke=\"#333\" points=\""
+    << px(x0) << "," << px(y0) << " " << px(x0) << "," << px(y1) << " "
+    << px(x1) << "," << px(y1) << "\"/>\n";
+  o << "<text class=\"x-label\" x=\"" << px((x0 + x1) / 2) << "\" y=\""
+    << px(height - 8) << "\" text-anchor=\"middle\">"
+    << html_escape(plot.x_label) << "</text>\n";
+  o << "<text class=\"y-label\" transform=\"translate(14," << px((y0 + y1) / 2)
+    << ") rotate(-90)\" text-anchor=\"middle\">" << html_escape(plot.y_label)
+    << "</text>\n";
+
+  // The data, clipped to the plot area by a nested <svg> (no ids needed):
+  // values outside fixed y limits do not spill over the axes.
+  o << "<svg x=\"" << px(x0 - pad) << "\" y=\"" << px(y0 - pad) << "\" width=\""
+    << px(x1 - x0 + 2 * pad) << "\" height=\"" << px(y1 - y0 + 2 * pad)
+    << "\" overflow=\"hidden\">\n";
+  std::vector<std::string> colours;
+  size_t next_colour = 0;
+  for (const auto& s : plot.series) {
+    const std::string colour =
+        s.colour.empty() ? kPalette[next_colour++ % 10] : s.colour;
+    colours.push_back(colour);
+    std::string points;
+    size_t n = 0;
+    const size_t count = std::min(s.x.size(), s.y.size());
+    for (size_t i = 0; i < count; ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+      points += (n++ ? " " : "") + px(sx(s.x[i])) + "," + px(sy(s.y[i]));
+    }
+    if (n == 0) continue;
+    o << "<polyline class=\"series\" data-name=\"" << html_escape(s.name)
+      << "\" fill=\"none\" stroke=\"" << html_escape(colour)
+      << "\" stroke-width=\"1.8\" stroke-linejoin=\"round\""
+      << (s.dashed ? " stroke-dasharray=\"6 4\"" : "") << " points=\"" << points
+      << "\"/>\n";
+    if (n <= 40) {
+      for (size_t i = 0; i < count; ++i) {
+        if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+        o << "<circle cx=\"" << px(sx(s.x[i])) << "\" cy=\"" << px(sy(s.y[i]))
+          << "\" r=\"2.5\" fill=\"" << html_escape(colour) << "\"/>\n";
+      }
+    }
+  }
+  o << "</svg>\n";
+
+  // Legend, right of the plot area.
+  for (size_t i = 0; i < plot.series.size(); ++i) {
+    const double y = y0 + 8 + 18.0 * i;
+    o << "<g class=\"legend\"><line x1=\"" << px(x1 + 14) << "\" y1=\"" << px(y)
+      << "\" x2=\"" << px(x1 + 38) << "\" y2=\"" << px(y) << "\" stroke=\""
+      << html_escape(colours[i]) << "\" stroke-width=\"2.5\""
+      << (plot.series[i].dashed ? " stroke-dasharray=\"6 4\"" : "")
+      << "/><text x=\"" << px(x1 + 44) << "\" y=\"" << px(y + 4) << "\">"
+      << html_escape(plot.series[i].name) << "</text></g>\n";
+  }
+  o << "</svg>";
+  return o.str();
+}
+
+std::string render_svg(const HeatMap& map) {
+  const size_t rows = map.counts.size();
+  SEMIFER_CHECK(map.row_labels.size() == rows, "heat map: ", rows, " rows but ",
+                map.row_labels.size(), " row labels");
+  const size_t cols = map.col_labels.size();
+  for (const auto& r : map.counts) {
+    SEMIFER_CHECK(r.size() == cols, "heat map: a row of ", r.size(),
+                  " counts for ", cols, " column labels");
+  }
+  const double cell = 48;
+  double row_label_w = 0, col_label_w = 0;
+  for (const auto& l : map.row_labels)
+    row_label_w = std::max(row_label_w, text_width(l));
+  for (const auto& l : map.col_labels)
+    col_label_w = std::max(col_label_w, text_width(l));
+  const double gx = 28 + row_label_w + 8, gy = 10;
+  const double gw = cell * cols, gh = cell * rows;
+  // Column labels are turned 45 degrees: they need about 0.71 of their width
+  // below the grid.
+  const double below = 14 + col_label_w * 0.71 + 26;
+  const double bar_x = gx + gw + 24;
+  const double width = bar_x + 14 + 76, height = gy + gh + below;
+
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << px(width)
+    << "\" height=\"" << px(height) << "\" viewBox=\"0 0 " << px(width) << " "
+    << px(height) << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  for (size_t r = 0; r < rows; ++r) {
+    int64_t total = 0;
+    for (int64_t c : map.counts[r]) total += c;
+    const double y = gy + cell * r;
+    o << "<text class=\"row-label\" x=\"" << px(gx - 6) << "\" y=\""
+      << px(y + cell / 2 + 4) << "\" text-anchor=\"end\">"
+      << html_escape(map.row_labels[r]) << "</text>\n";
+    for (size_t c = 0; c < cols; ++c) {
+      const int64_t n = map.counts[r][c];
+      const double f = total > 0 ? static_cast<double>(n) / total : 0.0;
+      const double x = gx + cell * c;
+      o << "<rect class=\"cell\" data-row=\"" << r << "\" data-col=\"" << c
+        << "\" data-count=\"" << n << "\" x=\"" << px(x) << "\" y=\"" << px(y)
+        << "\" width=\"" << cell << "\" height=\"" << cell << "\" fill=\""
+        << heat_colour(f) << "\" stroke=\"#ccc\"><title>"
+        << html_escape(map.row_title) << " " << html_escape(map.row_labels[r])
+        << ", " << html_escape(map.col_title) << " "
+        << html_escape(map.col_labels[c]) << ": " << n << " ("
+        << fixed(100 * f, 1) << "% of the row)</title></rect>\n";
+      o << "<text class=\"count\" x=\"" << px(x + cell / 2) << "\" y=\""
+        << px(y + cell / 2 + 4) << "\" text-anchor=\"middle\" fill=\""
+        << (f > 0.55 ? "#fff"
+            : n == 0 ? "#aaa"
+                     : "#111")
+        << "\"" << (n >= 100000 ? " font-size=\"9\"" : "") << ">" << n
+        << "</text>\n";
+    }
+  }
+  for (size_t c = 0; c < cols; ++c) {
+    const double x = gx + cell * c + cell / 2;
+    o << "<text class=\"col-label\" text-anchor=\"end\" transform=\"translate("
+      << px(x + 4) << "," << px(gy + gh + 12) << ") rotate(-45)\">"
+      << html_escape(map.col_labels[c]) << "</text>\n";
+  }
+  o << "<text class=\"y-label\" transform=\"translate(14," << px(gy + gh / 2)
+    << ") rotate(-90)\" text-anchor=\"middle\">" << html_escape(map.row_title)
+    << "</text>\n";
+  o << "<text class=\"x-label\" x=\"" << px(gx + gw / 2) << "\" y=\""
+    << px(height - 8) << "\" text-anchor=\"middle\">"
+    << html_escape(map.col_title) << "</text>\n";
+  // Colour bar: the share of a row, top 100%, bottom 0%, in 20 bands so it
+  // needs no gradient id.
+  const int bands = 20;
+  for (int i = 0; i < bands; ++i) {
+    o << "<rect class=\"scale\" x=\"" << px(bar_x) << "\" y=\""
+      << px(gy + gh * i / bands) << "\" width=\"14\" height=\""
+      << px(gh / bands + 0.5) << "\" fill=\""
+      << heat_colour(1.0 - (i + 0.5) / bands) << "\"/>\n";
+  }
+  o << "<rect x=\"" << px(bar_x) << "\" y=\"" << px(gy)
+    << "\" width=\"14\" height=\"" << px(gh)
+    << "\" fill=\"none\" stroke=\"#999\"/>\n";
+  for (int pct : {0, 50, 100}) {
+    o << "<text x=\"" << px(bar_x + 18) << "\" y=\""
+      << px(gy + gh * (100 - pct) / 100.0 + 4) << "\">" << pct << "%</text>\n";
+  }
+  o << "<text x=\"" << px(bar_x + 62) << "\" y=\"" << px(gy + gh / 2)
+    << "\" transform=\"rotate(-90," << px(bar_x + 62) << "," << px(gy + gh / 2)
+    << ")\" text-anchor=\"middle\">share of the row</text>\n";
+  o << "</svg>";
+  return o.str();
+}
+
+}  // namespace semifer::eval

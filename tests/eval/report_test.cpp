@@ -1,0 +1,271 @@
+// The training report from hand-written run folders: sections, heat-map
+// counts, escaping, missing data and errors.
+#include "semifer/eval/report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "semifer/eval/run_log.h"
+#include "semifer/util/strings.h"
+#include "support/support.h"
+
+namespace semifer::test {
+
+namespace {
+
+// Two epochs of a semi-supervised run over three classes, one with a name
+// that needs escaping. The epoch-1 confusion matrix differs from epoch 2's
+// so a test can tell which one is drawn.
+const char* kSslMetrics =
+    R"({"epoch":1,"step":5,"loss_labeled":2.1,"lr":0.0005,"images_per_second":100.5,"loss_unlabeled":0.4,"mask_rate":0.1,"mask_rate_per_class":{"Neutral":0.1,"Anger":0.2,"A&B":0.0},"pseudo_label_accuracy_per_class":{"Neutral":0.5,"Anger":-1,"A&B":-1},"tau":{"Neutral":0.95,"Anger":0.95,"A&B":0.95}}
+{"epoch":1,"step":10,"loss_labeled":1.9,"lr":0.0005,"images_per_second":110.0,"loss_unlabeled":0.5,"mask_rate":0.2,"mask_rate_per_class":{"Neutral":0.3,"Anger":0.1,"A&B":0.2},"pseudo_label_accuracy_per_class":{"Neutral":0.6,"Anger":0.7,"A&B":-1},"tau":{"Neutral":0.9,"Anger":0.93,"A&B":0.95},"dtm_mean_confidence":{"Neutral":0.5,"Anger":0.7,"A&B":0.0},"validation":{"A":{"accuracy":0.5,"macro_f1":0.4,"f1":{"Neutral":0.5,"Anger":0.4,"A&B":0.3},"confusion":[[9,0,0],[0,9,0],[0,0,9]]},"B":{"accuracy":0.45,"macro_f1":0.35,"f1":{"Neutral":0.4,"Anger":0.35,"A&B":0.3},"confusion":[[9,0,0],[0,9,0],[0,0,9]]}}}
+
+{"epoch":2,"step":15,"loss_labeled":1.5,"lr":0.0005,"images_per_second":120.0,"loss_unlabeled":0.6,"mask_rate":0.3,"mask_rate_per_class":{"Neutral":0.4,"Anger":0.3,"A&B":0.2},"pseudo_label_accuracy_per_class":{"Neutral":0.8,"Anger":0.75,"A&B":-1},"tau":{"Neutral":0.9,"Anger":0.93,"A&B":0.95}}
+{"epoch":2,"step":20,"loss_labeled":1.2,"lr":0.0005,"images_per_second":125.0,"loss_unlabeled":0.7,"mask_rate":0.4,"mask_rate_per_class":{"Neutral":0.5,"Anger":0.4,"A&B":0.3},"pseudo_label_accuracy_per_class":{"Neutral":0.85,"Anger":0.8,"A&B":-1},"tau":{"Neutral":0.85,"Anger":0.9,"A&B":0.94},"dtm_mean_confidence":{"Neutral":0.4,"Anger":0.6,"A&B":0.9},"validation":{"A":{"accuracy":0.55,"macro_f1":0.3,"f1":{"Neutral":0.5,"Anger":0.2,"A&B":0.2},"confusion":[[4,1,0],[2,6,1],[0,0,3]]},"B":{"accuracy":0.6,"macro_f1":0.6125,"f1":{"Neutral":0.7,"Anger":0.6,"A&B":0.5375},"confusion":[[5,1,0],[2,7,1],[0,0,4]]}}}
+)";
+
+const char* kConfig =
+    "# run <script>alert(1)</script> & co\n"
+    "data: {classes: [Neutral, Anger, A&B]}\n"
+    "model: {name: smallnet}\n"
+    "train: {epochs: 2, steps_per_epoch: 10}\n"
+    "ssl: {enabled: true, thresholds: dynamic}\n";
+
+std::string make_run(const TempDir& t, const std::string& metrics,
+                     const char* config = kConfig,
+                     const std::string& name = "run") {
+  write_text_file(t.file(name + "/metrics.jsonl"), metrics);
+  if (config) write_text_file(t.file(name + "/config.yaml"), config);
+  return t.file(name);
+}
+
+// The HTML between `<section id="ID">` and its `</section>`.
+std::string section(const std::string& html, const std::string& id) {
+  const auto start = html.find("<section id=\"" + id + "\">");
+  if (start == std::string::npos) return "";
+  return html.substr(start, html.find("</section>", start) - start);
+}
+
+// The points of the polyline named `name` inside the figure `plot_id`.
+int polyline_points(const std::string& html, const std::string& plot_id,
+                    const std::string& name) {
+  const auto fig = html.find("id=\"" + plot_id + "\"");
+  const auto end = html.find("</figure>", fig);
+  const auto at = html.find("data-name=\"" + name + "\"", fig);
+  if (fig == std::string::npos || at == std::string::npos || at > end)
+    return -1;
+  const auto p = html.find("points=\"", at) + 8;
+  const std::string points = html.substr(p, html.find('"', p) - p);
+  return static_cast<int>(util::split_ws(points).size());
+}
+
+bool has(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST(Report, SemiSupervisedRunHasEveryPlot) {
+  TempDir t;
+  const std::string html = eval::render_report(make_run(t, kSslMetrics));
+  for (const char* id : {"plot-losses", "plot-f1", "plot-tau", "plot-mask-rate",
+                         "plot-pseudo-accuracy", "plot-confusion"}) {
+    const auto at =
+        html.find(std::string("<figure class=\"plot\" id=\"") + id + "\">");
+    ASSERT_NE(at, std::string::npos) << id;
+    const std::string fig = html.substr(at, html.find("</figure>", at) - at);
+    EXPECT_TRUE(has(fig, "<svg")) << id;
+    EXPECT_TRUE(has(fig, "<figcaption>")) << id;
+    if (std::string(id) != "plot-confusion") {
+      EXPECT_TRUE(has(fig, "<polyline class=\"series\"")) << id;
+      EXPECT_TRUE(has(fig, "class=\"legend\"")) << id;
+    }
+  }
+  EXPECT_FALSE(has(html, "Not recorded in this run"));
+  // Two losses over four lines; A and B over the two epoch ends.
+  EXPECT_EQ(polyline_points(html, "plot-losses", "L_l labeled"), 4);
+  EXPECT_EQ(polyline_points(html, "plot-losses", "L_u unlabeled"), 4);
+  EXPECT_EQ(polyline_points(html, "plot-f1", "B (EMA teacher)"), 2);
+  // tau: the starting value (epoch 0) and after epochs 1 and 2.
+  EXPECT_EQ(polyline_points(html, "plot-tau", "Neutral"), 3);
+  // Mask rate: per class and overall.
+  EXPECT_EQ(polyline_points(html, "plot-mask-rate", "Anger"), 4);
+  EXPECT_EQ(polyline_points(html, "plot-mask-rate", "all classes"), 4);
+  // Pseudo-label accuracy leaves out -1: Anger is unknown at step 5, A&B
+  // always (its legend entry stays, its line is not drawn).
+  EXPECT_EQ(polyline_points(html, "plot-pseudo-accuracy", "Neutral"), 4);
+  EXPECT_EQ(polyline_points(html, "plot-pseudo-accuracy", "Anger"), 3);
+  EXPECT_EQ(polyline_points(html, "plot-pseudo-accuracy", "A&amp;B"), -1);
+
+  // Summary: the model and the best macro F1 of each network with its step.
+  const std::string summary = html.substr(0, html.find("<nav>"));
+  EXPECT_TRUE(has(summary, "<td>smallnet</td>"));
+  EXPECT_TRUE(has(summary, "20 of 20 planned (2 epochs of 10)"));
+  EXPECT_TRUE(has(summary, "0.4000 at step 10 (epoch 1)")) << summary;
+  EXPECT_TRUE(has(summary, "0.6125 at step 20 (epoch 2)")) << summary;
+  EXPECT_TRUE(has(summary, "semi-supervised"));
+}
+
+TEST(Report, HeatMapHoldsTheLatestCountsOfB) {
+  TempDir t;
+  const std::string html = eval::render_report(make_run(t, kSslMetrics));
+  const std::string fig = section(html, "confusion");
+  const int64_t want[3][3] = {{5, 1, 0}, {2, 7, 1}, {0, 0, 4}};
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) {
+      const std::string cell = "data-row=\"" + std::to_string(r) +
+                               "\" data-col=\"" + std::to_string(c) +
+                               "\" data-count=\"" + std::to_string(want[r][c]) +
+                               "\"";
+      EXPECT_TRUE(has(fig, cell)) << cell;
+    }
+  }
+  // The count is written in the cell: row 1 col 1 is the only 7.
+  EXPECT_TRUE(has(fig, ">7</text>"));
+  EXPECT_FALSE(has(fig, ">9</text>")) << "epoch 1's matrix was drawn";
+  // Class names on both axes, escaped, and the colour scale explained.
+  EXPECT_TRUE(has(fig, "class=\"row-label\""));
+  EXPECT_TRUE(has(fig, "class=\"col-label\""));
+  EXPECT_TRUE(has(fig, ">A&amp;B</text>"));
+  EXPECT_TRUE(has(fig, "network B"));
+  EXPECT_TRUE(has(fig, "row-normalised"));
+  EXPECT_TRUE(has(fig, "step 20"));
+}
+
+TEST(Report, F1TableHasEveryClassAndTheMacroRow) {
+  TempDir t;
+  const std::string html = eval::render_report(make_run(t, kSslMetrics));
+  const std::string table = section(html, "per-class-f1");
+  ASSERT_TRUE(has(table, "id=\"table-f1\""));
+  EXPECT_TRUE(has(table, "<tr><td>Anger</td><td>0.2000</td><td>0.6000</td>"))
+      << table;
+  EXPECT_TRUE(has(table, "<td>A&amp;B</td><td>0.2000</td><td>0.5375</td>"));
+  EXPECT_TRUE(has(table, "<th>macro F1</th><td>0.3000</td><td>0.6125</td>"));
+}
+
+TEST(Report, EscapesTextFromFilesAndFetchesNothing) {
+  TempDir t;
+  const std::string html = eval::render_report(make_run(t, kSslMetrics));
+  EXPECT_TRUE(has(html, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"));
+  EXPECT_TRUE(has(section(html, "configuration"), "<pre id=\"config\">"));
+  EXPECT_FALSE(has(html, "<script"));
+  EXPECT_FALSE(has(html, "A&B"));
+  // Self-contained: no external resource of any kind.
+  for (const char* external : {"<link", "src=", "@import", "url(", "https:"})
+    EXPECT_FALSE(has(html, external)) << external;
+  // The only URL is the SVG namespace name, which is never fetched.
+  std::string rest = html;
+  for (size_t at;
+       (at = rest.find("http://www.w3.org/2000/svg")) != std::string::npos;)
+    rest.erase(at, 26);
+  EXPECT_FALSE(has(rest, "http:"));
+}
+
+TEST(Report, SupervisedRunSaysWhatIsNotRecorded) {
+  TempDir t;
+  const std::string metrics =
+      R"({"epoch":1,"step":4,"loss_labeled":2.0,"lr":0.001,"images_per_second":50}
+{"epoch":1,"step":8,"loss_labeled":1.8,"lr":0.001,"images_per_second":50,"validation":{"A":{"accuracy":0.3,"macro_f1":0.2,"f1":{"x":0.2,"y":0.2},"confusion":[[1,2],[3,4]]},"B":{"accuracy":0.3,"macro_f1":0.25,"f1":{"x":0.3,"y":0.2},"confusion":[[2,1],[3,4]]}}}
+)";
+  const std::string html = eval::render_report(
+      make_run(t, metrics, "model: {name: resnet18}\nssl: {enabled: false}\n"));
+  for (const char* id : {"plot-losses", "plot-f1", "plot-confusion"})
+    EXPECT_TRUE(has(html, std::string("id=\"") + id + "\"")) << id;
+  for (const char* id : {"tau", "mask-rate", "pseudo-accuracy"}) {
+    EXPECT_FALSE(has(html, std::string("id=\"plot-") + id + "\"")) << id;
+    EXPECT_TRUE(has(section(html, id), "Not recorded in this run")) << id;
+  }
+  EXPECT_EQ(polyline_points(html, "plot-losses", "L_l labeled"), 2);
+  EXPECT_EQ(polyline_points(html, "plot-losses", "L_u unlabeled"), -1);
+  EXPECT_TRUE(has(html, "<td>supervised</td>"));
+  EXPECT_TRUE(has(html, "<td>resnet18</td>"));
+}
+
+TEST(Report, LinesWithAnySubsetOfKeys) {
+  TempDir t;
+  // No validation, no config.yaml, a line without a step, blank lines, a
+  // NaN loss (written as null) and keys this reader does not know.
+  const std::string html = eval::render_report(
+      make_run(t,
+               "\n{\"step\": 1}\n{\"loss_labeled\": 3.0}\n\n"
+               "{\"step\": 2, \"loss_labeled\": null, \"new_key\": [1]}\n"
+               "{\"step\": 3, \"loss_labeled\": 2.5}\n",
+               nullptr));
+  EXPECT_EQ(polyline_points(html, "plot-losses", "L_l labeled"), 1);
+  for (const char* id : {"f1", "tau", "mask-rate", "pseudo-accuracy",
+                         "confusion", "per-class-f1", "configuration"}) {
+    EXPECT_TRUE(has(section(html, id), "Not recorded in this run")) << id;
+  }
+  EXPECT_TRUE(has(html, "config.yaml is absent"));
+  EXPECT_TRUE(has(html, "B (EMA teacher)</th><td>not recorded in this run"));
+
+  // An empty metrics.jsonl (a run that has just started) still reports.
+  const std::string empty = eval::render_report(make_run(t, "", nullptr, "e"));
+  EXPECT_TRUE(has(section(empty, "losses"), "Not recorded in this run"));
+}
+
+TEST(Report, MalformedLineNamesFileAndLine) {
+  TempDir t;
+  const std::string run = make_run(
+      t, "{\"step\": 1, \"loss_labeled\": 2}\n\n{\"step\": 3, \"loss\n");
+  expect_error([&] { eval::render_report(run); },
+               {"metrics.jsonl:3:", "not valid JSON"});
+  make_run(t, "{\"step\": 1}\n{\"step\": \"two\"}\n");
+  expect_error([&] { eval::render_report(run); },
+               {"metrics.jsonl:2:", "'step' is not an integer"});
+  make_run(t, "[1, 2]\n");
+  expect_error([&] { eval::render_report(run); },
+               {"metrics.jsonl:1:", "not a JSON object"});
+  make_run(t, "{\"tau\": {\"Anger\": \"high\"}}\n");
+  expect_error([&] { eval::render_report(run); },
+               {"metrics.jsonl:1:", "'tau.Anger' is not a number"});
+  make_run(t, "{\"validation\": {\"B\": {\"confusion\": [[1, 2], [3]]}}}\n");
+  expect_error([&] { eval::render_report(run); },
+               {"metrics.jsonl:1:", "validation.B.confusion", "square"});
+}
+
+TEST(Report, MissingFolderOrMetricsIsAOneLineError) {
+  TempDir t;
+  expect_error([&] { eval::render_report(t.file("nowhere")); },
+               {"nowhere", "no such folder"});
+  write_text_file(t.file("empty/config.yaml"), kConfig);
+  expect_error([&] { eval::render_report(t.file("empty")); },
+               {"metrics.jsonl", "no such file"});
+  expect_error([&] { eval::render_report(t.file("empty/config.yaml")); },
+               {"config.yaml", "not a folder"});
+}
+
+TEST(Report, WritesToTheRunFolderOrOut) {
+  TempDir t;
+  const std::string run = make_run(t, kSslMetrics);
+  EXPECT_EQ(eval::write_report(run), run + "/report.html");
+  EXPECT_TRUE(std::filesystem::exists(run + "/report.html"));
+  const std::string out = (t.path() / "new/folder/r.html").string();
+  EXPECT_EQ(eval::write_report(run, out), out);
+  const auto lines = util::read_lines(out);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines[0], "<!DOCTYPE html>");
+}
+
+TEST(RunLog, ReadsEveryKnownKey) {
+  const auto lines = eval::parse_metrics(kSslMetrics, "m.jsonl");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[2].line, 4);  // after the blank line
+  const auto& end = lines[3];
+  EXPECT_EQ(end.epoch, 2);
+  EXPECT_EQ(end.step, 20);
+  EXPECT_DOUBLE_EQ(*end.loss_unlabeled, 0.7);
+  ASSERT_EQ(end.tau.size(), 3u);
+  EXPECT_EQ(end.tau[2].first, "A&B");  // the file's class order
+  EXPECT_DOUBLE_EQ(end.dtm_mean_confidence[1].second, 0.6);
+  ASSERT_TRUE(end.validation_b);
+  EXPECT_DOUBLE_EQ(*end.validation_b->macro_f1, 0.6125);
+  EXPECT_EQ(end.validation_b->confusion[1][2], 1);
+  EXPECT_FALSE(lines[0].validation_a);
+  const auto nan = eval::parse_metrics("{\"tau\": {\"x\": null}}", "m.jsonl");
+  EXPECT_TRUE(std::isnan(nan[0].tau[0].second));
+}
+
+}  // namespace semifer::test
