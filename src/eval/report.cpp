@@ -50,9 +50,12 @@ RunConfig read_config(const fs::path& path) {
   c.text.assign(bytes.begin(), bytes.end());
   try {
     const YAML::Node root = YAML::Load(c.text);
+    // A missing key gives an invalid node, which is false; only asking an
+    // invalid node its type throws.
     auto at = [&](const char* section, const char* key) {
-      const YAML::Node s = root.IsMap() ? root[section] : YAML::Node();
-      return s.IsMap() ? s[key] : YAML::Node();
+      if (!root.IsMap()) return YAML::Node();
+      const YAML::Node s = root[section];
+      return s && s.IsMap() ? s[key] : YAML::Node();
     };
     auto scalar = [](const YAML::Node& n) { return n && n.IsScalar(); };
     if (scalar(at("model", "name"))) c.model = at("model", "name").Scalar();

@@ -116,23 +116,35 @@ std::string f1_section(const std::vector<MetricsLine>& lines) {
 }
 
 std::string tau_section(const std::vector<MetricsLine>& lines) {
-  // tau changes only at an epoch end, after the DTM update: the last line
-  // of an epoch holds the threshold the next epoch uses. A line logged
-  // before the first update shows the starting threshold (epoch 0).
+  // tau changes only at an epoch end, after the DTM update: the epoch-end
+  // line (the one with the DTM's confidences) holds the threshold the next
+  // epoch uses, and an epoch still running has none yet. A line logged
+  // before the first update shows the starting threshold (epoch 0). Files
+  // without DTM confidences take the last line of each epoch.
+  bool marked = false;
+  for (const auto& m : lines)
+    marked = marked || (!m.tau.empty() && !m.dtm_mean_confidence.empty());
+  auto is_end = [&](const MetricsLine& m) {
+    return !marked || !m.dtm_mean_confidence.empty();
+  };
   std::map<int64_t, std::pair<const MetricsLine*, const MetricsLine*>> epochs;
   for (const auto& m : lines) {
     if (!m.epoch || m.tau.empty()) continue;
-    auto [it, fresh] = epochs.emplace(*m.epoch, std::make_pair(&m, &m));
-    if (!fresh) it->second.second = &m;
+    auto& [first, end] = epochs[*m.epoch];
+    if (!first) first = &m;
+    if (is_end(m)) end = &m;
   }
-  if (epochs.empty())
-    return missing("no thresholds (a supervised run has no tau)");
   std::vector<std::pair<int64_t, const MetricsLine*>> points;
-  const auto& first = *epochs.begin();
-  if (first.second.first != first.second.second)
-    points.emplace_back(first.first - 1, first.second.first);
-  for (const auto& [epoch, ends] : epochs)
-    points.emplace_back(epoch, ends.second);
+  if (!epochs.empty()) {
+    const auto& [epoch, ends] = *epochs.begin();
+    if (ends.first != ends.second && !(marked && is_end(*ends.first)))
+      points.emplace_back(epoch - 1, ends.first);
+  }
+  for (const auto& [epoch, ends] : epochs) {
+    if (ends.second) points.emplace_back(epoch, ends.second);
+  }
+  if (points.empty())
+    return missing("no thresholds (a supervised run has no tau)");
 
   LinePlot p;
   p.x_label = "epoch";

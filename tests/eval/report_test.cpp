@@ -181,6 +181,36 @@ TEST(Report, SupervisedRunSaysWhatIsNotRecorded) {
   EXPECT_EQ(polyline_points(html, "plot-losses", "L_u unlabeled"), -1);
   EXPECT_TRUE(has(html, "<td>supervised</td>"));
   EXPECT_TRUE(has(html, "<td>resnet18</td>"));
+  EXPECT_FALSE(has(html, "could not be read"));
+}
+
+TEST(Report, ConfigThatIsNotYamlIsShownAsText) {
+  TempDir t;
+  const std::string html = eval::render_report(
+      make_run(t, kSslMetrics, "model: {name: [unclosed\n<b>x</b>\n"));
+  EXPECT_TRUE(has(section(html, "configuration"), "could not be read as YAML"));
+  EXPECT_TRUE(has(html, "&lt;b&gt;x&lt;/b&gt;"));
+  EXPECT_TRUE(has(html, "unknown (no model.name in config.yaml)"));
+  EXPECT_TRUE(has(html, "id=\"plot-losses\""));
+}
+
+TEST(Report, TauIsPlottedPerFinishedEpoch) {
+  TempDir t;
+  // Epoch 1 ends at step 10 (the DTM's confidences mark it); epoch 2 is
+  // still running: its line holds epoch 1's threshold, not a new point.
+  const std::string html =
+      eval::render_report(make_run(t,
+                                   R"({"epoch":1,"step":5,"tau":{"x":0.95}}
+{"epoch":1,"step":10,"tau":{"x":0.9},"dtm_mean_confidence":{"x":0.5}}
+{"epoch":2,"step":15,"tau":{"x":0.9}}
+)"));
+  EXPECT_EQ(polyline_points(html, "plot-tau", "x"), 2);  // epochs 0 and 1
+  // Without any epoch-end mark, the last line of each epoch counts.
+  const std::string plain = eval::render_report(make_run(
+      t,
+      "{\"epoch\":1,\"tau\":{\"x\":0.9}}\n{\"epoch\":2,\"tau\":{\"x\":0.8}}\n",
+      nullptr, "plain"));
+  EXPECT_EQ(polyline_points(plain, "plot-tau", "x"), 2);  // epochs 1 and 2
 }
 
 TEST(Report, LinesWithAnySubsetOfKeys) {
