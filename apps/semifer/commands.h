@@ -24,6 +24,9 @@ void add_eval_commands(CLI::App& app);
 /// `semifer report`.
 void add_report_commands(CLI::App& app);
 
+/// `semifer demo`.
+void add_demo_commands(CLI::App& app);
+
 /// `semifer bench pipeline|infer`.
 void add_bench_commands(CLI::App& app);
 

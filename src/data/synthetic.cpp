@@ -118,9 +118,23 @@ Shape expression_shape(int e, util::Generator& gen) {
 
 }  // namespace
 
-io::Image render_face(int expression, int size, util::Generator& gen) {
+FaceIdentity random_identity(util::Generator& gen) {
+  FaceIdentity id;
+  id.tone = static_cast<float>(gen.uniform(0.35, 1.0));
+  id.width = static_cast<float>(gen.uniform(0.30, 0.37));
+  id.height = static_cast<float>(gen.uniform(0.38, 0.45));
+  id.hair[0] = static_cast<float>(gen.uniform(10, 90));
+  id.hair[1] = static_cast<float>(gen.uniform(10, 60));
+  id.hair[2] = static_cast<float>(gen.uniform(5, 40));
+  return id;
+}
+
+io::Image render_face(int expression, int size, util::Generator& gen,
+                      const FaceIdentity* identity, float wildness) {
+  const double w = std::max(0.0f, wildness);
   SEMIFER_CHECK(expression >= 0 && expression < kNumExpressions,
                 "render_face: no expression ", expression);
+  const FaceIdentity who = identity ? *identity : random_identity(gen);
   Canvas cv(size);
   const float s = static_cast<float>(size);
   // Background: a random colour with a vertical gradient.
@@ -136,13 +150,13 @@ io::Image render_face(int expression, int size, util::Generator& gen) {
     }
   }
   // Identity and pose.
-  const float tone = static_cast<float>(gen.uniform(0.35, 1.0));
+  const float tone = who.tone;
   const float skin[3] = {70 + 175 * tone, 45 + 150 * tone, 30 + 125 * tone};
-  const float cx = s * static_cast<float>(0.5 + gen.uniform(-0.05, 0.05));
-  const float cy = s * static_cast<float>(0.52 + gen.uniform(-0.04, 0.04));
-  const float rx = s * static_cast<float>(gen.uniform(0.30, 0.37));
-  const float ry = s * static_cast<float>(gen.uniform(0.38, 0.45));
-  const float roll = static_cast<float>(gen.uniform(-0.15, 0.15));
+  const float cx = s * static_cast<float>(0.5 + w * gen.uniform(-0.05, 0.05));
+  const float cy = s * static_cast<float>(0.52 + w * gen.uniform(-0.04, 0.04));
+  const float rx = s * who.width * static_cast<float>(gen.uniform(0.97, 1.03));
+  const float ry = s * who.height * static_cast<float>(gen.uniform(0.97, 1.03));
+  const float roll = static_cast<float>(w * gen.uniform(-0.15, 0.15));
   cv.ellipse(cx, cy, rx, ry, roll, skin);
   const float cr = std::cos(roll), sr = std::sin(roll);
   auto at = [&](float fx, float fy, float& x, float& y) {  // face coords -> px
@@ -163,9 +177,7 @@ io::Image render_face(int expression, int size, util::Generator& gen) {
   const float dark[3] = {25, 20, 20};
   const float white[3] = {235, 235, 230};
   const float lip[3] = {150, 50, 55};
-  const float hair[3] = {static_cast<float>(gen.uniform(10, 90)),
-                         static_cast<float>(gen.uniform(10, 60)),
-                         static_cast<float>(gen.uniform(5, 40))};
+  const float* hair = who.hair;
   for (int side : {-1, 1}) {
     float ex, ey;
     at(0.38f * side, -0.18f, ex, ey);
@@ -194,15 +206,36 @@ io::Image render_face(int expression, int size, util::Generator& gen) {
   }
   cv.stroke(pts, std::max(1.5f, s * 0.03f), lip);
 
+  // Defocus: half of the faces get a 3x3 blur of random strength.
+  if (gen.bernoulli(std::min(1.0, 0.5 * w))) {
+    const float amount = static_cast<float>(gen.uniform(0.3, 1.0));
+    const std::vector<float> sharp = cv.px;
+    for (int y = 0; y < size; ++y) {
+      for (int x = 0; x < size; ++x) {
+        for (int c = 0; c < 3; ++c) {
+          float sum = 0;
+          for (int dy = -1; dy <= 1; ++dy) {
+            for (int dx = -1; dx <= 1; ++dx) {
+              const int yy = std::clamp(y + dy, 0, size - 1);
+              const int xx = std::clamp(x + dx, 0, size - 1);
+              sum += sharp[(static_cast<size_t>(yy) * size + xx) * 3 + c];
+            }
+          }
+          float& p = cv.px[(static_cast<size_t>(y) * size + x) * 3 + c];
+          p += (sum / 9 - p) * amount;
+        }
+      }
+    }
+  }
   // Lighting from one side, then sensor noise.
-  const float light = static_cast<float>(gen.uniform(-0.25, 0.25));
+  const float light = static_cast<float>(w * gen.uniform(-0.25, 0.25));
   io::Image image(size, size);
   for (int y = 0; y < size; ++y) {
     for (int x = 0; x < size; ++x) {
       const float gain = 1.0f + light * (2.0f * x / s - 1.0f);
       for (int c = 0; c < 3; ++c) {
         float v = cv.px[(static_cast<size_t>(y) * size + x) * 3 + c] * gain +
-                  static_cast<float>(gen.uniform(-8, 8));
+                  static_cast<float>(w * gen.uniform(-8, 8));
         image.pixel(x, y)[c] =
             static_cast<uint8_t>(std::clamp(v, 0.0f, 255.0f));
       }
@@ -221,11 +254,18 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
   };
   SyntheticSummary summary;
   uint64_t stream = 0;
-  auto face = [&](int expression) {
+  auto face = [&](int expression, const FaceIdentity* who = nullptr,
+                  float wildness = 1.0f) {
     util::Generator gen({config.seed, ++stream});
     ++summary.images;
-    return render_face(expression, config.size, gen);
+    return render_face(expression, config.size, gen, who, wildness);
   };
+  std::vector<FaceIdentity> people;
+  {
+    util::Generator gen({config.seed, 0x1d5ULL});
+    for (int i = 0; i < config.labeled_identities; ++i)
+      people.push_back(random_identity(gen));
+  }
 
   // Labeled: an image folder with lower-case synonym folder names.
   static const char* kFolder[8] = {"neutral", "angry", "disgust",  "fear",
@@ -236,7 +276,10 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
     for (int i = 0; i < count(config.labeled[c]); ++i) {
       char name[32];
       std::snprintf(name, sizeof(name), "%05d.jpg", i);
-      io::write_image((dir / name).string(), face(c));
+      const FaceIdentity* who =
+          people.empty() ? nullptr : &people[(i + c) % people.size()];
+      io::write_image((dir / name).string(),
+                      face(c, who, config.labeled_wildness));
     }
   }
 

@@ -8,11 +8,25 @@
 
 namespace semifer::data {
 
+/// Who a synthetic face is: what stays the same across one person's images.
+struct FaceIdentity {
+  float tone = 0.7f;    ///< skin tone, 0.35 (dark) .. 1 (light)
+  float width = 0.33f;  ///< face half-width, fraction of the image
+  float height = 0.41f;
+  float hair[3] = {50, 30, 20};  ///< brow colour
+};
+
+/// A random identity drawn from `gen`.
+FaceIdentity random_identity(util::Generator& gen);
+
 /// Draws one stylized face whose brows, eyes and mouth take a shape typical
-/// of canonical expression `expression` (labels.h), with a random identity
-/// (face shape, skin tone), pose, lighting and noise drawn from `gen`.
-/// Returns a [size, size] RGB image.
-io::Image render_face(int expression, int size, util::Generator& gen);
+/// of canonical expression `expression` (labels.h), with pose, lighting,
+/// blur and noise drawn from `gen`, of `identity` (a random one from `gen`
+/// when null). `wildness` scales pose, lighting, blur and noise: 1 is
+/// in-the-wild, 0 a studio. Returns a [size, size] RGB image.
+io::Image render_face(int expression, int size, util::Generator& gen,
+                      const FaceIdentity* identity = nullptr,
+                      float wildness = 1.0f);
 
 /// What write_synthetic_dataset writes.
 struct SyntheticConfig {
@@ -22,6 +36,14 @@ struct SyntheticConfig {
   uint64_t seed = 0;
   /// Labeled images per class (Neutral .. Other), imbalanced like Aff-Wild2.
   int labeled[8] = {120, 30, 15, 12, 90, 50, 25, 70};
+  /// People the labeled images show (0: each image a new person). Few
+  /// people make a labeled set that generalises poorly, as small FER sets
+  /// do; the unlabeled pool and validation always show new people.
+  int labeled_identities = 0;
+  /// Pose, lighting, blur and noise of the labeled images (render_face's
+  /// wildness; everything else is drawn at 1). Below 1, the labeled set is
+  /// cleaner than the faces a model meets, as posed FER sets are.
+  float labeled_wildness = 1.0f;
   int unlabeled = 400;  ///< RecordIO face pool
   int validation = 20;  ///< per class, CSV list
   int videos = 3;       ///< Aff-Wild2-style videos
