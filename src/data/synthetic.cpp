@@ -308,7 +308,8 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
       if (no_face) continue;
       char name[32];
       std::snprintf(name, sizeof(name), "%05d.jpg", f);
-      io::write_image((frames / name).string(), face(expression));
+      io::write_image((frames / name).string(),
+                      face(expression, nullptr, config.wildness));
     }
   }
 
@@ -331,10 +332,10 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
       double r = mix.uniform();
       int e = 0;
       while (e < kNumExpressions - 1 && r >= kPoolMix[e]) r -= kPoolMix[e++];
-      writer.write(
-          static_cast<uint64_t>(i),
-          io::pack_image_record({static_cast<float>((i - 1) % identities)}, 0,
-                                io::encode_jpeg(face(e))));
+      writer.write(static_cast<uint64_t>(i),
+                   io::pack_image_record(
+                       {static_cast<float>((i - 1) % identities)}, 0,
+                       io::encode_jpeg(face(e, nullptr, config.wildness))));
     }
     for (int k = 0; k < identities; ++k) {
       writer.write(static_cast<uint64_t>(n + 1 + k),
@@ -352,7 +353,8 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
     for (int c = 0; c < kNumExpressions; ++c) {
       for (int i = 0; i < count(config.validation); ++i) {
         const std::string rel = str("images/", kFolder[c], "_", i, ".png");
-        io::write_image((dir / rel).string(), face(c));
+        io::write_image((dir / rel).string(),
+                        face(c, nullptr, config.wildness));
         csv << rel << "," << expression_name(c) << "\n";
       }
     }

@@ -44,6 +44,9 @@ struct SyntheticConfig {
   /// wildness; everything else is drawn at 1). Below 1, the labeled set is
   /// cleaner than the faces a model meets, as posed FER sets are.
   float labeled_wildness = 1.0f;
+  /// render_face's wildness of every other image (pool, videos,
+  /// validation).
+  float wildness = 1.0f;
   int unlabeled = 400;  ///< RecordIO face pool
   int validation = 20;  ///< per class, CSV list
   int videos = 3;       ///< Aff-Wild2-style videos
