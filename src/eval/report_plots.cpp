@@ -187,9 +187,10 @@ std::string mask_section(const std::vector<MetricsLine>& lines) {
   all.dashed = true;
   all.colour = "#000";
   for (const auto& m : lines) {
-    if (m.step && m.mask_rate)
-      all.x.push_back(static_cast<double>(*m.step)),
-          all.y.push_back(*m.mask_rate);
+    if (m.step && m.mask_rate) {
+      all.x.push_back(static_cast<double>(*m.step));
+      all.y.push_back(*m.mask_rate);
+    }
   }
   if (!all.x.empty()) p.series.push_back(all);
   if (!has_points(p.series))
