@@ -3,9 +3,11 @@
 #include <malloc.h>
 #endif
 
+#include <cstdlib>
 #include <iostream>
 
 #include "commands.h"
+#include "semifer/util/device.h"
 #include "semifer/version.h"
 
 namespace {
@@ -26,6 +28,10 @@ void keep_freed_memory() {
 
 int main(int argc, char** argv) try {
   keep_freed_memory();
+  // One intra-op thread per logical CPU unless the user said otherwise
+  // (util/device.h says why); commands with a --threads flag set their own.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr)
+    semifer::util::set_intra_op_threads(0);
   CLI::App app{
       "semifer: facial-expression recognition from a small labeled set and a "
       "large pool of unlabeled faces (Yu et al., ABAW5 2023)"};

@@ -1,6 +1,9 @@
 #include "semifer/util/device.h"
 
+#include <ATen/Parallel.h>
 #include <torch/cuda.h>
+
+#include <thread>
 
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
@@ -8,6 +11,11 @@
 namespace semifer::util {
 
 bool cuda_available() { return torch::cuda::is_available(); }
+
+void set_intra_op_threads(int n) {
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  if (n > 0) at::set_num_threads(n);
+}
 
 std::string resolve_device(const std::string& name) {
   const std::string n = to_lower(trim(name));

@@ -26,7 +26,7 @@ struct LoopConfig {
   double lr = 5e-4;  ///< Adam, fixed (paper section 4.2)
   uint64_t seed = 0;
   int threads = 2;         ///< loader worker threads
-  int torch_threads = 0;   ///< intra-op threads; 0: LibTorch's default
+  int torch_threads = 0;   ///< intra-op threads; 0: the process's setting
   int64_t log_every = 50;  ///< steps between progress lines and metric lines
   int64_t checkpoint_every =
       500;  ///< steps between checkpoints (and each epoch end)

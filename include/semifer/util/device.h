@@ -14,4 +14,11 @@ std::string resolve_device(const std::string& name);
 /// True when this LibTorch was built with CUDA and sees a device.
 bool cuda_available();
 
+/// Sets LibTorch's intra-op thread count; `n` <= 0: one per logical CPU
+/// (std::thread::hardware_concurrency). The `semifer` executable calls this
+/// at start unless OMP_NUM_THREADS is set: OpenMP runtimes can start with a
+/// single thread where they misread the machine (seen on the development VM:
+/// omp_get_max_threads() is 1 on 2 cores, which halved training speed).
+void set_intra_op_threads(int n);
+
 }  // namespace semifer::util
