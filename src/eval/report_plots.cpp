@@ -24,6 +24,24 @@ std::string figure(const std::string& id, const std::string& svg,
          "\n<figcaption>" + html_escape(caption) + "</figcaption>\n</figure>\n";
 }
 
+void add_point(Series& s, double x, double y) {
+  s.x.push_back(x);
+  s.y.push_back(y);
+}
+
+// The series of class `cls` in `out`, appended on first use, so series keep
+// the order in which classes first appear.
+Series& class_series(std::vector<Series>& out,
+                     std::map<std::string, size_t>& index,
+                     const std::string& cls) {
+  auto it = index.find(cls);
+  if (it == index.end()) {
+    it = index.emplace(cls, out.size()).first;
+    out.push_back(named(cls));
+  }
+  return out[it->second];
+}
+
 bool has_points(const std::vector<Series>& series) {
   for (const auto& s : series) {
     if (!s.x.empty()) return true;
@@ -42,14 +60,9 @@ std::vector<Series> per_class_series(
   for (const auto& m : lines) {
     if (!m.step) continue;
     for (const auto& [cls, v] : value(m)) {
-      auto it = index.find(cls);
-      if (it == index.end()) {
-        it = index.emplace(cls, out.size()).first;
-        out.push_back(named(cls));
-      }
-      if (!std::isfinite(v) || !keep(v)) continue;
-      out[it->second].x.push_back(static_cast<double>(*m.step));
-      out[it->second].y.push_back(v);
+      Series& s = class_series(out, index, cls);
+      if (std::isfinite(v) && keep(v))
+        add_point(s, static_cast<double>(*m.step), v);
     }
   }
   return out;
@@ -77,8 +90,8 @@ std::string losses_section(const std::vector<MetricsLine>& lines) {
   for (const auto& m : lines) {
     if (!m.step) continue;
     const double x = static_cast<double>(*m.step);
-    if (m.loss_labeled) l.x.push_back(x), l.y.push_back(*m.loss_labeled);
-    if (m.loss_unlabeled) u.x.push_back(x), u.y.push_back(*m.loss_unlabeled);
+    if (m.loss_labeled) add_point(l, x, *m.loss_labeled);
+    if (m.loss_unlabeled) add_point(u, x, *m.loss_unlabeled);
   }
   if (!l.x.empty()) p.series.push_back(l);
   if (!u.x.empty()) p.series.push_back(u);
@@ -102,9 +115,9 @@ std::string f1_section(const std::vector<MetricsLine>& lines) {
     if (!m.step) continue;
     const double x = static_cast<double>(*m.step);
     if (m.validation_a && m.validation_a->macro_f1)
-      a.x.push_back(x), a.y.push_back(*m.validation_a->macro_f1);
+      add_point(a, x, *m.validation_a->macro_f1);
     if (m.validation_b && m.validation_b->macro_f1)
-      b.x.push_back(x), b.y.push_back(*m.validation_b->macro_f1);
+      add_point(b, x, *m.validation_b->macro_f1);
   }
   if (a.x.empty() && b.x.empty())
     return missing("no validation (the run has no validation set)");
@@ -152,15 +165,9 @@ std::string tau_section(const std::vector<MetricsLine>& lines) {
   p.integer_x = true;
   std::map<std::string, size_t> index;
   for (const auto& [epoch, m] : points) {
-    for (const auto& [cls, v] : m->tau) {
-      auto it = index.find(cls);
-      if (it == index.end()) {
-        it = index.emplace(cls, p.series.size()).first;
-        p.series.push_back(named(cls));
-      }
-      p.series[it->second].x.push_back(static_cast<double>(epoch));
-      p.series[it->second].y.push_back(v);
-    }
+    for (const auto& [cls, v] : m->tau)
+      add_point(class_series(p.series, index, cls), static_cast<double>(epoch),
+                v);
   }
   return figure("tau", render_svg(p),
                 "Per-class confidence threshold tau_c of the Dynamic "
@@ -187,10 +194,8 @@ std::string mask_section(const std::vector<MetricsLine>& lines) {
   all.dashed = true;
   all.colour = "#000";
   for (const auto& m : lines) {
-    if (m.step && m.mask_rate) {
-      all.x.push_back(static_cast<double>(*m.step));
-      all.y.push_back(*m.mask_rate);
-    }
+    if (m.step && m.mask_rate)
+      add_point(all, static_cast<double>(*m.step), *m.mask_rate);
   }
   if (!all.x.empty()) p.series.push_back(all);
   if (!has_points(p.series))

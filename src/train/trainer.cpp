@@ -46,6 +46,16 @@ struct Window {
   explicit Window(int c)
       : masked(c), pseudo(c), pseudo_known(c), pseudo_right(c) {}
 
+  /// Share of pseudo-labels that passed their class's threshold.
+  double mask_rate() const {
+    int64_t kept = 0, seen = 0;
+    for (size_t c = 0; c < masked.size(); ++c) {
+      kept += masked[c];
+      seen += pseudo[c];
+    }
+    return seen ? static_cast<double>(kept) / seen : 0.0;
+  }
+
   at::Tensor to_tensor() const {
     std::vector<double> v = {loss_l, loss_u, static_cast<double>(steps),
                              static_cast<double>(images)};
@@ -120,20 +130,20 @@ void save_checkpoint(const std::string& path, models::ClassifierImpl& student,
   fs::rename(tmp, path);
 }
 
+// The labels of pool items, in their order.
+std::vector<int64_t> labels_of(const std::vector<data::PoolItem>& items) {
+  std::vector<int64_t> out;
+  out.reserve(items.size());
+  for (const auto& item : items) out.push_back(item.label);
+  return out;
+}
+
 // The window's running losses and mask rate, for progress output.
 std::string running(const Window& w, bool ssl) {
   const auto steps = std::max<int64_t>(w.steps, 1);
   std::ostringstream o;
   o << std::fixed << std::setprecision(3) << "L_l " << w.loss_l / steps;
-  if (ssl) {
-    int64_t masked = 0, seen = 0;
-    for (size_t c = 0; c < w.masked.size(); ++c) {
-      masked += w.masked[c];
-      seen += w.pseudo[c];
-    }
-    o << " L_u " << w.loss_u / steps << " mask "
-      << (seen ? static_cast<double>(masked) / seen : 0.0);
-  }
+  if (ssl) o << " L_u " << w.loss_u / steps << " mask " << w.mask_rate();
   return o.str();
 }
 
@@ -313,10 +323,9 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
     gen.shuffle(val_items);
     val_items.resize(static_cast<size_t>(config.eval_max));
   }
-  at::Tensor val_labels =
-      torch::empty({static_cast<int64_t>(val_items.size())}, torch::kInt64);
-  for (size_t i = 0; i < val_items.size(); ++i)
-    val_labels[i] = val_items[i].label;
+  const std::vector<int64_t> val_labels = labels_of(val_items);
+  const at::Tensor dtm_labels =
+      torch::tensor(labels_of(dtm_items), torch::kInt64);
 
   using clock = std::chrono::steady_clock;
   auto window_start = clock::now();
@@ -398,7 +407,8 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
       }
     }
 
-    if (options.progress) {
+    // The text is built only when the bar will be drawn: not every step.
+    if (options.progress && (bar.due() || step + 1 == total)) {
       bar.update(step + 1,
                  str("epoch ", step / loop.steps_per_epoch + 1, "/",
                      loop.epochs, " | ", running(window, ssl.enabled)));
@@ -415,7 +425,6 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
                    {"images_per_second", window.images / std::max(secs, 1e-9)}};
       if (ssl.enabled) {
         std::vector<double> rate(num_classes), acc(num_classes, -1);
-        int64_t masked = 0, seen = 0;
         for (int c = 0; c < num_classes; ++c) {
           rate[c] = window.pseudo[c] ? static_cast<double>(window.masked[c]) /
                                            window.pseudo[c]
@@ -424,11 +433,9 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
             acc[c] = static_cast<double>(window.pseudo_right[c]) /
                      window.pseudo_known[c];
           }
-          masked += window.masked[c];
-          seen += window.pseudo[c];
         }
         line["loss_unlabeled"] = window.loss_u / window.steps;
-        line["mask_rate"] = seen ? static_cast<double>(masked) / seen : 0.0;
+        line["mask_rate"] = window.mask_rate();
         line["mask_rate_per_class"] = per_class(names, rate);
         line["pseudo_label_accuracy_per_class"] = per_class(names, acc);
         line["tau"] = per_class(names, dtm.tau());
@@ -437,11 +444,7 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
         if (ssl.enabled) {
           const auto probs = eval::predict_probs(*teacher, *dataset, dtm_items,
                                                  config.augment);
-          at::Tensor labels = torch::empty(
-              {static_cast<int64_t>(dtm_items.size())}, torch::kInt64);
-          for (size_t i = 0; i < dtm_items.size(); ++i)
-            labels[i] = dtm_items[i].label;
-          const auto u = dtm.update(probs, labels);
+          const auto u = dtm.update(probs, dtm_labels);
           line["tau"] = per_class(names, dtm.tau());
           line["dtm_mean_confidence"] = per_class(names, u.mean_confidence);
         }
@@ -450,14 +453,14 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
           for (auto [name, model] :
                {std::pair<const char*, models::Classifier>{"A", student},
                 {"B", teacher}}) {
-            const auto pred =
+            const at::Tensor pred =
                 eval::predict_probs(*model, *dataset, val_items, config.augment)
-                    .argmax(1);
+                    .argmax(1)
+                    .contiguous();
             eval::ConfusionMatrix m(num_classes);
-            for (int64_t i = 0; i < pred.size(0); ++i) {
-              m.add(static_cast<int>(val_labels[i].item<int64_t>()),
-                    static_cast<int>(pred[i].item<int64_t>()));
-            }
+            m.add(val_labels, std::vector<int64_t>(
+                                  pred.data_ptr<int64_t>(),
+                                  pred.data_ptr<int64_t>() + pred.numel()));
             val[name] = scores(m, names);
           }
           line["validation"] = val;

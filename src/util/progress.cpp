@@ -84,14 +84,17 @@ void ProgressBar::finish() {
   finished_ = true;
 }
 
+bool ProgressBar::due() const {
+  return interactive_ &&
+         (!drawn_ ||
+          std::chrono::duration<double>(clock::now() - last_draw_).count() >=
+              kMinInterval);
+}
+
 void ProgressBar::draw(bool force) {
   if (!interactive_) return;
+  if (!force && !due() && done_ < total_) return;
   const auto now = clock::now();
-  if (!force && drawn_ &&
-      std::chrono::duration<double>(now - last_draw_).count() < kMinInterval &&
-      done_ < total_) {
-    return;
-  }
   last_draw_ = now;
   const double secs = std::chrono::duration<double>(now - start_).count();
   const double rate =

@@ -26,6 +26,9 @@ class ProgressBar {
 
   /// Sets the count done (and text after the bar); redraws when due.
   void update(int64_t done, const std::string& extra = "");
+  /// True when an update() now would redraw (an interactive bar whose last
+  /// draw is old enough): callers skip formatting `extra` otherwise.
+  bool due() const;
   /// Prints a whole line (above the bar, when one is drawn).
   void message(const std::string& line);
   /// Draws the final state and ends the line.
