@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "semifer/io/image.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
@@ -13,11 +14,6 @@ namespace fs = std::filesystem;
 namespace semifer::eval {
 
 namespace {
-
-bool is_image_name(const fs::path& path) {
-  const std::string ext = util::to_lower(path.extension().string());
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
 
 // The frame number an image name stands for (00001.jpg -> 1), or 0.
 int32_t frame_number(const fs::path& path) {
@@ -67,7 +63,8 @@ ImageSet find_images(const std::vector<std::string>& inputs) {
     SEMIFER_CHECK(!ec, "cannot list ", input, ": ", ec.message());
     for (fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
       SEMIFER_CHECK(!ec, "cannot list ", input, ": ", ec.message());
-      if (it->is_regular_file(ec) && is_image_name(it->path()))
+      if (it->is_regular_file(ec) &&
+          io::has_image_extension(it->path().string()))
         by_dir[it->path().parent_path().string()].push_back(it->path());
     }
     SEMIFER_CHECK(!by_dir.empty(), "folder ", input,

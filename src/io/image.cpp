@@ -1,11 +1,18 @@
 #include "semifer/io/image.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
 namespace semifer::io {
+
+bool has_image_extension(const std::string& path) {
+  const std::string ext =
+      util::to_lower(std::filesystem::path(path).extension().string());
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
 
 void write_image(const std::string& path, const Image& image,
                  int jpeg_quality) {

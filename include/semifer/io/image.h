@@ -40,6 +40,10 @@ struct Box {
 /// semifer::Error on empty, truncated, corrupt or unsupported data.
 Image decode_image(const uint8_t* data, size_t size, const std::string& name);
 
+/// True for the names semifer's codecs read and write: .jpg, .jpeg and .png
+/// (case-insensitive).
+bool has_image_extension(const std::string& path);
+
 /// Reads and decodes an image file. Throws semifer::Error naming the path.
 Image read_image(const std::string& path);
 

@@ -59,9 +59,4 @@ void require_file(const std::string& path, const std::string& what) {
                 " does not exist or is not a file");
 }
 
-bool is_image_name(const std::string& name) {
-  const std::string ext = util::to_lower(fs::path(name).extension().string());
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
-
 }  // namespace semifer::data::detail

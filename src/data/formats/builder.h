@@ -50,7 +50,4 @@ void require_dir(const std::string& path, const std::string& what);
 /// Throws "<what> <path> does not exist" unless `path` is a regular file.
 void require_file(const std::string& path, const std::string& what);
 
-/// True for .jpg, .jpeg and .png (case-insensitive).
-bool is_image_name(const std::string& name);
-
 }  // namespace semifer::data::detail

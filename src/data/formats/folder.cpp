@@ -6,6 +6,7 @@
 #include "builder.h"
 #include "semifer/data/formats.h"
 #include "semifer/data/labels.h"
+#include "semifer/io/image.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
@@ -28,7 +29,7 @@ std::vector<std::string> list_images(const std::string& dir,
     SEMIFER_CHECK(!ec, "cannot list ", dir, ": ", ec.message());
     if (!it->is_regular_file(ec)) continue;
     const std::string path = it->path().string();
-    if (detail::is_image_name(path)) {
+    if (io::has_image_extension(path)) {
       out.push_back(path);
     } else {
       builder.drop("not_an_image", path);
