@@ -55,19 +55,26 @@ void PredictOptions::validate() const {
   SEMIFER_CHECK(batch > 0, "the batch size must be positive, got ", batch);
 }
 
-train::CheckpointInfo read_model_info(const std::string& checkpoint) {
+namespace {
+void require_checkpoint_file(const std::string& checkpoint) {
   std::error_code ec;
   SEMIFER_CHECK(fs::is_regular_file(checkpoint, ec), "checkpoint ", checkpoint,
                 " does not exist or is not a file");
+}
+}  // namespace
+
+train::CheckpointInfo read_model_info(const std::string& checkpoint) {
+  require_checkpoint_file(checkpoint);
   return train::read_checkpoint_info(checkpoint);
 }
 
 Predictions predict(const std::string& checkpoint, const ImageSet& images,
                     const PredictOptions& options) {
   options.validate();
-  const train::CheckpointInfo info = read_model_info(checkpoint);
+  require_checkpoint_file(checkpoint);
+  train::CheckpointInfo info;
   models::Classifier model =
-      train::load_checkpoint_model(checkpoint, options.network);
+      train::load_checkpoint_model(checkpoint, options.network, &info);
   augment::AugmentConfig augment;
   augment.size = info.size;
   augment.mean = info.mean;

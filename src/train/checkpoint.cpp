@@ -120,10 +120,11 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   return info_of(archive, path);
 }
 
-models::Classifier load_checkpoint_model(const std::string& path,
-                                         Network which) {
+models::Classifier load_checkpoint_model(const std::string& path, Network which,
+                                         CheckpointInfo* out) {
   auto archive = open_or_fail(path);
   const CheckpointInfo info = info_of(archive, path);
+  if (out) *out = info;
   models::ModelOptions mo;
   mo.num_classes = static_cast<int64_t>(info.classes.size());
   mo.dropout = info.dropout;

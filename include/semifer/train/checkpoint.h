@@ -42,8 +42,9 @@ void load_from_checkpoint(models::ClassifierImpl& model,
                           const std::string& path, Network which);
 
 /// Builds the checkpoint's architecture (read_checkpoint_info) and loads
-/// network `which` into it, in eval mode on the CPU.
-models::Classifier load_checkpoint_model(const std::string& path,
-                                         Network which);
+/// network `which` into it, in eval mode on the CPU; the description goes to
+/// `info` when given (the file is read once).
+models::Classifier load_checkpoint_model(const std::string& path, Network which,
+                                         CheckpointInfo* info = nullptr);
 
 }  // namespace semifer::train
