@@ -133,7 +133,6 @@ DemoResult run_demo(const DemoConfig& config, std::ostream* log) {
     train::RunOptions ro;
     ro.run_dir = (out / "runs" / name).string();
     ro.progress = config.progress;
-    fs::remove(fs::path(ro.run_dir) / "checkpoint_last.pt");
     train::run_training(train::load_train_config(cfg), ro);
     return ro.run_dir;
   };
