@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "commands.h"
 #include "semifer/data/config.h"
@@ -20,6 +22,8 @@ struct StatsFlags {
 
 struct SynthFlags {
   data::SyntheticConfig config;
+  std::vector<int> labeled;
+  std::vector<double> unlabeled_mix;
 };
 
 }  // namespace
@@ -70,10 +74,78 @@ void add_data_commands(CLI::App& app) {
                    "Multiplies every image count")
       ->check(CLI::Range(0.01, 100.0));
   synth->add_option("--seed", synth_flags->config.seed, "Random seed");
+  data::SyntheticConfig& sc = synth_flags->config;
+  synth
+      ->add_option("--labeled", synth_flags->labeled,
+                   "Labeled images of Neutral, Anger, Disgust, Fear, "
+                   "Happiness, Sadness, Surprise, Other (8 counts)")
+      ->expected(8)
+      ->check(CLI::NonNegativeNumber);
+  synth
+      ->add_option("--labeled-identities", sc.labeled_identities,
+                   "People the labeled images show (0: each a new person)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  synth
+      ->add_option("--labeled-wildness", sc.labeled_wildness,
+                   "Pose, lighting, blur and noise of the labeled images "
+                   "(0 studio .. 1 in the wild)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 2.0));
+  synth
+      ->add_option("--wildness", sc.wildness,
+                   "The same for the pool, videos and validation")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 2.0));
+  synth
+      ->add_option("--min-intensity", sc.min_intensity,
+                   "Expression intensity is drawn from [this, 1] (subtle "
+                   "expressions below 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  synth
+      ->add_option("--label-noise", sc.label_noise,
+                   "Fraction of labeled images that show another "
+                   "expression than their label")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  synth->add_option("--unlabeled", sc.unlabeled, "Images in the RecordIO pool")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  synth
+      ->add_option("--unlabeled-min-wildness", sc.unlabeled_min_wildness,
+                   "Pool images draw their wildness from [this, --wildness] "
+                   "(below 0: all at --wildness)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1.0, 2.0));
+  synth
+      ->add_option("--unlabeled-mix", synth_flags->unlabeled_mix,
+                   "Class mix of the pool (8 weights, Neutral .. Other)")
+      ->expected(8)
+      ->check(CLI::NonNegativeNumber);
+  synth
+      ->add_option("--validation", sc.validation, "Validation stills per class")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  synth->add_option("--videos", sc.videos, "Aff-Wild2-style videos")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  synth->add_option("--frames", sc.frames, "Frames per video")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   synth->footer(
       "Example:\n  semifer data synth /tmp/faces && semifer data "
       "stats /tmp/faces/data.yaml");
   synth->callback([synth_flags] {
+    data::SyntheticConfig& c = synth_flags->config;
+    if (!synth_flags->labeled.empty()) {
+      std::copy(synth_flags->labeled.begin(), synth_flags->labeled.end(),
+                c.labeled);
+    }
+    if (!synth_flags->unlabeled_mix.empty()) {
+      std::copy(synth_flags->unlabeled_mix.begin(),
+                synth_flags->unlabeled_mix.end(), c.unlabeled_mix);
+    }
     const data::SyntheticSummary summary =
         data::write_synthetic_dataset(synth_flags->config);
     std::cout << "wrote " << summary.images << " images to "

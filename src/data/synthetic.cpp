@@ -130,7 +130,8 @@ FaceIdentity random_identity(util::Generator& gen) {
 }
 
 io::Image render_face(int expression, int size, util::Generator& gen,
-                      const FaceIdentity* identity, float wildness) {
+                      const FaceIdentity* identity, float wildness,
+                      float intensity) {
   const double w = std::max(0.0f, wildness);
   SEMIFER_CHECK(expression >= 0 && expression < kNumExpressions,
                 "render_face: no expression ", expression);
@@ -166,6 +167,19 @@ io::Image render_face(int expression, int size, util::Generator& gen,
   };
 
   Shape sh = expression_shape(expression, gen);
+  if (intensity != 1.0f) {  // move towards the neutral face
+    const Shape n = expression_shape(kNeutral, gen);
+    const float k = std::clamp(intensity, 0.0f, 1.0f);
+    auto toward = [&](float& v, float neutral) {
+      v = neutral + k * (v - neutral);
+    };
+    toward(sh.brow_tilt, n.brow_tilt);
+    toward(sh.brow_lift, n.brow_lift);
+    toward(sh.eye_open, n.eye_open);
+    toward(sh.mouth_bend, n.mouth_bend);
+    toward(sh.mouth_open, n.mouth_open);
+    toward(sh.mouth_width, n.mouth_width);
+  }
   auto jitter = [&](float v, float amount) {
     return v + static_cast<float>(gen.uniform(-amount, amount));
   };
@@ -254,13 +268,30 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
   };
   SyntheticSummary summary;
   uint64_t stream = 0;
-  auto face = [&](int expression, const FaceIdentity* who = nullptr,
+  SEMIFER_CHECK(config.min_intensity >= 0 && config.min_intensity <= 1,
+                "synthetic data: min_intensity must lie in 0..1");
+  SEMIFER_CHECK(config.label_noise >= 0 && config.label_noise <= 1,
+                "synthetic data: label_noise must lie in 0..1");
+  double mix_sum = 0;
+  for (double m : config.unlabeled_mix) {
+    SEMIFER_CHECK(m >= 0, "synthetic data: negative unlabeled_mix entry");
+    mix_sum += m;
+  }
+  SEMIFER_CHECK(mix_sum > 0, "synthetic data: unlabeled_mix sums to 0");
+  // Every image draws from its own stream, so counts of one part do not
+  // change the images of another. `shown` is the expression drawn (the
+  // label of a labeled image may differ: label_noise).
+  auto face = [&](int shown, const FaceIdentity* who = nullptr,
                   float wildness = 1.0f) {
     util::Generator gen({config.seed, ++stream});
     ++summary.images;
-    return render_face(expression, config.size, gen, who, wildness);
+    float intensity = 1.0f;
+    if (config.min_intensity < 1.0f)
+      intensity = static_cast<float>(gen.uniform(config.min_intensity, 1.0));
+    return render_face(shown, config.size, gen, who, wildness, intensity);
   };
   std::vector<FaceIdentity> people;
+  util::Generator noise_gen({config.seed, 0x4015eULL});
   {
     util::Generator gen({config.seed, 0x1d5ULL});
     for (int i = 0; i < config.labeled_identities; ++i)
@@ -278,8 +309,13 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
       std::snprintf(name, sizeof(name), "%05d.jpg", i);
       const FaceIdentity* who =
           people.empty() ? nullptr : &people[(i + c) % people.size()];
+      int shown = c;
+      if (config.label_noise > 0 && noise_gen.bernoulli(config.label_noise)) {
+        shown = static_cast<int>(
+            (c + 1 + noise_gen.below(kNumExpressions - 1)) % kNumExpressions);
+      }
       io::write_image((dir / name).string(),
-                      face(c, who, config.labeled_wildness));
+                      face(shown, who, config.labeled_wildness));
     }
   }
 
@@ -326,16 +362,20 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
                                         static_cast<float>(n + 1 + identities)},
                                        0, {}));
     util::Generator mix({config.seed, 0x9001ULL});
-    static const double kPoolMix[8] = {0.45, 0.05, 0.03, 0.03,
-                                       0.3,  0.06, 0.05, 0.03};
+    auto pool_wildness = [&] {
+      if (config.unlabeled_min_wildness < 0) return config.wildness;
+      return static_cast<float>(
+          mix.uniform(config.unlabeled_min_wildness, config.wildness));
+    };
     for (int i = 1; i <= n; ++i) {
-      double r = mix.uniform();
+      double r = mix.uniform() * mix_sum;
       int e = 0;
-      while (e < kNumExpressions - 1 && r >= kPoolMix[e]) r -= kPoolMix[e++];
+      while (e < kNumExpressions - 1 && r >= config.unlabeled_mix[e])
+        r -= config.unlabeled_mix[e++];
       writer.write(static_cast<uint64_t>(i),
                    io::pack_image_record(
                        {static_cast<float>((i - 1) % identities)}, 0,
-                       io::encode_jpeg(face(e, nullptr, config.wildness))));
+                       io::encode_jpeg(face(e, nullptr, pool_wildness()))));
     }
     for (int k = 0; k < identities; ++k) {
       writer.write(static_cast<uint64_t>(n + 1 + k),

@@ -2,6 +2,7 @@
 // every format, written by the test in that format's exact layout.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "semifer/io/recordio.h"
@@ -189,6 +190,55 @@ TEST(DataCli, SynthWritesAReadableDataSet) {
   EXPECT_GT(j["unlabeled"]["total"].get<int>(), 0);
   EXPECT_EQ(j["validation"]["n"], 8 * 4);
   EXPECT_FALSE(j["skipped"].contains("decode_error"));
+
+  // The knobs reach the data set.
+  r = run_cli({"data",
+               "synth",
+               t.file("knobs"),
+               "--size",
+               "32",
+               "--labeled",
+               "5",
+               "4",
+               "3",
+               "2",
+               "1",
+               "1",
+               "1",
+               "1",
+               "--unlabeled",
+               "7",
+               "--validation",
+               "2",
+               "--label-noise",
+               "0.5",
+               "--min-intensity",
+               "0.5",
+               "--unlabeled-mix",
+               "1",
+               "0",
+               "0",
+               "0",
+               "0",
+               "0",
+               "0",
+               "0",
+               "--unlabeled-min-wildness",
+               "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int neutral = 0;
+  for (const auto& e : std::filesystem::directory_iterator(
+           t.path() / "knobs" / "labeled" / "neutral")) {
+    neutral += e.is_regular_file();
+  }
+  EXPECT_EQ(neutral, 5);
+  r = run_cli({"data", "stats", t.file("knobs/data.yaml"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto k = nlohmann::json::parse(r.out);
+  EXPECT_EQ(k["validation"]["n"], 8 * 2);
+  EXPECT_EQ(k["unlabeled"]["sources"][0]["unlabeled"], 7);
+  r = run_cli({"data", "synth", t.file("bad"), "--labeled", "1", "2"});
+  EXPECT_NE(r.exit_code, 0);
 }
 
 TEST(DataCli, EveryCommandHasHelpWithAnExample) {

@@ -23,10 +23,12 @@ FaceIdentity random_identity(util::Generator& gen);
 /// of canonical expression `expression` (labels.h), with pose, lighting,
 /// blur and noise drawn from `gen`, of `identity` (a random one from `gen`
 /// when null). `wildness` scales pose, lighting, blur and noise: 1 is
-/// in-the-wild, 0 a studio. Returns a [size, size] RGB image.
+/// in-the-wild, 0 a studio. `intensity` scales how far brows, eyes and
+/// mouth move from the neutral face: 1 a full expression, near 0 a subtle
+/// one that looks almost neutral. Returns a [size, size] RGB image.
 io::Image render_face(int expression, int size, util::Generator& gen,
                       const FaceIdentity* identity = nullptr,
-                      float wildness = 1.0f);
+                      float wildness = 1.0f, float intensity = 1.0f);
 
 /// What write_synthetic_dataset writes.
 struct SyntheticConfig {
@@ -47,7 +49,21 @@ struct SyntheticConfig {
   /// render_face's wildness of every other image (pool, videos,
   /// validation).
   float wildness = 1.0f;
+  /// Expression intensity of every image is drawn uniformly from
+  /// [min_intensity, 1] (render_face's intensity): below 1, some faces show
+  /// subtle expressions, as most video frames do.
+  float min_intensity = 1.0f;
+  /// Fraction of the labeled images that show another expression than the
+  /// class they are filed under (annotators disagree on real FER sets).
+  float label_noise = 0.0f;
   int unlabeled = 400;  ///< RecordIO face pool
+  /// Below 0: the pool's images have `wildness`. Otherwise each pool image
+  /// draws its wildness uniformly from [unlabeled_min_wildness, wildness],
+  /// as a face-recognition set holds faces from studio-like to wild.
+  float unlabeled_min_wildness = -1.0f;
+  /// Class mix of the pool (Neutral .. Other; normalised): a face-
+  /// recognition set is mostly neutral and smiling faces.
+  double unlabeled_mix[8] = {0.45, 0.05, 0.03, 0.03, 0.3, 0.06, 0.05, 0.03};
   int validation = 20;  ///< per class, CSV list
   int videos = 3;       ///< Aff-Wild2-style videos
   int frames = 90;      ///< frames per video
