@@ -34,6 +34,14 @@ void add_demo_commands(CLI::App& app) {
                   "Labeled images kept per class")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--tau", config->initial_tau,
+                  "The DTM's thresholds before its first update")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1.0));
+  cmd->add_option("--steps-per-epoch", config->steps_per_epoch,
+                  "Steps between DTM updates (and validations)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--smooth", config->smooth_window,
                   "Smoothing window in frames (0: none)")
       ->capture_default_str()

@@ -15,8 +15,9 @@ namespace fs = std::filesystem;
 TEST(DemoCli, RunsTheWholeMethodAndPrintsTheTable) {
   TempDir t;
   const std::string out = t.file("demo");
-  const RunResult r = run_cli({"demo", "--out", out, "--pretrain-steps", "300",
-                               "--steps", "120", "--quiet"});
+  // Shortened from 450 + 600 steps to 450 + 300 (about 80 s on one core).
+  const RunResult r = run_cli({"demo", "--out", out, "--pretrain-steps", "450",
+                               "--steps", "300", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // The table: a header with the 8 classes, three rows with 8 per-class F1
   // values and the macro F1, all percentages.
@@ -49,6 +50,11 @@ TEST(DemoCli, RunsTheWholeMethodAndPrintsTheTable) {
   // Every row learned something: the synthetic expressions are easy, and a
   // uniform guess scores 12.5% on 8 classes.
   for (double m : macro) EXPECT_GT(m, 20.0) << r.out;
+  // The semi-supervised row beats the supervised one (issue 6). The margin
+  // is small: 0.5 to 2.2 points over seeds 0-2 of this shortened run and
+  // 0.6 to 1.8 over the full demo's (docs/demo.md), so this checks the
+  // ordering only.
+  EXPECT_GT(macro[1], macro[0]) << r.out;
   // What it leaves behind: configs a user can rerun, the runs, the report.
   for (const char* f :
        {"configs/supervised_stage.yaml", "configs/supervised.yaml",

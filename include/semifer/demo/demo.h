@@ -19,9 +19,13 @@ struct DemoConfig {
   int labeled_identities = 4;
   int64_t pretrain_steps = 450;  ///< the supervised stage
   int64_t steps = 600;  ///< each row's steps after the supervised stage
-  int64_t steps_per_epoch = 30;  ///< DTM update and validation interval
-  int smooth_window = 15;        ///< frames; the demo's videos are short
-  int threads = 2;               ///< loader threads
+  /// DTM update and validation interval: a DTM update every 150 steps
+  /// keeps the thresholds from reaching the teacher's confidence on the
+  /// few labeled faces it has memorised within the run (docs/demo.md).
+  int64_t steps_per_epoch = 150;
+  double initial_tau = 0.7;  ///< the DTM's thresholds before its first update
+  int smooth_window = 15;    ///< frames; the demo's videos are short
+  int threads = 2;           ///< loader threads
   uint64_t seed = 0;
   bool progress = true;  ///< progress bars on stderr (when a terminal)
 
