@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "semifer/eval/svg.h"
@@ -42,15 +43,19 @@ Series& class_series(std::vector<Series>& out,
   return out[it->second];
 }
 
+// Whether any series has a point to draw (gaps are NaN).
 bool has_points(const std::vector<Series>& series) {
   for (const auto& s : series) {
-    if (!s.x.empty()) return true;
+    for (double y : s.y) {
+      if (std::isfinite(y)) return true;
+    }
   }
   return false;
 }
 
 // One series per class, in the order classes first appear; `value` gives a
-// line's per-class map, `keep` filters values (e.g. -1 for "unknown").
+// line's per-class map; a value `keep` rejects (e.g. -1 for "unknown") is a
+// gap in its line.
 std::vector<Series> per_class_series(
     const std::vector<MetricsLine>& lines,
     const std::function<const PerClass&(const MetricsLine&)>& value,
@@ -61,8 +66,10 @@ std::vector<Series> per_class_series(
     if (!m.step) continue;
     for (const auto& [cls, v] : value(m)) {
       Series& s = class_series(out, index, cls);
-      if (std::isfinite(v) && keep(v))
-        add_point(s, static_cast<double>(*m.step), v);
+      add_point(s, static_cast<double>(*m.step),
+                std::isfinite(v) && keep(v)
+                    ? v
+                    : std::numeric_limits<double>::quiet_NaN());
     }
   }
   return out;
@@ -189,7 +196,7 @@ std::string mask_section(const std::vector<MetricsLine>& lines) {
       [](const MetricsLine& m) -> const PerClass& {
         return m.mask_rate_per_class;
       },
-      [](double) { return true; });
+      [](double v) { return v >= 0; });
   Series all = named("all classes");
   all.dashed = true;
   all.colour = "#000";
@@ -204,7 +211,7 @@ std::string mask_section(const std::vector<MetricsLine>& lines) {
       "mask-rate", render_svg(p),
       "Mask rate: the share of unlabeled samples pseudo-labelled as "
       "class c whose confidence passed tau_c, since the previous "
-      "line (0 also where no sample was pseudo-labelled as c); dashed, "
+      "line (a gap where no sample was pseudo-labelled as c); dashed, "
       "over all classes.");
 }
 

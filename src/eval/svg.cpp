@@ -216,19 +216,29 @@ std::string render_svg(const LinePlot& plot) {
     const std::string colour =
         s.colour.empty() ? kPalette[next_colour++ % 10] : s.colour;
     colours.push_back(colour);
-    std::string points;
+    // One polyline per run of finite points: a non-finite point is a gap.
     size_t n = 0;
+    std::string points;
+    auto flush = [&] {
+      if (points.empty()) return;
+      o << "<polyline class=\"series\" data-name=\"" << html_escape(s.name)
+        << "\" fill=\"none\" stroke=\"" << html_escape(colour)
+        << "\" stroke-width=\"1.8\" stroke-linejoin=\"round\""
+        << (s.dashed ? " stroke-dasharray=\"6 4\"" : "") << " points=\""
+        << points << "\"/>\n";
+      points.clear();
+    };
     const size_t count = std::min(s.x.size(), s.y.size());
     for (size_t i = 0; i < count; ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
-      points += (n++ ? " " : "") + px(sx(s.x[i])) + "," + px(sy(s.y[i]));
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) {
+        flush();
+        continue;
+      }
+      points +=
+          (points.empty() ? "" : " ") + px(sx(s.x[i])) + "," + px(sy(s.y[i]));
+      ++n;
     }
-    if (n == 0) continue;
-    o << "<polyline class=\"series\" data-name=\"" << html_escape(s.name)
-      << "\" fill=\"none\" stroke=\"" << html_escape(colour)
-      << "\" stroke-width=\"1.8\" stroke-linejoin=\"round\""
-      << (s.dashed ? " stroke-dasharray=\"6 4\"" : "") << " points=\"" << points
-      << "\"/>\n";
+    flush();
     if (n <= 40) {
       for (size_t i = 0; i < count; ++i) {
         if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;

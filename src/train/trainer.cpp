@@ -424,11 +424,13 @@ RunSummary run_training(const TrainConfig& config, const RunOptions& options) {
                    {"lr", loop.lr},
                    {"images_per_second", window.images / std::max(secs, 1e-9)}};
       if (ssl.enabled) {
-        std::vector<double> rate(num_classes), acc(num_classes, -1);
+        // -1: no sample of the window was pseudo-labelled as (or, for the
+        // accuracy, kept with a known label of) this class.
+        std::vector<double> rate(num_classes, -1), acc(num_classes, -1);
         for (int c = 0; c < num_classes; ++c) {
-          rate[c] = window.pseudo[c] ? static_cast<double>(window.masked[c]) /
-                                           window.pseudo[c]
-                                     : 0;
+          if (window.pseudo[c]) {
+            rate[c] = static_cast<double>(window.masked[c]) / window.pseudo[c];
+          }
           if (window.pseudo_known[c]) {
             acc[c] = static_cast<double>(window.pseudo_right[c]) /
                      window.pseudo_known[c];

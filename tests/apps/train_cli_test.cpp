@@ -88,6 +88,11 @@ TEST(TrainCli, WritesConfigMetricsAndCheckpoints) {
   EXPECT_TRUE(end["validation"]["A"].contains("macro_f1"));
   EXPECT_TRUE(end["validation"]["B"]["f1"].contains("Surprise"));
   EXPECT_EQ(end["tau"].size(), 8u);
+  // A share per class, or -1 for a class no sample was pseudo-labelled as.
+  for (const auto& [cls, v] : end["mask_rate_per_class"].items()) {
+    const double r = v.get<double>();
+    EXPECT_TRUE(r == -1 || (r >= 0 && r <= 1)) << cls << " " << r;
+  }
   const auto& confusion = end["validation"]["B"]["confusion"];
   ASSERT_EQ(confusion.size(), 8u);
   int64_t validated = 0;

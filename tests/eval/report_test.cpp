@@ -19,10 +19,10 @@ namespace {
 // that needs escaping. The epoch-1 confusion matrix differs from epoch 2's
 // so a test can tell which one is drawn.
 const char* kSslMetrics =
-    R"({"epoch":1,"step":5,"loss_labeled":2.1,"lr":0.0005,"images_per_second":100.5,"loss_unlabeled":0.4,"mask_rate":0.1,"mask_rate_per_class":{"Neutral":0.1,"Anger":0.2,"A&B":0.0},"pseudo_label_accuracy_per_class":{"Neutral":0.5,"Anger":-1,"A&B":-1},"tau":{"Neutral":0.95,"Anger":0.95,"A&B":0.95}}
+    R"({"epoch":1,"step":5,"loss_labeled":2.1,"lr":0.0005,"images_per_second":100.5,"loss_unlabeled":0.4,"mask_rate":0.1,"mask_rate_per_class":{"Neutral":0.1,"Anger":-1,"A&B":0.0},"pseudo_label_accuracy_per_class":{"Neutral":0.5,"Anger":-1,"A&B":-1},"tau":{"Neutral":0.95,"Anger":0.95,"A&B":0.95}}
 {"epoch":1,"step":10,"loss_labeled":1.9,"lr":0.0005,"images_per_second":110.0,"loss_unlabeled":0.5,"mask_rate":0.2,"mask_rate_per_class":{"Neutral":0.3,"Anger":0.1,"A&B":0.2},"pseudo_label_accuracy_per_class":{"Neutral":0.6,"Anger":0.7,"A&B":-1},"tau":{"Neutral":0.9,"Anger":0.93,"A&B":0.95},"dtm_mean_confidence":{"Neutral":0.5,"Anger":0.7,"A&B":0.0},"validation":{"A":{"accuracy":0.5,"macro_f1":0.4,"f1":{"Neutral":0.5,"Anger":0.4,"A&B":0.3},"confusion":[[9,0,0],[0,9,0],[0,0,9]]},"B":{"accuracy":0.45,"macro_f1":0.35,"f1":{"Neutral":0.4,"Anger":0.35,"A&B":0.3},"confusion":[[9,0,0],[0,9,0],[0,0,9]]}}}
 
-{"epoch":2,"step":15,"loss_labeled":1.5,"lr":0.0005,"images_per_second":120.0,"loss_unlabeled":0.6,"mask_rate":0.3,"mask_rate_per_class":{"Neutral":0.4,"Anger":0.3,"A&B":0.2},"pseudo_label_accuracy_per_class":{"Neutral":0.8,"Anger":0.75,"A&B":-1},"tau":{"Neutral":0.9,"Anger":0.93,"A&B":0.95}}
+{"epoch":2,"step":15,"loss_labeled":1.5,"lr":0.0005,"images_per_second":120.0,"loss_unlabeled":0.6,"mask_rate":0.3,"mask_rate_per_class":{"Neutral":0.4,"Anger":0.3,"A&B":0.2},"pseudo_label_accuracy_per_class":{"Neutral":0.8,"Anger":-1,"A&B":-1},"tau":{"Neutral":0.9,"Anger":0.93,"A&B":0.95}}
 {"epoch":2,"step":20,"loss_labeled":1.2,"lr":0.0005,"images_per_second":125.0,"loss_unlabeled":0.7,"mask_rate":0.4,"mask_rate_per_class":{"Neutral":0.5,"Anger":0.4,"A&B":0.3},"pseudo_label_accuracy_per_class":{"Neutral":0.85,"Anger":0.8,"A&B":-1},"tau":{"Neutral":0.85,"Anger":0.9,"A&B":0.94},"dtm_mean_confidence":{"Neutral":0.4,"Anger":0.6,"A&B":0.9},"validation":{"A":{"accuracy":0.55,"macro_f1":0.3,"f1":{"Neutral":0.5,"Anger":0.2,"A&B":0.2},"confusion":[[4,1,0],[2,6,1],[0,0,3]]},"B":{"accuracy":0.6,"macro_f1":0.6125,"f1":{"Neutral":0.7,"Anger":0.6,"A&B":0.5375},"confusion":[[5,1,0],[2,7,1],[0,0,4]]}}}
 )";
 
@@ -90,13 +90,26 @@ TEST(Report, SemiSupervisedRunHasEveryPlot) {
   EXPECT_EQ(polyline_points(html, "plot-f1", "B (EMA teacher)"), 2);
   // tau: the starting value (epoch 0) and after epochs 1 and 2.
   EXPECT_EQ(polyline_points(html, "plot-tau", "Neutral"), 3);
-  // Mask rate: per class and overall.
-  EXPECT_EQ(polyline_points(html, "plot-mask-rate", "Anger"), 4);
+  // Mask rate: per class (-1, no pseudo-label of Anger at step 5, is left
+  // out) and overall.
+  EXPECT_EQ(polyline_points(html, "plot-mask-rate", "Anger"), 3);
+  EXPECT_EQ(polyline_points(html, "plot-mask-rate", "Neutral"), 4);
   EXPECT_EQ(polyline_points(html, "plot-mask-rate", "all classes"), 4);
-  // Pseudo-label accuracy leaves out -1: Anger is unknown at step 5, A&B
-  // always (its legend entry stays, its line is not drawn).
+  // Pseudo-label accuracy leaves out -1 as a gap: Anger is unknown at steps
+  // 5 and 15, so its line is two single points, not one joined line; A&B is
+  // unknown always (its legend entry stays, its line is not drawn).
   EXPECT_EQ(polyline_points(html, "plot-pseudo-accuracy", "Neutral"), 4);
-  EXPECT_EQ(polyline_points(html, "plot-pseudo-accuracy", "Anger"), 3);
+  EXPECT_EQ(polyline_points(html, "plot-pseudo-accuracy", "Anger"), 1);
+  {
+    const auto at = html.find("id=\"plot-pseudo-accuracy\"");
+    const std::string fig = html.substr(at, html.find("</figure>", at) - at);
+    size_t lines = 0;
+    for (size_t p = fig.find("data-name=\"Anger\""); p != std::string::npos;
+         p = fig.find("data-name=\"Anger\"", p + 1)) {
+      ++lines;
+    }
+    EXPECT_EQ(lines, 2u);
+  }
   EXPECT_EQ(polyline_points(html, "plot-pseudo-accuracy", "A&amp;B"), -1);
 
   // Summary: the model and the best macro F1 of each network with its step.

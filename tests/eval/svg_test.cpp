@@ -67,22 +67,29 @@ TEST(Svg, LinePlotDrawsEachSeriesWithALegend) {
   p.y_label = "loss";
   p.integer_x = true;
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  p.series.push_back({"first", {1, 2, 3}, {0.5, nan, 0.2}});
+  p.series.push_back({"first", {1, 2, 3, 4}, {0.5, nan, 0.2, 0.4}});
   p.series.push_back({"second & more", {1, 2, 3}, {0.1, 0.2, 0.3}, true});
   p.series.push_back({"empty", {}, {}});
   const std::string svg = eval::render_svg(p);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
-  EXPECT_EQ(count(svg, "<polyline class=\"series\""), 2u);
+  // "first" is two lines around its NaN point, "second" one, "empty" none.
+  EXPECT_EQ(count(svg, "<polyline class=\"series\""), 3u);
   EXPECT_EQ(count(svg, "class=\"legend\""), 3u);
   EXPECT_NE(svg.find("stroke-dasharray"), std::string::npos);
   EXPECT_NE(svg.find(">second &amp; more</text>"), std::string::npos);
   EXPECT_NE(svg.find(">step &lt;x&gt;</text>"), std::string::npos);
-  // The NaN point is left out: two points, two markers for "first".
+  // The NaN point is a gap: a line of one point, then one of two; three
+  // markers for "first".
   const auto at = svg.find("data-name=\"first\"");
   const auto p0 = svg.find("points=\"", at) + 8;
   const std::string points = svg.substr(p0, svg.find('"', p0) - p0);
-  EXPECT_EQ(count(points, ","), 2u) << points;
-  EXPECT_EQ(count(svg, "<circle"), 5u);
+  EXPECT_EQ(count(points, ","), 1u) << points;
+  const auto at2 = svg.find("data-name=\"first\"", at + 1);
+  ASSERT_NE(at2, std::string::npos);
+  const auto p1 = svg.find("points=\"", at2) + 8;
+  const std::string points2 = svg.substr(p1, svg.find('"', p1) - p1);
+  EXPECT_EQ(count(points2, ","), 2u) << points2;
+  EXPECT_EQ(count(svg, "<circle"), 6u);
   EXPECT_EQ(svg.find("nan"), std::string::npos);
 }
 

@@ -15,7 +15,8 @@ namespace semifer::eval {
 std::string html_escape(std::string_view text);
 
 /// One line of a line plot: the points (x[i], y[i]) joined in order. A point
-/// whose x or y is not finite is left out.
+/// whose x or y is not finite is a gap: the line stops before it and starts
+/// again after it.
 struct Series {
   std::string name;
   std::vector<double> x;
