@@ -263,7 +263,8 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
   SEMIFER_CHECK(config.size >= 16, "synthetic data: size must be >= 16");
   const fs::path out(config.out_dir);
   fs::create_directories(out);
-  auto count = [&](int n) {
+  auto count = [&](int n) {  // a count asked for keeps at least one image
+    if (n <= 0) return 0;
     return std::max(1, static_cast<int>(std::lround(n * config.scale)));
   };
   SyntheticSummary summary;

@@ -136,7 +136,8 @@ EvalReport evaluate(const std::string& checkpoint,
   r.split = options.split;
   r.network = options.network;
   r.smooth = options.smooth;
-  r.info = read_model_info(checkpoint);
+  const LoadedModel model = load_model(checkpoint, options.network);
+  r.info = model.info;
   const ImageSet set =
       load_split(data_config, options.split, r.info.classes, checkpoint);
 
@@ -145,7 +146,7 @@ EvalReport evaluate(const std::string& checkpoint,
   po.smooth = options.smooth;
   po.batch = options.batch;
   po.progress = options.progress;
-  const Predictions p = predict(checkpoint, set, po);
+  const Predictions p = predict(model, set, po);
 
   const int num_classes = static_cast<int>(r.info.classes.size());
   const size_t c_count = static_cast<size_t>(num_classes);

@@ -63,18 +63,24 @@ void require_checkpoint_file(const std::string& checkpoint) {
 }
 }  // namespace
 
-train::CheckpointInfo read_model_info(const std::string& checkpoint) {
+LoadedModel load_model(const std::string& checkpoint, train::Network network) {
   require_checkpoint_file(checkpoint);
-  return train::read_checkpoint_info(checkpoint);
+  LoadedModel m;
+  m.model = train::load_checkpoint_model(checkpoint, network, &m.info);
+  return m;
 }
 
 Predictions predict(const std::string& checkpoint, const ImageSet& images,
                     const PredictOptions& options) {
   options.validate();
-  require_checkpoint_file(checkpoint);
-  train::CheckpointInfo info;
-  models::Classifier model =
-      train::load_checkpoint_model(checkpoint, options.network, &info);
+  return predict(load_model(checkpoint, options.network), images, options);
+}
+
+Predictions predict(const LoadedModel& loaded, const ImageSet& images,
+                    const PredictOptions& options) {
+  options.validate();
+  const train::CheckpointInfo& info = loaded.info;
+  models::ClassifierImpl& model = *loaded.model;
   augment::AugmentConfig augment;
   augment.size = info.size;
   augment.mean = info.mean;
@@ -86,7 +92,7 @@ Predictions predict(const std::string& checkpoint, const ImageSet& images,
   util::ProgressBar bar("predict", static_cast<int64_t>(images.items.size()),
                         options.progress);
   bar.update(0);
-  const at::Tensor probs = predict_probs(*model, images.dataset, images.items,
+  const at::Tensor probs = predict_probs(model, images.dataset, images.items,
                                          augment, options.batch, &bar)
                                .contiguous();
   bar.finish();

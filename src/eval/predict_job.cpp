@@ -18,21 +18,21 @@ void PredictJob::validate() const {
 
 PredictSummary run_predict_job(const PredictJob& job) {
   job.validate();
+  const LoadedModel model = load_model(job.checkpoint, job.options.network);
   const ImageSet images =
       job.data.empty()
           ? find_images(job.inputs)
-          : load_split(job.data, job.split,
-                       read_model_info(job.checkpoint).classes, job.checkpoint);
+          : load_split(job.data, job.split, model.info.classes, job.checkpoint);
   if (!job.abaw.empty()) {
     // Refuse what write_abaw_submission would refuse before spending time
-    // on the model.
+    // on the predictions.
     std::vector<std::string> paths;
     paths.reserve(images.items.size());
     for (const auto& item : images.items)
       paths.push_back(images.dataset.describe(item));
     check_abaw_videos(group_videos(images.dataset, images.items), paths);
   }
-  const Predictions p = predict(job.checkpoint, images, job.options);
+  const Predictions p = predict(model, images, job.options);
   PredictSummary s;
   s.images = static_cast<int64_t>(p.paths.size());
   s.videos = static_cast<int64_t>(p.videos.size());

@@ -38,10 +38,6 @@ struct ImageSet {
   std::vector<data::PoolItem> items;
 };
 
-/// train::read_checkpoint_info, after checking that the file exists, so a
-/// missing file is reported as missing rather than as no checkpoint.
-train::CheckpointInfo read_model_info(const std::string& checkpoint);
-
 /// How `predict` runs a checkpoint.
 struct PredictOptions {
   train::Network network = train::Network::kTeacher;  ///< B by default
@@ -68,10 +64,26 @@ struct Predictions {
   std::vector<std::vector<int>> video_labels;
 };
 
-/// Loads network `options.network` of a `semifer train` checkpoint and
-/// predicts every image of `images`, with the checkpoint's input size and
-/// normalisation, then smooths each video's frames. An undecodable image
-/// throws semifer::Error naming the file.
+/// One network of a `semifer train` checkpoint and the checkpoint's
+/// description (classes, input size, normalisation), read from the file
+/// once.
+struct LoadedModel {
+  train::CheckpointInfo info;
+  models::Classifier model;
+};
+
+/// Loads network `network` of `checkpoint`; a missing file is reported as
+/// missing rather than as no checkpoint.
+LoadedModel load_model(const std::string& checkpoint, train::Network network);
+
+/// Predicts every image of `images` with `model`, at the checkpoint's input
+/// size and normalisation, then smooths each video's frames
+/// (`options.network` is not used: the model is loaded). An undecodable
+/// image throws semifer::Error naming the file.
+Predictions predict(const LoadedModel& model, const ImageSet& images,
+                    const PredictOptions& options);
+
+/// load_model(checkpoint, options.network), then predict.
 Predictions predict(const std::string& checkpoint, const ImageSet& images,
                     const PredictOptions& options);
 
