@@ -237,6 +237,31 @@ TEST(DataCli, SynthWritesAReadableDataSet) {
   const auto k = nlohmann::json::parse(r.out);
   EXPECT_EQ(k["validation"]["n"], 8 * 2);
   EXPECT_EQ(k["unlabeled"]["sources"][0]["unlabeled"], 7);
+  // A count of 0 writes no image of that class.
+  r = run_cli({"data",
+               "synth",
+               t.file("zero"),
+               "--size",
+               "32",
+               "--labeled",
+               "0",
+               "1",
+               "1",
+               "1",
+               "1",
+               "1",
+               "1",
+               "1",
+               "--unlabeled",
+               "2",
+               "--validation",
+               "1",
+               "--videos",
+               "1",
+               "--frames",
+               "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_empty(t.path() / "zero/labeled/neutral"));
   r = run_cli({"data", "synth", t.file("bad"), "--labeled", "1", "2"});
   EXPECT_NE(r.exit_code, 0);
 }
