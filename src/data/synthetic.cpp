@@ -261,14 +261,6 @@ io::Image render_face(int expression, int size, util::Generator& gen,
 SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
   SEMIFER_CHECK(!config.out_dir.empty(), "synthetic data: no output folder");
   SEMIFER_CHECK(config.size >= 16, "synthetic data: size must be >= 16");
-  const fs::path out(config.out_dir);
-  fs::create_directories(out);
-  auto count = [&](int n) {  // a count asked for keeps at least one image
-    if (n <= 0) return 0;
-    return std::max(1, static_cast<int>(std::lround(n * config.scale)));
-  };
-  SyntheticSummary summary;
-  uint64_t stream = 0;
   SEMIFER_CHECK(config.min_intensity >= 0 && config.min_intensity <= 1,
                 "synthetic data: min_intensity must lie in 0..1");
   SEMIFER_CHECK(config.label_noise >= 0 && config.label_noise <= 1,
@@ -279,9 +271,17 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
     mix_sum += m;
   }
   SEMIFER_CHECK(mix_sum > 0, "synthetic data: unlabeled_mix sums to 0");
-  // Every image draws from its own stream, so counts of one part do not
-  // change the images of another. `shown` is the expression drawn (the
-  // label of a labeled image may differ: label_noise).
+  const fs::path out(config.out_dir);
+  fs::create_directories(out);
+  auto count = [&](int n) {  // a count asked for keeps at least one image
+    if (n <= 0) return 0;
+    return std::max(1, static_cast<int>(std::lround(n * config.scale)));
+  };
+  SyntheticSummary summary;
+  uint64_t stream = 0;
+  // Image k (in writing order) draws from stream k alone, so what one image
+  // shows (its expression, redrawn by label_noise) changes no other image.
+  // `shown` is the expression drawn; a labeled image's label may differ.
   auto face = [&](int shown, const FaceIdentity* who = nullptr,
                   float wildness = 1.0f) {
     util::Generator gen({config.seed, ++stream});

@@ -55,16 +55,10 @@ void PredictOptions::validate() const {
   SEMIFER_CHECK(batch > 0, "the batch size must be positive, got ", batch);
 }
 
-namespace {
-void require_checkpoint_file(const std::string& checkpoint) {
+LoadedModel load_model(const std::string& checkpoint, train::Network network) {
   std::error_code ec;
   SEMIFER_CHECK(fs::is_regular_file(checkpoint, ec), "checkpoint ", checkpoint,
                 " does not exist or is not a file");
-}
-}  // namespace
-
-LoadedModel load_model(const std::string& checkpoint, train::Network network) {
-  require_checkpoint_file(checkpoint);
   LoadedModel m;
   m.model = train::load_checkpoint_model(checkpoint, network, &m.info);
   return m;

@@ -82,6 +82,8 @@ TEST(Synthetic, RejectsBadKnobs) {
   c.label_noise = 0.0f;
   for (double& m : c.unlabeled_mix) m = 0;
   EXPECT_THROW(write_synthetic_dataset(c), Error);
+  // Refused before anything is written.
+  EXPECT_FALSE(std::filesystem::exists(c.out_dir));
 }
 
 }  // namespace semifer::data
