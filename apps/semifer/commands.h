@@ -6,6 +6,10 @@
 
 namespace semifer::app {
 
+/// The process's exit status once the command returns (0 unless a command
+/// sets another: `semifer train` stopped by SIGINT gives 130, SIGTERM 143).
+int& exit_status();
+
 /// `semifer data stats|synth`.
 void add_data_commands(CLI::App& app);
 

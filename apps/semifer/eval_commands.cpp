@@ -35,8 +35,8 @@ struct PredictFlags {
   bool quiet = false;
 };
 
-train::Network network(const std::string& name) {
-  return name == "A" ? train::Network::kStudent : train::Network::kTeacher;
+infer::Network network(const std::string& name) {
+  return name == "A" ? infer::Network::kStudent : infer::Network::kTeacher;
 }
 
 data::Role split(const std::string& name) {

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "semifer/util/device.h"
+#include "semifer/util/progress.h"
 #include "semifer/version.h"
 
 namespace {
@@ -26,12 +27,23 @@ void keep_freed_memory() {
 
 }  // namespace
 
+namespace semifer::app {
+int& exit_status() {
+  static int status = 0;
+  return status;
+}
+}  // namespace semifer::app
+
 int main(int argc, char** argv) try {
   keep_freed_memory();
   // One intra-op thread per logical CPU unless the user said otherwise
   // (util/device.h says why); commands with a --threads flag set their own.
   if (std::getenv("OMP_NUM_THREADS") == nullptr)
     semifer::util::set_intra_op_threads(0);
+  // The library reports through this sink: lines on stderr, progress bars
+  // in place when stderr is a terminal.
+  semifer::util::set_log_sink(std::make_shared<semifer::util::TerminalSink>(
+      std::cerr, semifer::util::ProgressBar::stderr_is_terminal()));
   CLI::App app{
       "semifer: facial-expression recognition from a small labeled set and a "
       "large pool of unlabeled faces (Yu et al., ABAW5 2023)"};
@@ -48,7 +60,7 @@ int main(int argc, char** argv) try {
   semifer::app::add_demo_commands(app);
   semifer::app::add_bench_commands(app);
   CLI11_PARSE(app, argc, argv);
-  return 0;
+  return semifer::app::exit_status();
 } catch (const std::exception& e) {
   std::cerr << "semifer: error: " << e.what() << "\n";
   return 1;

@@ -1,3 +1,4 @@
+#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -9,14 +10,82 @@
 namespace semifer::app {
 
 namespace {
+
 struct TrainFlags {
   std::string config;
   std::vector<std::string> overrides;
   std::string out;
   bool resume = false;
+  bool overwrite = false;
   bool deterministic = false;
   bool quiet = false;
 };
+
+// The first SIGINT or SIGTERM asks the trainer to stop after its step (it
+// writes a checkpoint); a second one ends the process at once.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop_signal != 0) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  g_stop_signal = sig;
+}
+
+// Installs the handlers for the run's lifetime.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    old_int_ = std::signal(SIGINT, on_stop_signal);
+    old_term_ = std::signal(SIGTERM, on_stop_signal);
+  }
+  ~StopSignals() {
+    std::signal(SIGINT, old_int_);
+    std::signal(SIGTERM, old_term_);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  void (*old_int_)(int);
+  void (*old_term_)(int);
+};
+
+void run(const TrainFlags& f) {
+  std::vector<std::string> overrides = f.overrides;
+  if (f.deterministic) overrides.push_back("train.deterministic=true");
+  const train::TrainConfig config =
+      train::load_train_config(f.config, overrides);
+  train::RunOptions options;
+  options.run_dir =
+      f.out.empty() ? "runs/" + std::filesystem::path(f.config).stem().string()
+                    : f.out;
+  options.resume = f.resume;
+  options.overwrite = f.overwrite;
+  options.progress = !f.quiet;
+  options.stop_requested = [] { return g_stop_signal != 0; };
+  StopSignals signals;
+  const train::RunSummary s = train::run_training(config, options);
+  if (s.stopped) {
+    const int sig = g_stop_signal;
+    std::cerr << "semifer: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+              << ": stopped after step " << s.steps << "; checkpoint "
+              << s.last_checkpoint << "\ncontinue with: semifer train "
+              << f.config << " --out " << options.run_dir << " --resume"
+              << std::endl;
+    exit_status() = 128 + sig;
+    return;
+  }
+  std::cout << "trained " << s.steps << " steps; run folder "
+            << options.run_dir;
+  if (s.best_f1 >= 0)
+    std::cout << "; best validation macro F1 (EMA teacher) " << s.best_f1;
+  std::cout << std::endl;
+}
+
 }  // namespace
 
 void add_train_commands(CLI::App& app) {
@@ -32,34 +101,26 @@ void add_train_commands(CLI::App& app) {
                     "Override a key: --set train.epochs=3 (repeatable)");
   train->add_option("--out", f->out,
                     "Run folder (default: runs/<config name>)");
-  train->add_flag("--resume", f->resume,
-                  "Continue from RUN_DIR/checkpoint_last.pt");
+  auto* resume = train->add_flag(
+      "--resume", f->resume,
+      "Continue from RUN_DIR/checkpoint_last.pt (the config must match the "
+      "run's except train.lr, train.epochs and the like; docs/training.md)");
+  train
+      ->add_flag("--overwrite", f->overwrite,
+                 "Replace another run in RUN_DIR (without it, such a folder "
+                 "is refused)")
+      ->excludes(resume);
   train->add_flag(
       "--deterministic", f->deterministic,
       "One intra-op thread and deterministic kernels: bit-exact resume on CPU");
   train->add_flag("--quiet", f->quiet, "No progress lines");
   train->footer(
+      "Ctrl-C (SIGINT) or SIGTERM: the run finishes its step, writes "
+      "checkpoint_last.pt and exits with 130 (143); a second one ends it at "
+      "once.\n"
       "Example:\n  semifer train fer.yaml --set train.epochs=5 --out runs/fer\n"
       "  semifer train fer.yaml --out runs/fer --resume");
-  train->callback([f] {
-    std::vector<std::string> overrides = f->overrides;
-    if (f->deterministic) overrides.push_back("train.deterministic=true");
-    const train::TrainConfig config =
-        train::load_train_config(f->config, overrides);
-    train::RunOptions options;
-    options.run_dir =
-        f->out.empty()
-            ? "runs/" + std::filesystem::path(f->config).stem().string()
-            : f->out;
-    options.resume = f->resume;
-    options.progress = !f->quiet;
-    const train::RunSummary s = train::run_training(config, options);
-    std::cout << "trained " << s.steps << " steps; run folder "
-              << options.run_dir;
-    if (s.best_f1 >= 0)
-      std::cout << "; best validation macro F1 (EMA teacher) " << s.best_f1;
-    std::cout << std::endl;
-  });
+  train->callback([f] { run(*f); });
 }
 
 }  // namespace semifer::app

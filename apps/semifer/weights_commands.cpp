@@ -3,11 +3,11 @@
 #include <sstream>
 
 #include "commands.h"
+#include "semifer/infer/checkpoint.h"
 #include "semifer/io/state_dict.h"
 #include "semifer/models/inspect.h"
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
-#include "semifer/train/checkpoint.h"
 #include "semifer/util/error.h"
 
 namespace semifer::app {
@@ -32,12 +32,14 @@ struct WeightsFlags {
 models::LoadReport convert(const WeightsFlags& flags) {
   models::Classifier model = models::create_model(
       flags.model, models::ModelOptions{flags.num_classes});
-  if (train::is_checkpoint(flags.file)) {
-    train::load_from_checkpoint(*model, flags.file,
-                                flags.network == "A"
-                                    ? train::Network::kStudent
-                                    : train::Network::kTeacher);
+  if (infer::is_checkpoint(flags.file)) {
+    infer::load_network(*model, flags.file,
+                        flags.network == "A" ? infer::Network::kStudent
+                                             : infer::Network::kTeacher);
     models::export_weights(*model, flags.out);
+    // The model card says how to feed the exported network (Recognizer).
+    infer::write_model_card(infer::model_card_path(flags.out),
+                            infer::read_checkpoint_card(flags.file));
     models::LoadReport report;
     report.loaded = models::state_dict(*model).keys;
     return report;
@@ -127,7 +129,9 @@ auto h = std::make_shared<WeightsFlags>();
 CLI::App* exp = weights->add_subcommand(
     "export",
     "Write a model's weights as a .pth that torchvision's "
-    "models.<arch>(num_classes=N).load_state_dict(torch.load(path)) accepts");
+    "models.<arch>(num_classes=N).load_state_dict(torch.load(path)) accepts; "
+    "from a training checkpoint, also its model card (OUT with .json: "
+    "classes, input size, normalisation) for semifer::Recognizer");
 add_conversion_flags(exp, *h,
                      "semifer weights (.pth) or a training checkpoint");
 exp->add_option("--network", h->network,
@@ -139,8 +143,11 @@ exp->footer(
 exp->callback([h] {
   const models::LoadReport report = convert(*h);
   std::cout << "wrote " << h->out << " (" << report.loaded.size()
-            << " tensors, " << h->model << ", " << h->num_classes << " classes)"
-            << std::endl;
+            << " tensors, " << h->model << ", " << h->num_classes
+            << " classes)";
+  if (infer::is_checkpoint(h->file))
+    std::cout << " and its model card " << infer::model_card_path(h->out);
+  std::cout << std::endl;
 });
 }  // namespace semifer::app
 

@@ -87,7 +87,7 @@ std::string train_yaml(const DemoConfig& c, bool ssl, int64_t steps,
 }
 
 DemoRow row_from(const std::string& label, const std::string& run_dir,
-                 const eval::ConfusionMatrix& m) {
+                 const infer::ConfusionMatrix& m) {
   DemoRow row;
   row.label = label;
   row.run_dir = run_dir;
@@ -141,6 +141,7 @@ DemoResult run_demo(const DemoConfig& config, std::ostream* log) {
     train::RunOptions ro;
     ro.run_dir = (out / "runs" / name).string();
     ro.progress = config.progress;
+    ro.overwrite = true;  // the demo's folder is its own: a rerun replaces it
     train::run_training(train::load_train_config(cfg), ro);
     return ro.run_dir;
   };
@@ -169,7 +170,7 @@ DemoResult run_demo(const DemoConfig& config, std::ostream* log) {
       (fs::path(sup) / "checkpoint_last.pt").string(), data_config, eo);
   const auto ssl_report = eval::evaluate(
       (fs::path(ssl) / "checkpoint_last.pt").string(), data_config, eo);
-  result.classes = ssl_report.info.classes;
+  result.classes = ssl_report.card.classes;
   result.rows.push_back(row_from("Supervised", sup, sup_report.matrix));
   result.rows.push_back(row_from("SSL + DTM", ssl, ssl_report.matrix));
   if (ssl_report.smoothed) {

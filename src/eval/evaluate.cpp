@@ -18,18 +18,14 @@ std::string join(const std::vector<std::string>& names) {
   return s;
 }
 
-const char* network_name(train::Network n) {
-  return n == train::Network::kTeacher ? "B" : "A";
-}
-
-int64_t support(const ConfusionMatrix& m, int c) {
+int64_t support(const infer::ConfusionMatrix& m, int c) {
   int64_t n = 0;
   for (int p = 0; p < m.num_classes(); ++p) n += m.at(c, p);
   return n;
 }
 
 // Per-class scores, accuracy and macro F1 of one matrix, then the matrix.
-std::string score_table(const ConfusionMatrix& m,
+std::string score_table(const infer::ConfusionMatrix& m,
                         const std::vector<std::string>& names) {
   size_t width = 5;
   for (const auto& n : names) width = std::max(width, n.size());
@@ -75,7 +71,7 @@ std::string score_table(const ConfusionMatrix& m,
   return out;
 }
 
-nlohmann::ordered_json scores_json(const ConfusionMatrix& m,
+nlohmann::ordered_json scores_json(const infer::ConfusionMatrix& m,
                                    const std::vector<std::string>& names) {
   nlohmann::ordered_json f1 = nlohmann::ordered_json::object(),
                          precision = nlohmann::ordered_json::object(),
@@ -136,10 +132,10 @@ EvalReport evaluate(const std::string& checkpoint,
   r.split = options.split;
   r.network = options.network;
   r.smooth = options.smooth;
-  const LoadedModel model = load_model(checkpoint, options.network);
-  r.info = model.info;
+  const LoadedModel model = infer::load_model(checkpoint, options.network);
+  r.card = model.card;
   const ImageSet set =
-      load_split(data_config, options.split, r.info.classes, checkpoint);
+      load_split(data_config, options.split, r.card.classes, checkpoint);
 
   PredictOptions po;
   po.network = options.network;
@@ -148,10 +144,11 @@ EvalReport evaluate(const std::string& checkpoint,
   po.progress = options.progress;
   const Predictions p = predict(model, set, po);
 
-  const int num_classes = static_cast<int>(r.info.classes.size());
+  const int num_classes = static_cast<int>(r.card.classes.size());
   const size_t c_count = static_cast<size_t>(num_classes);
-  r.matrix = ConfusionMatrix(num_classes);
-  if (options.smooth.window > 0) r.smoothed = ConfusionMatrix(num_classes);
+  r.matrix = infer::ConfusionMatrix(num_classes);
+  if (options.smooth.window > 0)
+    r.smoothed = infer::ConfusionMatrix(num_classes);
   for (size_t i = 0; i < set.items.size(); ++i) {
     const float* row = p.probs.data() + i * c_count;
     const int raw =
@@ -166,14 +163,14 @@ EvalReport evaluate(const std::string& checkpoint,
 }
 
 std::string eval_text(const EvalReport& r) {
-  std::string out = "checkpoint " + r.checkpoint + ": " + r.info.model +
-                    ", network " + network_name(r.network) +
-                    (r.network == train::Network::kTeacher ? " (EMA teacher)"
+  std::string out = "checkpoint " + r.checkpoint + ": " + r.card.model +
+                    ", network " + infer::network_name(r.network) +
+                    (r.network == infer::Network::kTeacher ? " (EMA teacher)"
                                                            : " (student)") +
-                    ", step " + std::to_string(r.info.step) + "\n";
+                    ", step " + std::to_string(r.card.step) + "\n";
   out += "data " + r.data_config + ", split " + data::role_name(r.split) +
          ": " + std::to_string(r.matrix.total()) + " samples\n";
-  out += score_table(r.matrix, r.info.classes);
+  out += score_table(r.matrix, r.card.classes);
   if (r.smoothed) {
     out += "\nafter temporal smoothing: window " +
            std::to_string(r.smooth.window) + " frames, " +
@@ -182,7 +179,7 @@ std::string eval_text(const EvalReport& r) {
            std::to_string(r.matrix.total()) + " samples are frames of " +
            std::to_string(r.videos) + " videos (the others keep their " +
            "prediction)\n";
-    out += score_table(*r.smoothed, r.info.classes);
+    out += score_table(*r.smoothed, r.card.classes);
   }
   return out;
 }
@@ -191,17 +188,17 @@ std::string eval_json(const EvalReport& r) {
   nlohmann::ordered_json j = {{"checkpoint", r.checkpoint},
                               {"data", r.data_config},
                               {"split", data::role_name(r.split)},
-                              {"network", network_name(r.network)},
-                              {"model", r.info.model},
-                              {"step", r.info.step},
-                              {"classes", r.info.classes}};
-  j.update(scores_json(r.matrix, r.info.classes));
+                              {"network", infer::network_name(r.network)},
+                              {"model", r.card.model},
+                              {"step", r.card.step},
+                              {"classes", r.card.classes}};
+  j.update(scores_json(r.matrix, r.card.classes));
   if (r.smoothed) {
     nlohmann::ordered_json s = {{"window", r.smooth.window},
                                 {"mode", smooth_mode_name(r.smooth.mode)},
                                 {"videos", r.videos},
                                 {"video_samples", r.video_samples}};
-    s.update(scores_json(*r.smoothed, r.info.classes));
+    s.update(scores_json(*r.smoothed, r.card.classes));
     j["smoothed"] = s;
   }
   return j.dump();

@@ -18,11 +18,12 @@ void PredictJob::validate() const {
 
 PredictSummary run_predict_job(const PredictJob& job) {
   job.validate();
-  const LoadedModel model = load_model(job.checkpoint, job.options.network);
+  const LoadedModel model =
+      infer::load_model(job.checkpoint, job.options.network);
   const ImageSet images =
       job.data.empty()
           ? find_images(job.inputs)
-          : load_split(job.data, job.split, model.info.classes, job.checkpoint);
+          : load_split(job.data, job.split, model.card.classes, job.checkpoint);
   if (!job.abaw.empty()) {
     // Refuse what write_abaw_submission would refuse before spending time
     // on the predictions.

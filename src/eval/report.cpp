@@ -11,13 +11,17 @@
 #include <sstream>
 
 #include "report_plots.h"
-#include "semifer/eval/run_log.h"
 #include "semifer/eval/svg.h"
+#include "semifer/io/metrics_log.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 #include "semifer/version.h"
 
 namespace semifer::eval {
+
+using io::MetricsLine;
+using io::PerClass;
+using io::ValidationScores;
 
 namespace fs = std::filesystem;
 
@@ -207,7 +211,7 @@ std::string render_report(const std::string& run_dir) {
   SEMIFER_CHECK(fs::is_regular_file(metrics, ec), "cannot read ",
                 metrics.string(),
                 ": no such file (is this a folder written by semifer train?)");
-  const std::vector<MetricsLine> lines = read_metrics(metrics.string());
+  const std::vector<MetricsLine> lines = io::read_metrics(metrics.string());
   const RunConfig config = read_config(fs::path(run_dir) / "config.yaml");
 
   const std::pair<const char*, const char*> sections[] = {

@@ -7,9 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "semifer/eval/run_log.h"
+#include "semifer/io/metrics_log.h"
 
 namespace semifer::eval::detail {
+
+using io::MetricsLine;
+using io::PerClass;
+using io::ValidationScores;
 
 /// `v` with `decimals` digits after the point.
 std::string fmt(double v, int decimals);

@@ -100,7 +100,7 @@ TrainConfig load_train_config(const std::string& path,
         t,
         {"epochs", "steps_per_epoch", "batch_labeled", "batch_unlabeled", "lr",
          "seed", "threads", "torch_threads", "log_every", "checkpoint_every",
-         "deterministic", "device", "bf16", "channels_last"},
+         "deterministic", "device", "bf16", "channels_last", "max_loss"},
         path, "train");
     get(t, "epochs", c.train.epochs, path);
     get(t, "steps_per_epoch", c.train.steps_per_epoch, path);
@@ -116,6 +116,7 @@ TrainConfig load_train_config(const std::string& path,
     get(t, "device", c.train.device, path);
     get(t, "bf16", c.train.bf16, path);
     get(t, "channels_last", c.train.channels_last, path);
+    get(t, "max_loss", c.train.max_loss, path);
   }
   if (const auto s = root["ssl"]) {
     util::yaml_check_keys(
@@ -239,7 +240,8 @@ std::string to_yaml(const TrainConfig& c) {
     << t.checkpoint_every << YAML::Key << "deterministic" << YAML::Value
     << t.deterministic << YAML::Key << "device" << YAML::Value << t.device
     << YAML::Key << "bf16" << YAML::Value << t.bf16 << YAML::Key
-    << "channels_last" << YAML::Value << t.channels_last << YAML::EndMap;
+    << "channels_last" << YAML::Value << t.channels_last << YAML::Key
+    << "max_loss" << YAML::Value << t.max_loss << YAML::EndMap;
   const auto& s = c.ssl;
   y << YAML::Key << "ssl" << YAML::Value << YAML::BeginMap << YAML::Key
     << "enabled" << YAML::Value << s.enabled << YAML::Key << "lambda_labeled"

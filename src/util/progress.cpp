@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <iostream>
+#include <ostream>
 
 namespace semifer::util {
 
@@ -12,10 +12,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 constexpr double kMinInterval = 0.2;  // seconds between redraws
 }  // namespace
-
-ProgressBar::ProgressBar(std::string label, int64_t total, bool enabled)
-    : ProgressBar(std::move(label), total, std::cerr,
-                  enabled && stderr_is_terminal()) {}
 
 ProgressBar::ProgressBar(std::string label, int64_t total, std::ostream& stream,
                          bool interactive)
@@ -102,6 +98,39 @@ void ProgressBar::draw(bool force) {
   *stream_ << "\r\033[K" << render(label_, done_, total_, rate, extra_)
            << std::flush;
   drawn_ = true;
+}
+
+TerminalSink::TerminalSink(std::ostream& stream, bool interactive)
+    : stream_(&stream), interactive_(interactive) {}
+
+TerminalSink::~TerminalSink() = default;
+
+void TerminalSink::message(const std::string& line) {
+  if (bar_) {
+    bar_->message(line);
+  } else {
+    *stream_ << line << "\n" << std::flush;
+  }
+}
+
+void TerminalSink::progress(const std::string& label, int64_t done,
+                            int64_t total, const std::string& extra) {
+  if (!bar_ || label != label_) {
+    bar_ = std::make_unique<ProgressBar>(label, total, *stream_, interactive_);
+    label_ = label;
+  }
+  bar_->update(done, extra);
+}
+
+void TerminalSink::progress_end(const std::string& label) {
+  if (bar_ && label == label_) {
+    bar_->finish();
+    bar_.reset();
+  }
+}
+
+bool TerminalSink::progress_due() const {
+  return interactive_ && (!bar_ || bar_->due());
 }
 
 }  // namespace semifer::util

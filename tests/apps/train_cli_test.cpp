@@ -11,55 +11,15 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "semifer/infer/checkpoint.h"
 #include "semifer/models/registry.h"
-#include "semifer/train/checkpoint.h"
 #include "semifer/util/strings.h"
 #include "support/support.h"
+#include "train_setup.h"
 
 namespace semifer::test {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string setup(const TempDir& t, const std::string& train_keys) {
-  const RunResult r = run_cli(
-      {"data", "synth", t.file("data"), "--size", "32", "--scale", "0.3"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return write_text_file(t.file("train.yaml"),
-                         "data: data/data.yaml\n"
-                         "augment: {size: 32}\n"
-                         "model: {name: smallnet}\n"
-                         "train: {" +
-                             train_keys +
-                             "}\n"
-                             "ssl: {dtm_per_class: 10}\n");
-}
-
-std::vector<nlohmann::json> metric_lines(const std::string& path) {
-  std::vector<nlohmann::json> out;
-  for (const auto& line : util::read_lines(path)) {
-    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
-  }
-  return out;
-}
-
-// The student's parameters and buffers in a checkpoint, as one flat tensor.
-at::Tensor student_weights(const std::string& checkpoint) {
-  torch::serialize::InputArchive archive, student;
-  archive.load_from(checkpoint);
-  archive.read("student", student);
-  auto model = models::create_model("smallnet");
-  model->load(student);
-  std::vector<at::Tensor> parts;
-  for (const auto& p : model->parameters())
-    parts.push_back(p.detach().flatten().to(torch::kFloat64));
-  for (const auto& b : model->buffers())
-    parts.push_back(b.flatten().to(torch::kFloat64));
-  return torch::cat(parts);
-}
-
-}  // namespace
 
 TEST(TrainCli, WritesConfigMetricsAndCheckpoints) {
   TempDir t;
@@ -102,17 +62,17 @@ TEST(TrainCli, WritesConfigMetricsAndCheckpoints) {
   }
   EXPECT_GT(validated, 0);
   // The checkpoint describes its model well enough to rebuild it.
-  const auto info =
-      train::read_checkpoint_info(t.file("run/checkpoint_last.pt"));
-  EXPECT_EQ(info.model, "smallnet");
-  EXPECT_EQ(info.size, 32);
-  EXPECT_EQ(info.step, 8);
-  ASSERT_EQ(info.classes.size(), 8u);
-  EXPECT_EQ(info.classes[6], "Surprise");
-  auto rebuilt = train::load_checkpoint_model(t.file("run/checkpoint_best.pt"),
-                                              train::Network::kTeacher);
-  EXPECT_EQ(rebuilt->num_classes(), 8);
-  EXPECT_FALSE(rebuilt->is_training());
+  const auto card =
+      infer::read_checkpoint_card(t.file("run/checkpoint_last.pt"));
+  EXPECT_EQ(card.model, "smallnet");
+  EXPECT_EQ(card.input.size, 32);
+  EXPECT_EQ(card.step, 8);
+  ASSERT_EQ(card.classes.size(), 8u);
+  EXPECT_EQ(card.classes[6], "Surprise");
+  auto rebuilt = infer::load_checkpoint(t.file("run/checkpoint_best.pt"),
+                                        infer::Network::kTeacher);
+  EXPECT_EQ(rebuilt.model->num_classes(), 8);
+  EXPECT_FALSE(rebuilt.model->is_training());
   // A checkpoint exports for Python (network B by default, A on request),
   // is refused for another class count, and starts a next stage.
   RunResult e = run_cli({"weights", "export", t.file("run/checkpoint_best.pt"),

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "semifer/eval/run_log.h"
+#include "semifer/io/metrics_log.h"
 #include "semifer/util/strings.h"
 #include "support/support.h"
 
@@ -293,7 +293,7 @@ TEST(Report, WritesToTheRunFolderOrOut) {
 }
 
 TEST(RunLog, ReadsEveryKnownKey) {
-  const auto lines = eval::parse_metrics(kSslMetrics, "m.jsonl");
+  const auto lines = io::parse_metrics(kSslMetrics, "m.jsonl");
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[2].line, 4);  // after the blank line
   const auto& end = lines[3];
@@ -307,7 +307,7 @@ TEST(RunLog, ReadsEveryKnownKey) {
   EXPECT_DOUBLE_EQ(*end.validation_b->macro_f1, 0.6125);
   EXPECT_EQ(end.validation_b->confusion[1][2], 1);
   EXPECT_FALSE(lines[0].validation_a);
-  const auto nan = eval::parse_metrics("{\"tau\": {\"x\": null}}", "m.jsonl");
+  const auto nan = io::parse_metrics("{\"tau\": {\"x\": null}}", "m.jsonl");
   EXPECT_TRUE(std::isnan(nan[0].tau[0].second));
 }
 

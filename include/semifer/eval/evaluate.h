@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "semifer/data/source.h"
-#include "semifer/eval/metrics.h"
 #include "semifer/eval/predict.h"
 #include "semifer/eval/smoothing.h"
-#include "semifer/train/checkpoint.h"
+#include "semifer/infer/checkpoint.h"
+#include "semifer/infer/metrics.h"
 
 namespace semifer::eval {
 
@@ -27,7 +27,7 @@ ImageSet load_split(const std::string& config_path, data::Role split,
 /// How `evaluate` runs.
 struct EvalOptions {
   data::Role split = data::Role::kValidation;         ///< or kLabeled
-  train::Network network = train::Network::kTeacher;  ///< B, as the paper
+  infer::Network network = infer::Network::kTeacher;  ///< B, as the paper
   /// Window 0: no smoothing. Otherwise the samples that are video frames
   /// (Aff-Wild2) are also scored after smoothing; other samples keep their
   /// prediction.
@@ -41,16 +41,16 @@ struct EvalReport {
   std::string checkpoint;
   std::string data_config;
   data::Role split = data::Role::kValidation;
-  train::Network network = train::Network::kTeacher;
-  train::CheckpointInfo info;
+  infer::Network network = infer::Network::kTeacher;
+  infer::ModelCard card;
   /// Raw predictions (argmax per image). Macro F1 is the mean of the
   /// per-class F1 over every configured class; a class with no true and no
   /// predicted sample has F1 0 and still counts, as scikit-learn's
   /// f1_score(average="macro") used by ABAW gives.
-  ConfusionMatrix matrix{1};
+  infer::ConfusionMatrix matrix{1};
   SmoothOptions smooth;
   /// After smoothing (when smooth.window > 0).
-  std::optional<ConfusionMatrix> smoothed;
+  std::optional<infer::ConfusionMatrix> smoothed;
   int64_t videos = 0;         ///< videos among the samples
   int64_t video_samples = 0;  ///< samples that are frames of a video
 };

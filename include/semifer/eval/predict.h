@@ -1,35 +1,15 @@
 #pragma once
 
-#include <ATen/core/Tensor.h>
-
 #include <string>
 #include <vector>
 
-#include "semifer/augment/config.h"
 #include "semifer/data/dataset.h"
 #include "semifer/eval/smoothing.h"
 #include "semifer/eval/videos.h"
+#include "semifer/infer/checkpoint.h"
 #include "semifer/models/classifier.h"
-#include "semifer/train/checkpoint.h"
-
-namespace semifer::util {
-class ProgressBar;
-}
 
 namespace semifer::eval {
-
-/// Class probabilities of `model` (in eval mode, without gradient) for the
-/// pool items, each decoded, resized to `augment.size` and normalised with
-/// `augment.mean` / `augment.std`, no augmentation. Returns [N, C] float32
-/// on the CPU, rows in the order of `items`. An undecodable image throws
-/// semifer::Error naming the file (validate data with `data stats --verify`).
-/// `progress`, when given, is updated with the count done after each batch.
-at::Tensor predict_probs(models::ClassifierImpl& model,
-                         const data::Dataset& dataset,
-                         const std::vector<data::PoolItem>& items,
-                         const augment::AugmentConfig& augment,
-                         int64_t batch = 64,
-                         util::ProgressBar* progress = nullptr);
 
 /// Images to run a model on: the tables they come from, and the items in
 /// output order.
@@ -40,10 +20,10 @@ struct ImageSet {
 
 /// How `predict` runs a checkpoint.
 struct PredictOptions {
-  train::Network network = train::Network::kTeacher;  ///< B by default
+  infer::Network network = infer::Network::kTeacher;  ///< B by default
   SmoothOptions smooth;  ///< window 0: no smoothing
   int64_t batch = 64;    ///< images per forward pass
-  bool progress = true;  ///< a progress bar on stderr (when a terminal)
+  bool progress = true;  ///< progress through the installed log sink
 
   /// Throws semifer::Error naming the first bad value.
   void validate() const;
@@ -64,17 +44,8 @@ struct Predictions {
   std::vector<std::vector<int>> video_labels;
 };
 
-/// One network of a `semifer train` checkpoint and the checkpoint's
-/// description (classes, input size, normalisation), read from the file
-/// once.
-struct LoadedModel {
-  train::CheckpointInfo info;
-  models::Classifier model;
-};
-
-/// Loads network `network` of `checkpoint`; a missing file is reported as
-/// missing rather than as no checkpoint.
-LoadedModel load_model(const std::string& checkpoint, train::Network network);
+/// A loaded model and its card (infer/checkpoint.h).
+using infer::LoadedModel;
 
 /// Predicts every image of `images` with `model`, at the checkpoint's input
 /// size and normalisation, then smooths each video's frames
@@ -83,7 +54,7 @@ LoadedModel load_model(const std::string& checkpoint, train::Network network);
 Predictions predict(const LoadedModel& model, const ImageSet& images,
                     const PredictOptions& options);
 
-/// load_model(checkpoint, options.network), then predict.
+/// infer::load_model(checkpoint, options.network), then predict.
 Predictions predict(const std::string& checkpoint, const ImageSet& images,
                     const PredictOptions& options);
 

@@ -35,6 +35,9 @@ struct LoopConfig {
   std::string device = "auto";
   bool bf16 = true;           ///< CUDA only: bfloat16 autocast for forwards
   bool channels_last = true;  ///< CUDA only: NHWC weights and batches
+  /// A step loss above this stops the run (divergence); <= 0: only NaN and
+  /// infinity do.
+  double max_loss = 1000;
 };
 
 /// `ssl:` of a training config (paper sections 3.2-3.4).
@@ -74,5 +77,19 @@ TrainConfig load_train_config(const std::string& path,
 /// The resolved config as YAML (every key, with its value), for
 /// RUN_DIR/config.yaml.
 std::string to_yaml(const TrainConfig& config);
+
+/// Parses a resolved config (to_yaml's output, as stored in checkpoints);
+/// `name` names it in errors.
+TrainConfig parse_train_config(const std::string& yaml,
+                               const std::string& name);
+
+/// A key whose value differs between two configs.
+struct ConfigChange {
+  std::string key;  ///< dotted: "train.lr", "data.classes", "data.labeled"
+  std::string before, after;  ///< the emitted values
+};
+/// The keys whose emitted values differ, in the order of to_yaml.
+std::vector<ConfigChange> config_changes(const TrainConfig& before,
+                                         const TrainConfig& after);
 
 }  // namespace semifer::train

@@ -1,38 +1,139 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "semifer/train/config.h"
+#include "semifer/train/run_folder.h"
+#include "semifer/train/step.h"
+
+namespace semifer::data {
+struct Dataset;
+class Loader;
+}  // namespace semifer::data
+namespace semifer::io {
+struct MetricsLine;
+}
+namespace semifer::util {
+class Progress;
+}
 
 namespace semifer::train {
 
+struct TrainState;
+struct WindowSummary;
+class EpochEvaluator;
+
 /// Options of a run that are not part of its configuration.
 struct RunOptions {
-  std::string run_dir;   ///< RUN_DIR: config.yaml, metrics.jsonl, checkpoints
-  bool resume = false;   ///< continue from RUN_DIR/checkpoint_last.pt
-  bool progress = true;  ///< progress lines on stderr
+  std::string run_dir;     ///< RUN_DIR: config.yaml, metrics.jsonl, checkpoints
+  bool resume = false;     ///< continue from RUN_DIR/checkpoint_last.pt
+  bool overwrite = false;  ///< replace another run in RUN_DIR
+  bool progress = true;    ///< progress and log lines to the log sink
+  /// False: write no file (the ranks other than 0 of a data-parallel run).
+  bool writer = true;
+  /// Polled after every step; true finishes the step, writes
+  /// checkpoint_last.pt and returns (RunSummary::stopped).
+  std::function<bool()> stop_requested;
+  /// Between backward and the optimizer step (step.h).
+  GradientHook after_backward;
+  /// Each metric line, after it is written.
+  std::function<void(const io::MetricsLine&)> on_metrics;
 };
 
-/// Summary of a finished run.
+/// Summary of a finished (or stopped) run.
 struct RunSummary {
   int64_t steps = 0;
-  double best_f1 =
-      -1;  ///< best validation macro F1 of the EMA teacher (-1: none)
+  /// Best validation macro F1 of the EMA teacher (-1: none).
+  double best_f1 = -1;
   std::string last_checkpoint;
+  bool stopped = false;  ///< stop_requested ended it early
+  /// Keys a resumed run changed (allowed ones; they are logged).
+  std::vector<ConfigChange> changes;
 };
 
 /// Trains as the paper does (sections 3.2-3.4): the supervised stage
-/// (ssl.enabled false) or the semi-supervised stage with the EMA teacher and
-/// the Dynamic Threshold Module. Writes RUN_DIR/config.yaml (resolved),
-/// RUN_DIR/metrics.jsonl (a line every log_every steps and one per epoch)
-/// and checkpoints (checkpoint_last.pt every checkpoint_every steps and at
-/// each epoch end, checkpoint_best.pt by the teacher's validation F1),
-/// atomically. A resumed run continues bit for bit where the last checkpoint
-/// was written (on CPU with train.deterministic). A NaN or infinite loss
-/// stops the run with an error; the last good checkpoint stays in place.
+/// (ssl.enabled false) or the semi-supervised stage with the EMA teacher
+/// and the Dynamic Threshold Module. The Trainer owns the loop and calls its
+/// parts: the step functions (step.h), the metric window (metric_window.h),
+/// the epoch-end DTM update and validation (validation.h), the run folder's
+/// files (run_folder.h) and the train state (state.h).
+///
+/// Writes RUN_DIR/config.yaml (resolved), RUN_DIR/metrics.jsonl (a line
+/// every log_every steps and one per epoch) and checkpoints
+/// (checkpoint_last.pt every checkpoint_every steps, at each epoch end and
+/// when stopped; checkpoint_best.pt by the teacher's validation F1), all
+/// crash-safely. A resumed run continues bit for bit where the last
+/// checkpoint was written (on CPU with train.deterministic); it refuses a
+/// config whose data, classes, model, views or method differ from the
+/// checkpoint's and records allowed changes (train.lr, train.epochs, ...:
+/// resumable_keys()) in config.yaml. A loss that is NaN, infinite or above
+/// train.max_loss stops the run with an error naming the last good
+/// checkpoint: a new checkpoint_last.pt replaces the previous one only once
+/// the next step's loss is sound (or the run ends there), and none is
+/// written after such a loss or with non-finite weights.
+class Trainer {
+ public:
+  /// Builds the data, the networks and the state, and opens the run folder
+  /// (refusing another run there unless options.overwrite; resuming when
+  /// options.resume). Throws semifer::Error on bad input.
+  Trainer(TrainConfig config, RunOptions options);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  /// Trains to the last step (or until stop_requested).
+  RunSummary run();
+
+  TrainState& state() { return *state_; }
+  const TrainConfig& config() const { return config_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void setup_device();
+  void build_state();
+  void open_run();
+  void train_step(data::Loader& loader);
+  void end_window(bool epoch_end);
+  void end_epoch(io::MetricsLine& line);
+  void check_losses(const WindowSummary& w) const;
+  void save(bool best);
+  void confirm(const at::Tensor& next_loss);
+  void commit();
+  void show_progress(int64_t total);
+  void log_line(const io::MetricsLine& line, const WindowSummary& w);
+  std::string last_good() const;
+  int64_t total_steps() const;
+
+  TrainConfig config_;
+  RunOptions options_;
+  RunFolder folder_;
+  c10::Device device_{c10::kCPU};
+  StepOptions step_options_;
+  std::shared_ptr<const data::Dataset> dataset_;
+  std::unique_ptr<TrainState> state_;
+  std::unique_ptr<EpochEvaluator> evaluator_;
+  std::unique_ptr<util::Progress> progress_;
+  RunSummary summary_;
+  int64_t saved_step_ = -1;    ///< step of the confirmed checkpoint_last.pt
+  int64_t pending_step_ = -1;  ///< step of the unconfirmed one (-1: none)
+  int64_t first_step_ = 0;
+  Clock::time_point run_start_, window_start_;
+};
+
+/// The config keys a resumed run may change (the rest must equal the
+/// checkpoint's): train.lr, train.epochs, train.steps_per_epoch,
+/// train.log_every, train.checkpoint_every, train.max_loss, train.threads,
+/// train.torch_threads, train.device, train.bf16, train.channels_last,
+/// train.deterministic, eval.max_samples.
+const std::vector<std::string>& resumable_keys();
+
+/// Trainer(config, options).run().
 RunSummary run_training(const TrainConfig& config, const RunOptions& options);
 
 }  // namespace semifer::train

@@ -3,7 +3,10 @@
 #include <chrono>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
+
+#include "semifer/util/log.h"
 
 namespace semifer::util {
 
@@ -16,8 +19,8 @@ namespace semifer::util {
 /// stay clean. Not thread-safe: one thread updates it.
 class ProgressBar {
  public:
-  /// `stream` is std::cerr by default; `total` is the count at 100%.
-  ProgressBar(std::string label, int64_t total, bool enabled = true);
+  /// Draws on `stream` (in place only when `interactive`); `total` is the
+  /// count at 100%.
   ProgressBar(std::string label, int64_t total, std::ostream& stream,
               bool interactive);
   ~ProgressBar();
@@ -34,7 +37,7 @@ class ProgressBar {
   /// Draws the final state and ends the line.
   void finish();
 
-  /// True when stderr is a terminal (the bar is drawn in place).
+  /// True when stderr is a terminal (a bar there can be drawn in place).
   static bool stderr_is_terminal();
   /// "h:mm:ss".
   static std::string format_duration(double seconds);
@@ -56,6 +59,27 @@ class ProgressBar {
   int64_t first_done_ = -1;
   std::string extra_;
   std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+/// A LogSink for a terminal or a log file: messages as lines on `stream`,
+/// progress as a ProgressBar drawn in place when `interactive` (else
+/// progress is not shown, so logs stay clean). The CLI installs one on
+/// std::cerr, interactive when stderr is a terminal.
+class TerminalSink : public LogSink {
+ public:
+  TerminalSink(std::ostream& stream, bool interactive);
+  ~TerminalSink() override;
+  void message(const std::string& line) override;
+  void progress(const std::string& label, int64_t done, int64_t total,
+                const std::string& extra) override;
+  void progress_end(const std::string& label) override;
+  bool progress_due() const override;
+
+ private:
+  std::ostream* stream_;
+  bool interactive_;
+  std::unique_ptr<ProgressBar> bar_;
+  std::string label_;
 };
 
 }  // namespace semifer::util

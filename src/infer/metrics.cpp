@@ -1,8 +1,8 @@
-#include "semifer/eval/metrics.h"
+#include "semifer/infer/metrics.h"
 
 #include "semifer/util/error.h"
 
-namespace semifer::eval {
+namespace semifer::infer {
 
 ConfusionMatrix::ConfusionMatrix(int num_classes)
     : n_(num_classes), m_(static_cast<size_t>(num_classes) * num_classes, 0) {
@@ -67,4 +67,4 @@ std::vector<std::vector<int64_t>> ConfusionMatrix::rows() const {
   return out;
 }
 
-}  // namespace semifer::eval
+}  // namespace semifer::infer

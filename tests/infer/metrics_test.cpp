@@ -1,10 +1,10 @@
-#include "semifer/eval/metrics.h"
+#include "semifer/infer/metrics.h"
 
 #include <gtest/gtest.h>
 
 #include "support/support.h"
 
-namespace semifer::eval {
+namespace semifer::infer {
 
 TEST(ConfusionMatrix, ScoresAHandCheckedExample) {
   // 3 classes. True 0: predicted 0, 0, 1. True 1: predicted 1, 2. True 2: 2.
@@ -37,4 +37,4 @@ TEST(ConfusionMatrix, AbsentClassCountsAsZeroLikeAbawsScorer) {
   EXPECT_DOUBLE_EQ(ConfusionMatrix(2).accuracy(), 0.0);
 }
 
-}  // namespace semifer::eval
+}  // namespace semifer::infer

@@ -1,4 +1,4 @@
-#include "semifer/eval/run_log.h"
+#include "semifer/io/metrics_log.h"
 
 #include <cmath>
 #include <limits>
@@ -7,7 +7,7 @@
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
-namespace semifer::eval {
+namespace semifer::io {
 
 namespace {
 
@@ -109,6 +109,64 @@ std::string short_reason(const std::string& what) {
 
 }  // namespace
 
+namespace {
+
+json per_class_json(const PerClass& values) {
+  json o = json::object();
+  for (const auto& [name, v] : values) {
+    if (std::isfinite(v)) {
+      o[name] = v;
+    } else {
+      o[name] = nullptr;
+    }
+  }
+  return o;
+}
+
+json scores_json(const ValidationScores& s) {
+  json o = json::object();
+  if (s.accuracy) o["accuracy"] = *s.accuracy;
+  if (s.macro_f1) o["macro_f1"] = *s.macro_f1;
+  if (!s.f1.empty()) o["f1"] = per_class_json(s.f1);
+  if (!s.confusion.empty()) o["confusion"] = s.confusion;
+  return o;
+}
+
+}  // namespace
+
+std::string format_metrics_line(const MetricsLine& m) {
+  json j = json::object();
+  auto number = [&](const char* key, const std::optional<double>& v) {
+    if (!v) return;
+    if (std::isfinite(*v)) {
+      j[key] = *v;
+    } else {
+      j[key] = nullptr;
+    }
+  };
+  auto classes = [&](const char* key, const PerClass& v) {
+    if (!v.empty()) j[key] = per_class_json(v);
+  };
+  if (m.epoch) j["epoch"] = *m.epoch;
+  if (m.step) j["step"] = *m.step;
+  number("loss_labeled", m.loss_labeled);
+  number("loss_unlabeled", m.loss_unlabeled);
+  number("lr", m.lr);
+  number("images_per_second", m.images_per_second);
+  number("mask_rate", m.mask_rate);
+  classes("mask_rate_per_class", m.mask_rate_per_class);
+  classes("pseudo_label_accuracy_per_class", m.pseudo_label_accuracy_per_class);
+  classes("tau", m.tau);
+  classes("dtm_mean_confidence", m.dtm_mean_confidence);
+  if (m.validation_a || m.validation_b) {
+    json v = json::object();
+    if (m.validation_a) v["A"] = scores_json(*m.validation_a);
+    if (m.validation_b) v["B"] = scores_json(*m.validation_b);
+    j["validation"] = v;
+  }
+  return j.dump();
+}
+
 std::vector<MetricsLine> parse_metrics(const std::string& text,
                                        const std::string& file) {
   std::vector<MetricsLine> out;
@@ -156,4 +214,4 @@ std::vector<MetricsLine> read_metrics(const std::string& path) {
   return parse_metrics(std::string(bytes.begin(), bytes.end()), path);
 }
 
-}  // namespace semifer::eval
+}  // namespace semifer::io

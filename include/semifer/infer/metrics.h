@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-namespace semifer::eval {
+namespace semifer::infer {
 
 /// A confusion matrix over `num_classes` classes and the ABAW scores
 /// computed from it (paper section 4.3, equations 13-14).
@@ -44,4 +44,4 @@ class ConfusionMatrix {
   std::vector<int64_t> m_;
 };
 
-}  // namespace semifer::eval
+}  // namespace semifer::infer

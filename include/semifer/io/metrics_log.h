@@ -6,9 +6,10 @@
 #include <utility>
 #include <vector>
 
-/// The metrics a training run logs (RUN_DIR/metrics.jsonl, written by
-/// `semifer train`; docs/training.md), read back for reports.
-namespace semifer::eval {
+/// The metrics a training run logs, RUN_DIR/metrics.jsonl (docs/training.md):
+/// one schema for the writer (the trainer) and the readers (resume, the
+/// report).
+namespace semifer::io {
 
 /// Per-class values of one line, in the file's class order. A value the
 /// trainer could not compute (written as null) is NaN.
@@ -44,6 +45,11 @@ struct MetricsLine {
   std::optional<ValidationScores> validation_b;  ///< network B, EMA teacher
 };
 
+/// One line of metrics.jsonl (no newline): a JSON object with the line's
+/// keys in the order of MetricsLine, absent members left out, non-finite
+/// numbers written as null; parse_metrics gives the line back.
+std::string format_metrics_line(const MetricsLine& line);
+
 /// Parses metrics.jsonl text; `file` names it in errors. Blank lines are
 /// skipped. Throws semifer::Error "FILE:LINE: why" for a line that is not a
 /// JSON object or holds a known key of the wrong type (a confusion matrix
@@ -55,4 +61,4 @@ std::vector<MetricsLine> parse_metrics(const std::string& text,
 /// path when it cannot be read.
 std::vector<MetricsLine> read_metrics(const std::string& path);
 
-}  // namespace semifer::eval
+}  // namespace semifer::io

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <torch/optim/adam.h>
+
+#include <memory>
+#include <string>
+
+#include "semifer/infer/model_card.h"
+#include "semifer/models/classifier.h"
+#include "semifer/train/metric_window.h"
+#include "semifer/train/thresholds.h"
+
+namespace semifer::train {
+
+/// Everything a resume needs, in one object with one symmetric pair of
+/// functions (save, load) and one list of keys (infer/archive.h): the
+/// networks A (student) and B (EMA teacher), the optimizer, the DTM
+/// thresholds, the step, the best validation F1, the open metric window,
+/// the random generators' states, the model card and the resolved config.
+struct TrainState {
+  models::Classifier student;
+  models::Classifier teacher;
+  std::unique_ptr<torch::optim::Adam> optimizer;
+  DynamicThresholds thresholds{1};
+  MetricWindow window{1, c10::Device(c10::kCPU)};
+  int64_t step = 0;         ///< optimizer steps done
+  double best_f1 = -1;      ///< best validation macro F1 of B (-1: none yet)
+  infer::ModelCard card;    ///< written with `step` filled in
+  std::string config_yaml;  ///< the resolved config of the run
+
+  /// The thresholds as a float tensor on the training device, refreshed by
+  /// thresholds_changed() (no host-to-device copy per step).
+  const at::Tensor& tau() const { return tau_; }
+  void thresholds_changed();
+
+  /// True when every parameter and buffer of both networks is finite (one
+  /// device synchronisation).
+  bool weights_finite() const;
+
+  /// Writes the state to `path` crash-safely (temp file, fsync, rename);
+  /// `window` false stores an empty metric window (the best checkpoint).
+  /// Throws semifer::Error in one line naming the file.
+  void save(const std::string& path, bool window = true) const;
+  /// Reads a state save() wrote into this one, whose networks, optimizer
+  /// and window must already be built for the same model and classes
+  /// (tensors land on the networks' device). The file is verified first.
+  /// Throws semifer::Error naming the file.
+  void load(const std::string& path);
+
+  /// Reads only the resolved config stored in a state file ("" when it
+  /// holds none).
+  static std::string read_config(const std::string& path);
+
+ private:
+  at::Tensor tau_;
+};
+
+}  // namespace semifer::train

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+
+#include "semifer/data/loader.h"
+#include "semifer/train/config.h"
+
+namespace semifer::train {
+
+struct TrainState;
+
+/// One step's statistics, on the training device (nothing read back).
+struct StepStats {
+  at::Tensor loss;            ///< [] float: the optimised total
+  at::Tensor loss_labeled;    ///< [] float
+  at::Tensor loss_unlabeled;  ///< [] float (zero in the supervised stage)
+  /// Semi-supervised stage only (undefined otherwise):
+  at::Tensor pseudo;  ///< [U] int64 pseudo-labels
+  at::Tensor mask;    ///< [U] float, 1 where kept
+  at::Tensor hidden;  ///< [U] int64 hidden labels (-1 unknown)
+};
+
+/// Called between backward and the optimizer step with the state whose
+/// student holds the fresh gradients (a data-parallel run averages them
+/// here).
+using GradientHook = std::function<void(TrainState&)>;
+
+/// How steps run on the device.
+struct StepOptions {
+  SslConfig ssl;
+  bool bf16 = false;            ///< CUDA: forwards under bf16 autocast
+  bool channels_last = false;   ///< CUDA: NHWC batches
+  GradientHook after_backward;  ///< may be empty
+};
+
+/// A supervised step (paper section 3.2 without the unlabeled term):
+/// cross-entropy on the weak labeled view, backward, optimizer step, EMA
+/// teacher update.
+StepStats supervised_step(TrainState& state, const data::Step& batch,
+                          const StepOptions& options);
+
+/// A semi-supervised step (paper sections 3.2-3.4): one forward over
+/// [labeled; weak; strong] (as FixMatch, so BatchNorm sees all three),
+/// L = lambda1 L_l + lambda2 L_u with the state's thresholds, backward,
+/// optimizer step, EMA teacher update.
+StepStats semi_supervised_step(TrainState& state, const data::Step& batch,
+                               const StepOptions& options);
+
+}  // namespace semifer::train

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "semifer/data/dataset.h"
+#include "semifer/infer/input_spec.h"
+#include "semifer/io/metrics_log.h"
+#include "semifer/train/config.h"
+
+namespace semifer::train {
+
+struct TrainState;
+
+/// The epoch-end work on held samples, fixed for the run: the DTM update
+/// from the teacher's predictions on a seeded per-class cap of the labeled
+/// set (paper equations 6-8), and validation of networks A and B.
+class EpochEvaluator {
+ public:
+  EpochEvaluator(std::shared_ptr<const data::Dataset> dataset,
+                 const TrainConfig& config);
+
+  /// Updates the state's thresholds from the teacher; returns the mean
+  /// confidences the DTM measured per class (-1: no correct prediction).
+  std::vector<double> update_thresholds(TrainState& state) const;
+
+  /// Scores of A and B on the validation sample; nullopt when the run has
+  /// no validation data.
+  struct Scores {
+    io::ValidationScores a, b;
+  };
+  std::optional<Scores> validate(TrainState& state) const;
+
+ private:
+  std::shared_ptr<const data::Dataset> dataset_;
+  infer::InputSpec input_;
+  std::vector<std::string> names_;
+  std::vector<data::PoolItem> dtm_items_, val_items_;
+  std::vector<int64_t> dtm_labels_, val_labels_;
+};
+
+}  // namespace semifer::train

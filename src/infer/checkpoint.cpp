@@ -1,0 +1,129 @@
+#include "semifer/infer/checkpoint.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "semifer/infer/archive.h"
+#include "semifer/models/registry.h"
+#include "semifer/models/weights.h"
+#include "semifer/util/error.h"
+
+namespace semifer::infer {
+
+namespace {
+
+// A verified archive that holds both networks, or a one-line error.
+torch::serialize::InputArchive open_checkpoint(const std::string& path) {
+  torch::serialize::InputArchive archive = read_archive(path);
+  torch::serialize::InputArchive teacher, student;
+  SEMIFER_CHECK(archive.try_read(keys::kTeacher, teacher) &&
+                    archive.try_read(keys::kStudent, student),
+                path,
+                " is not a checkpoint written by semifer train (an "
+                "exported .pth needs its model card ",
+                model_card_path(path), " beside it)");
+  return archive;
+}
+
+ModelCard card_of(torch::serialize::InputArchive& archive,
+                  const std::string& path) {
+  std::string text;
+  SEMIFER_CHECK(read_text(archive, keys::kCard, text), path,
+                ": the checkpoint has no model description (written by an "
+                "older semifer); retrain or pass the model by config");
+  return parse_model_card(text, path);
+}
+
+void load_network_from(torch::serialize::InputArchive& archive,
+                       models::ClassifierImpl& model, const std::string& path,
+                       Network which) {
+  const char* key =
+      which == Network::kTeacher ? keys::kTeacher : keys::kStudent;
+  // Module::load replaces tensors whatever their shape, so check the shapes.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
+  for (const auto& p : model.named_parameters())
+    expected.emplace_back(p.key(), p.value().sizes().vec());
+  try {
+    torch::serialize::InputArchive sub;
+    archive.read(key, sub);
+    model.load(sub);
+  } catch (const c10::Error& e) {
+    std::string why = e.what_without_backtrace();
+    why = why.substr(0, why.find('\n'));
+    fail("cannot load network ", network_name(which), " of ", model.arch(),
+         " from ", path, ": ", why);
+  }
+  const auto params = model.named_parameters();
+  for (const auto& [name, shape] : expected) {
+    const auto got = params[name].sizes().vec();
+    SEMIFER_CHECK(got == shape, path, ": tensor '", name, "' has shape ",
+                  c10::IntArrayRef(got), " but ", model.arch(), " with ",
+                  model.num_classes(), " classes expects ",
+                  c10::IntArrayRef(shape));
+  }
+}
+
+models::Classifier build(const ModelCard& card) {
+  models::ModelOptions mo;
+  mo.num_classes = static_cast<int64_t>(card.classes.size());
+  mo.dropout = card.dropout;
+  return models::create_model(card.model, mo);
+}
+
+}  // namespace
+
+const char* network_name(Network network) {
+  return network == Network::kTeacher ? "B" : "A";
+}
+
+bool is_checkpoint(const std::string& path) {
+  try {
+    open_checkpoint(path);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+ModelCard read_checkpoint_card(const std::string& path) {
+  auto archive = open_checkpoint(path);
+  return card_of(archive, path);
+}
+
+void load_network(models::ClassifierImpl& model, const std::string& path,
+                  Network which) {
+  auto archive = open_checkpoint(path);
+  load_network_from(archive, model, path, which);
+}
+
+LoadedModel load_checkpoint(const std::string& path, Network which) {
+  auto archive = open_checkpoint(path);
+  LoadedModel m;
+  m.card = card_of(archive, path);
+  m.model = build(m.card);
+  load_network_from(archive, *m.model, path, which);
+  m.model->eval();
+  return m;
+}
+
+LoadedModel load_model(const std::string& path, Network which) {
+  std::error_code ec;
+  SEMIFER_CHECK(std::filesystem::is_regular_file(path, ec), "model ", path,
+                " does not exist or is not a file");
+  const std::string card_path = model_card_path(path);
+  // Without a card beside it the file must be a checkpoint: its own errors
+  // (damaged, not a checkpoint) say what is wrong.
+  if (!std::filesystem::is_regular_file(card_path, ec) || is_checkpoint(path))
+    return load_checkpoint(path, which);
+  LoadedModel m;
+  m.card = read_model_card(card_path);
+  m.model = build(m.card);
+  const auto report = models::import_weights(*m.model, path);
+  SEMIFER_CHECK(report.replaced.empty(), path, ": its classifier does not fit ",
+                m.card.classes.size(), " classes as ", card_path, " says");
+  m.model->eval();
+  return m;
+}
+
+}  // namespace semifer::infer

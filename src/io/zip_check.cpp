@@ -1,0 +1,109 @@
+#include "semifer/io/zip_check.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "semifer/util/error.h"
+
+namespace semifer::io {
+
+namespace {
+
+uint64_t le(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+constexpr uint32_t kEndOfDirectory = 0x06054b50;
+constexpr uint32_t kZip64End = 0x06064b50;
+constexpr uint32_t kZip64Locator = 0x07064b50;
+constexpr uint32_t kDirectoryEntry = 0x02014b50;
+constexpr uint32_t kLocalHeader = 0x04034b50;
+
+// Offset of the end-of-directory record, which sits in the last 22 + 65535
+// bytes, or npos.
+size_t find_end_record(const uint8_t* data, size_t size) {
+  if (size < 22) return std::string::npos;
+  const size_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;
+  for (size_t i = size - 22 + 1; i-- > lowest;) {
+    if (le(data + i, 4) == kEndOfDirectory) return i;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+bool is_zip(const uint8_t* data, size_t size) {
+  return find_end_record(data, size) != std::string::npos;
+}
+
+void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
+  auto bad = [&](const std::string& why) {
+    fail(name, ": not a readable archive (", why,
+         "); the file is truncated or corrupt");
+  };
+  if (size < 22) bad("too short");
+  const size_t eocd = find_end_record(data, size);
+  if (eocd == std::string::npos) bad("no end of central directory");
+  uint64_t entries = le(data + eocd + 10, 2);
+  uint64_t dir_offset = le(data + eocd + 16, 4);
+  if (entries == 0xFFFF || dir_offset == 0xFFFFFFFF) {
+    if (eocd < 20 || le(data + eocd - 20, 4) != kZip64Locator)
+      bad("no zip64 locator");
+    const uint64_t z64 = le(data + eocd - 20 + 8, 8);
+    if (z64 + 56 > size || le(data + z64, 4) != kZip64End)
+      bad("bad zip64 record");
+    entries = le(data + z64 + 32, 8);
+    dir_offset = le(data + z64 + 48, 8);
+  }
+  uint64_t p = dir_offset;
+  for (uint64_t e = 0; e < entries; ++e) {
+    if (p + 46 > size || le(data + p, 4) != kDirectoryEntry)
+      bad("bad central directory entry " + std::to_string(e));
+    const uint64_t method = le(data + p + 10, 2);
+    const uint32_t crc = static_cast<uint32_t>(le(data + p + 16, 4));
+    uint64_t compressed = le(data + p + 20, 4);
+    uint64_t uncompressed = le(data + p + 24, 4);
+    const uint64_t name_len = le(data + p + 28, 2);
+    const uint64_t extra_len = le(data + p + 30, 2);
+    const uint64_t comment_len = le(data + p + 32, 2);
+    uint64_t local = le(data + p + 42, 4);
+    if (p + 46 + name_len + extra_len > size) bad("truncated directory");
+    const std::string entry(reinterpret_cast<const char*>(data + p + 46),
+                            name_len);
+    // zip64: the extra field holds the 8-byte values of the fields that
+    // read 0xFFFFFFFF, in this order.
+    const uint8_t* x = data + p + 46 + name_len;
+    for (uint64_t i = 0; i + 4 <= extra_len;) {
+      const uint64_t id = le(x + i, 2), len = le(x + i + 2, 2);
+      if (id == 0x0001) {
+        uint64_t k = i + 4;
+        if (uncompressed == 0xFFFFFFFF && k + 8 <= i + 4 + len)
+          uncompressed = le(x + k, 8), k += 8;
+        if (compressed == 0xFFFFFFFF && k + 8 <= i + 4 + len)
+          compressed = le(x + k, 8), k += 8;
+        if (local == 0xFFFFFFFF && k + 8 <= i + 4 + len) local = le(x + k, 8);
+      }
+      i += 4 + len;
+    }
+    p += 46 + name_len + extra_len + comment_len;
+    if (local + 30 > size || le(data + local, 4) != kLocalHeader)
+      bad("entry '" + entry + "' has no local header");
+    const uint64_t start =
+        local + 30 + le(data + local + 26, 2) + le(data + local + 28, 2);
+    if (start + compressed > size || start + compressed < start)
+      bad("entry '" + entry + "' is truncated");
+    if (method != 0) continue;
+    if (compressed != uncompressed) bad("entry '" + entry + "' sizes differ");
+    const uint32_t got = static_cast<uint32_t>(
+        crc32_z(0L, data + start, static_cast<z_size_t>(compressed)));
+    SEMIFER_CHECK(got == crc, name, ": entry '", entry,
+                  "' is corrupt (its CRC-32 does not match the archive's); "
+                  "the file was damaged after it was written");
+  }
+}
+
+}  // namespace semifer::io

@@ -1,0 +1,132 @@
+#include "semifer/train/state.h"
+
+#include <torch/torch.h>
+
+#include "semifer/infer/archive.h"
+#include "semifer/util/error.h"
+
+namespace semifer::train {
+
+namespace keys = infer::keys;
+
+namespace {
+
+void set_generator_state(at::Generator gen, const at::Tensor& state) {
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+c10::Device device_of(const models::ClassifierImpl& model) {
+  const auto params = model.parameters();
+  return params.empty() ? c10::Device(c10::kCPU) : params.front().device();
+}
+
+}  // namespace
+
+void TrainState::thresholds_changed() {
+  tau_ = thresholds.tau_tensor(device_of(*student));
+}
+
+bool TrainState::weights_finite() const {
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> bad;
+  for (const auto* net : {&student, &teacher}) {
+    for (const auto& t : (*net)->parameters())
+      bad.push_back(t.isfinite().logical_not().any().reshape({1}));
+    for (const auto& t : (*net)->buffers()) {
+      if (t.is_floating_point())
+        bad.push_back(t.isfinite().logical_not().any().reshape({1}));
+    }
+  }
+  return bad.empty() || !torch::cat(bad).any().item<bool>();
+}
+
+void TrainState::save(const std::string& path, bool with_window) const {
+  torch::serialize::OutputArchive archive;
+  infer::ModelCard c = card;
+  c.step = step;
+  infer::write_text(archive, keys::kCard, infer::to_json(c));
+  infer::write_text(archive, keys::kConfig, config_yaml);
+  torch::serialize::OutputArchive a, b, opt;
+  student->save(a);
+  teacher->save(b);
+  optimizer->save(opt);
+  archive.write(keys::kStudent, a);
+  archive.write(keys::kTeacher, b);
+  archive.write(keys::kOptimizer, opt);
+  archive.write(keys::kTau, torch::tensor(thresholds.tau(), torch::kFloat64));
+  archive.write(keys::kStep, torch::tensor(step, torch::kInt64));
+  archive.write(keys::kBestF1, torch::tensor(best_f1, torch::kFloat64));
+  MetricWindow empty = window;
+  empty.reset();
+  archive.write(keys::kWindow, (with_window ? window : empty).to_tensor());
+  // Dropout and stochastic depth draw from torch's default generator (the
+  // device's, when training on CUDA).
+  archive.write(keys::kTorchRng,
+                at::detail::getDefaultCPUGenerator().get_state());
+  const auto device = device_of(*student);
+  if (device.is_cuda()) {
+    archive.write(keys::kCudaRng,
+                  at::globalContext().defaultGenerator(device).get_state());
+  }
+  infer::write_archive(archive, path);
+}
+
+void TrainState::load(const std::string& path) {
+  const auto device = device_of(*student);
+  torch::serialize::InputArchive archive = infer::read_archive(path, device);
+  auto read = [&](const char* key) {
+    // Each read needs a fresh tensor: reading into a defined one resizes it.
+    at::Tensor t;
+    SEMIFER_CHECK(archive.try_read(key, t), path, ": the checkpoint has no '",
+                  key, "' (not written by this semifer's trainer)");
+    return t.to(torch::kCPU);
+  };
+  try {
+    torch::serialize::InputArchive a, b, opt;
+    archive.read(keys::kStudent, a);
+    archive.read(keys::kTeacher, b);
+    archive.read(keys::kOptimizer, opt);
+    student->load(a);
+    teacher->load(b);
+    optimizer->load(opt);
+  } catch (const c10::Error& e) {
+    std::string why = e.what_without_backtrace();
+    fail(path,
+         ": cannot restore the networks: ", why.substr(0, why.find('\n')));
+  }
+  const at::Tensor tau = read(keys::kTau).contiguous();
+  SEMIFER_CHECK(tau.numel() == static_cast<int64_t>(thresholds.tau().size()),
+                path, ": the checkpoint has ", tau.numel(),
+                " thresholds, the run ", thresholds.tau().size(), " classes");
+  thresholds.set_tau(std::vector<double>(tau.data_ptr<double>(),
+                                         tau.data_ptr<double>() + tau.numel()));
+  thresholds_changed();
+  step = read(keys::kStep).item<int64_t>();
+  best_f1 = read(keys::kBestF1).item<double>();
+  try {
+    window.from_tensor(read(keys::kWindow));
+  } catch (const Error& e) {
+    fail(path, ": ", e.what());
+  }
+  set_generator_state(at::detail::getDefaultCPUGenerator(),
+                      read(keys::kTorchRng));
+  at::Tensor cuda_state;
+  if (device.is_cuda() && archive.try_read(keys::kCudaRng, cuda_state)) {
+    set_generator_state(at::globalContext().defaultGenerator(device),
+                        cuda_state.to(torch::kCPU));
+  }
+  std::string text;
+  if (infer::read_text(archive, keys::kCard, text))
+    card = infer::parse_model_card(text, path);
+  if (infer::read_text(archive, keys::kConfig, text)) config_yaml = text;
+}
+
+std::string TrainState::read_config(const std::string& path) {
+  torch::serialize::InputArchive archive = infer::read_archive(path);
+  std::string text;
+  infer::read_text(archive, keys::kConfig, text);
+  return text;
+}
+
+}  // namespace semifer::train

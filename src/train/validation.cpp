@@ -1,0 +1,103 @@
+#include "semifer/train/validation.h"
+
+#include <torch/torch.h>
+
+#include "semifer/infer/classify.h"
+#include "semifer/infer/metrics.h"
+#include "semifer/train/state.h"
+#include "semifer/util/random.h"
+
+namespace semifer::train {
+
+namespace {
+
+std::vector<int64_t> labels_of(const std::vector<data::PoolItem>& items) {
+  std::vector<int64_t> out;
+  out.reserve(items.size());
+  for (const auto& item : items) out.push_back(item.label);
+  return out;
+}
+
+io::PerClass per_class(const std::vector<std::string>& names,
+                       const std::vector<double>& v) {
+  io::PerClass out;
+  for (size_t i = 0; i < names.size(); ++i) out.emplace_back(names[i], v[i]);
+  return out;
+}
+
+io::ValidationScores scores(const infer::ConfusionMatrix& m,
+                            const std::vector<std::string>& names) {
+  io::ValidationScores s;
+  std::vector<double> f1;
+  for (int c = 0; c < m.num_classes(); ++c) f1.push_back(m.f1(c));
+  s.accuracy = m.accuracy();
+  s.macro_f1 = m.macro_f1();
+  s.f1 = per_class(names, f1);
+  s.confusion = m.rows();
+  return s;
+}
+
+}  // namespace
+
+EpochEvaluator::EpochEvaluator(std::shared_ptr<const data::Dataset> dataset,
+                               const TrainConfig& config)
+    : dataset_(std::move(dataset)),
+      input_{config.augment.size, config.augment.mean, config.augment.std},
+      names_(dataset_->classes.names()) {
+  const auto seed = config.train.seed;
+  const auto cap = config.ssl.dtm_per_class;
+  // The labeled samples the teacher predicts for the DTM: a fixed, seeded
+  // cap per class.
+  std::vector<std::vector<data::PoolItem>> by_class(names_.size());
+  for (const auto& item : dataset_->labeled)
+    by_class[item.label].push_back(item);
+  util::Generator gen({seed, 0xd7e5ULL});
+  for (auto& items : by_class) {
+    gen.shuffle(items);
+    if (cap > 0 && static_cast<int64_t>(items.size()) > cap)
+      items.resize(static_cast<size_t>(cap));
+    dtm_items_.insert(dtm_items_.end(), items.begin(), items.end());
+  }
+  val_items_ = dataset_->validation;
+  if (config.eval_max > 0 &&
+      static_cast<int64_t>(val_items_.size()) > config.eval_max) {
+    // A seeded random sample: pools are ordered by source and class, so the
+    // first N would leave classes out.
+    util::Generator vgen({seed, 0xe7a1ULL});
+    vgen.shuffle(val_items_);
+    val_items_.resize(static_cast<size_t>(config.eval_max));
+  }
+  dtm_labels_ = labels_of(dtm_items_);
+  val_labels_ = labels_of(val_items_);
+}
+
+std::vector<double> EpochEvaluator::update_thresholds(TrainState& state) const {
+  const auto probs =
+      infer::classify(*state.teacher, *dataset_, dtm_items_, input_);
+  const auto u =
+      state.thresholds.update(probs, torch::tensor(dtm_labels_, torch::kInt64));
+  state.thresholds_changed();
+  return u.mean_confidence;
+}
+
+std::optional<EpochEvaluator::Scores> EpochEvaluator::validate(
+    TrainState& state) const {
+  if (val_items_.empty()) return std::nullopt;
+  auto score = [&](models::ClassifierImpl& model) {
+    const at::Tensor pred =
+        infer::classify(model, *dataset_, val_items_, input_)
+            .argmax(1)
+            .contiguous();
+    infer::ConfusionMatrix m(static_cast<int>(names_.size()));
+    m.add(val_labels_,
+          std::vector<int64_t>(pred.data_ptr<int64_t>(),
+                               pred.data_ptr<int64_t>() + pred.numel()));
+    return scores(m, names_);
+  };
+  Scores s;
+  s.a = score(*state.student);
+  s.b = score(*state.teacher);
+  return s;
+}
+
+}  // namespace semifer::train
