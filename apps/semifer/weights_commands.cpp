@@ -2,9 +2,9 @@
 #include <memory>
 #include <sstream>
 
+#include "backends/inspect.h"
 #include "commands.h"
 #include "semifer/io/state_dict.h"
-#include "semifer/models/inspect.h"
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
 #include "semifer/train/checkpoint.h"
