@@ -3,8 +3,8 @@
 #include <iostream>
 #include <memory>
 
+#include "backends/preview.h"
 #include "commands.h"
-#include "semifer/augment/preview.h"
 #include "semifer/data/dataset.h"
 
 namespace semifer::app {

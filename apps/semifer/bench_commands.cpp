@@ -2,9 +2,9 @@
 #include <iostream>
 #include <memory>
 
+#include "backends/infer_bench.h"
+#include "backends/pipeline_bench.h"
 #include "commands.h"
-#include "semifer/data/pipeline_bench.h"
-#include "semifer/models/infer_bench.h"
 
 namespace semifer::app {
 

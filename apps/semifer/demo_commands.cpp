@@ -1,8 +1,8 @@
 #include <iostream>
 #include <memory>
 
+#include "backends/demo.h"
 #include "commands.h"
-#include "semifer/demo/demo.h"
 
 namespace semifer::app {
 

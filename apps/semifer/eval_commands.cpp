@@ -1,9 +1,9 @@
 #include <iostream>
 #include <memory>
 
+#include "backends/predict_job.h"
 #include "commands.h"
 #include "semifer/eval/evaluate.h"
-#include "semifer/eval/predict_job.h"
 
 namespace semifer::app {
 

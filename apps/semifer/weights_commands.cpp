@@ -2,10 +2,10 @@
 #include <memory>
 #include <sstream>
 
+#include "backends/inspect.h"
 #include "commands.h"
 #include "semifer/infer/checkpoint.h"
 #include "semifer/io/state_dict.h"
-#include "semifer/models/inspect.h"
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
 #include "semifer/util/error.h"

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <map>
 
+#include "backends/preview.h"
 #include "semifer/augment/functional.h"
-#include "semifer/augment/preview.h"
 #include "semifer/data/labels.h"
 #include "semifer/data/synthetic.h"
 #include "support/support.h"

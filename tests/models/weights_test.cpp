@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "semifer/models/inspect.h"
+#include "backends/inspect.h"
 #include "semifer/models/registry.h"
 #include "support/support.h"
 

@@ -1,4 +1,4 @@
-#include "semifer/augment/preview.h"
+#include "backends/preview.h"
 
 #include <algorithm>
 

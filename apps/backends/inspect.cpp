@@ -1,4 +1,4 @@
-#include "semifer/models/inspect.h"
+#include "backends/inspect.h"
 
 #include <torch/torch.h>
 

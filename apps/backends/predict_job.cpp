@@ -1,4 +1,4 @@
-#include "semifer/eval/predict_job.h"
+#include "backends/predict_job.h"
 
 #include "semifer/eval/evaluate.h"
 #include "semifer/eval/inputs.h"

@@ -1,4 +1,4 @@
-#include "semifer/models/infer_bench.h"
+#include "backends/infer_bench.h"
 
 #include <torch/torch.h>
 

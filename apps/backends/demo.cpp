@@ -1,4 +1,4 @@
-#include "semifer/demo/demo.h"
+#include "backends/demo.h"
 
 #include <algorithm>
 #include <chrono>

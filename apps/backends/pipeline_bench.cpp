@@ -1,4 +1,4 @@
-#include "semifer/data/pipeline_bench.h"
+#include "backends/pipeline_bench.h"
 
 #include <chrono>
 #include <memory>
