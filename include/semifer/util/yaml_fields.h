@@ -86,6 +86,7 @@ class Section {
         prefix_(std::move(prefix)),
         fields_(std::move(fields)) {}
 
+  /// Adds a check across keys, run after reading and by problem().
   Section&& invariant(Invariant check) && {
     invariants_.push_back(std::move(check));
     return std::move(*this);
@@ -96,6 +97,7 @@ class Section {
     return std::move(*this);
   }
 
+  /// The table, in the order keys are written and listed.
   const std::vector<Field<S>>& fields() const { return fields_; }
 
   /// Reads a map into `out`: an unknown key (the error lists the known ones)
