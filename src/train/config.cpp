@@ -1,16 +1,25 @@
 #include "semifer/train/config.h"
 
 #include <filesystem>
+#include <tuple>
 
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
-#include "semifer/util/yaml.h"
+#include "semifer/util/yaml_fields.h"
 
 namespace fs = std::filesystem;
 
 namespace semifer::train {
 
 namespace {
+
+using util::at_least;
+using util::Field;
+using util::FieldContext;
+using util::positive;
+using util::Section;
+using util::value;
+using util::within;
 
 // Applies "a.b.c=value" to the YAML tree (creating maps on the way).
 void apply_override(YAML::Node root, const std::string& assignment) {
@@ -32,10 +41,165 @@ void apply_override(YAML::Node root, const std::string& assignment) {
   chain.back()[std::string(parts.back())] = YAML::Load(value);
 }
 
-template <typename T>
-void get(const YAML::Node& node, const char* key, T& out,
-         const std::string& file) {
-  if (node[key]) out = util::yaml_as<T>(node[key], file, key);
+std::vector<util::KeyDoc> under(const std::string& prefix,
+                                std::vector<util::KeyDoc> keys) {
+  for (auto& k : keys) k.key = util::dotted(prefix, k.key);
+  return keys;
+}
+
+const Section<ModelConfig>& model_section() {
+  using C = ModelConfig;
+  static const Section<C> s(
+      "model", "model",
+      {value("name", &C::name, "A zoo model (docs/models.md)."),
+       util::path("weights", &C::weights,
+                  "What to start from: a `.pth` or a `semifer train` "
+                  "checkpoint."),
+       value("dropout", &C::dropout,
+             "Dropout before the classifier (< 0: the architecture's).")});
+  return s;
+}
+
+const Section<LoopConfig>& loop_section() {
+  using C = LoopConfig;
+  static const Section<C> s(
+      "train", "train",
+      {value("epochs", &C::epochs, "Epochs.", positive<int64_t>()),
+       value("steps_per_epoch", &C::steps_per_epoch,
+             "Steps per epoch (paper: 1000).", positive<int64_t>()),
+       value("batch_labeled", &C::batch_labeled, "Labeled samples per step.",
+             positive<int64_t>()),
+       value("batch_unlabeled", &C::batch_unlabeled,
+             "Unlabeled samples per step (semi-supervised stage)."),
+       value("lr", &C::lr, "Adam's fixed learning rate.", positive<double>()),
+       value("seed", &C::seed,
+             "Seed of the unlabeled order, the views, torch's generator."),
+       value("threads", &C::threads, "Loader worker threads.", at_least(1)),
+       value("torch_threads", &C::torch_threads,
+             "Intra-op threads (0: keep the process's setting).", at_least(0)),
+       value("log_every", &C::log_every,
+             "Steps between progress and metric lines.", positive<int64_t>()),
+       value("checkpoint_every", &C::checkpoint_every,
+             "Steps between checkpoints (also at each epoch end).",
+             positive<int64_t>()),
+       value("deterministic", &C::deterministic,
+             "One intra-op thread, deterministic kernels."),
+       value("device", &C::device, "`auto`, `cpu`, `cuda` or `cuda:N`."),
+       value("bf16", &C::bf16, "CUDA only: forwards under bfloat16 autocast."),
+       value("channels_last", &C::channels_last,
+             "CUDA only: NHWC weights and batches."),
+       value("max_loss", &C::max_loss,
+             "A step loss above it stops the run (divergence); 0: only NaN "
+             "and infinity do.",
+             at_least(0.0))});
+  return s;
+}
+
+const Section<SslConfig>& ssl_section() {
+  using C = SslConfig;
+  static const Section<C> s(
+      "ssl", "ssl",
+      {value("enabled", &C::enabled, "`false`: the supervised stage only."),
+       value("lambda_labeled", &C::lambda_labeled,
+             "Weight lambda1 of the labeled loss.", at_least(0.0)),
+       value("lambda_unlabeled", &C::lambda_unlabeled,
+             "Weight lambda2 of the unlabeled loss.", at_least(0.0)),
+       util::choice(
+           "target", &C::target,
+           {{"strong", PseudoTarget::kStrong}, {"weak", PseudoTarget::kWeak}},
+           "The prediction of network A the unlabeled loss applies "
+           "to: `strong` or `weak`."),
+       util::choice("thresholds", &C::dynamic_thresholds,
+                    {{"dynamic", true}, {"fixed", false}},
+                    "`dynamic` (the DTM) or `fixed`."),
+       value("tau", &C::tau, "Initial (or fixed) threshold.", within(0.0, 1.0)),
+       value("mu", &C::mu, "DTM smoothing.", within(0.0, 1.0)),
+       value("ema_decay", &C::ema_decay,
+             "Decay of the EMA teacher (network B).", within(0.0, 1.0)),
+       value("dtm_per_class", &C::dtm_per_class,
+             "Labeled samples per class the teacher predicts at each epoch "
+             "end (0: all).",
+             at_least<int64_t>(0))});
+  return s;
+}
+
+const Section<TrainConfig>& eval_section() {
+  static const Section<TrainConfig> s(
+      "eval", "eval",
+      {value("max_samples", &TrainConfig::eval_max,
+             "Validation samples evaluated at each epoch end (0: all).",
+             at_least<int64_t>(0))});
+  return s;
+}
+
+const Section<TrainConfig>& train_section() {
+  using C = TrainConfig;
+  static const Section<C> s = [] {
+    Field<C> data = util::custom<C>(
+        "data",
+        "A data config: a path (relative to this file) or an inline map.",
+        [](C& c, const YAML::Node& node, const FieldContext& ctx) {
+          c.data = node.IsScalar() ? data::load_data_config(util::join_path(
+                                         ctx.src.base_dir, node.Scalar()))
+                                   : data::parse_data_config(node, ctx.src.file,
+                                                             ctx.src.base_dir);
+        },
+        [](const C& c) -> std::optional<YAML::Node> {
+          return data::to_yaml_node(c.data);
+        });
+    data.required = true;
+    data.subkeys = [](const std::string& prefix) {
+      return under(prefix, data::data_config_keys());
+    };
+    Field<C> augment = util::custom<C>(
+        "augment", "The views: the keys of the Augmentation section.",
+        [](C& c, const YAML::Node& node, const FieldContext& ctx) {
+          c.augment = augment::parse_augment_config(node, ctx.src.file);
+        },
+        [](const C& c) -> std::optional<YAML::Node> {
+          return augment::to_yaml_node(c.augment);
+        });
+    augment.subkeys = [](const std::string& prefix) {
+      return under(prefix, augment::augment_config_keys());
+    };
+    return Section<C>(
+        "the training config", "",
+        {data, augment,
+         util::nested<C>(
+             "model", model_section(),
+             [](auto& c) -> auto& { return c.model; }),
+         util::nested<C>(
+             "train", loop_section(), [](auto& c) -> auto& { return c.train; }),
+         util::nested<C>(
+             "ssl", ssl_section(), [](auto& c) -> auto& { return c.ssl; }),
+         util::nested<C>(
+             "eval", eval_section(), [](auto& c) -> auto& { return c; })});
+  }();
+  return s;
+}
+
+// Walks both trees together; a list of maps (the sources) of one length is
+// compared entry by entry, anything else as its one-line YAML text.
+void diff(const YAML::Node& a, const YAML::Node& b, const std::string& key,
+          std::vector<ConfigChange>& out) {
+  if (a && b && a.IsMap() && b.IsMap()) {
+    std::vector<std::string> keys;
+    for (const auto& kv : a) keys.push_back(kv.first.Scalar());
+    for (const auto& kv : b) {
+      if (!a[kv.first.Scalar()]) keys.push_back(kv.first.Scalar());
+    }
+    for (const auto& k : keys) diff(a[k], b[k], util::dotted(key, k), out);
+    return;
+  }
+  if (a && b && a.IsSequence() && b.IsSequence() && a.size() == b.size() &&
+      a.size() > 0 && a[0].IsMap()) {
+    for (size_t i = 0; i < a.size(); ++i)
+      diff(a[i], b[i], str(key, "[", i, "]"), out);
+    return;
+  }
+  const std::string before = a ? util::yaml_text(a) : "";
+  const std::string after = b ? util::yaml_text(b) : "";
+  if (before != after) out.push_back({key, before, after});
 }
 
 }  // namespace
@@ -43,23 +207,61 @@ void get(const YAML::Node& node, const char* key, T& out,
 void TrainConfig::validate() const {
   data.validate();
   augment.validate();
-  SEMIFER_CHECK(train.epochs > 0 && train.steps_per_epoch > 0,
-                "train.epochs and ", "train.steps_per_epoch must be positive");
-  SEMIFER_CHECK(train.batch_labeled > 0,
-                "train.batch_labeled must be positive");
+  train_section().check(*this);
   SEMIFER_CHECK(!ssl.enabled || train.batch_unlabeled > 0,
                 "train.batch_unlabeled must be positive when ssl.enabled");
-  SEMIFER_CHECK(train.lr > 0, "train.lr must be positive");
-  SEMIFER_CHECK(train.threads >= 1, "train.threads must be >= 1");
-  SEMIFER_CHECK(train.log_every > 0 && train.checkpoint_every > 0,
-                "train.log_every and train.checkpoint_every must be positive");
-  SEMIFER_CHECK(ssl.tau >= 0 && ssl.tau <= 1, "ssl.tau must lie in [0, 1]");
-  SEMIFER_CHECK(ssl.mu >= 0 && ssl.mu <= 1, "ssl.mu must lie in [0, 1]");
-  SEMIFER_CHECK(ssl.ema_decay >= 0 && ssl.ema_decay <= 1,
-                "ssl.ema_decay must lie in [0, 1]");
-  SEMIFER_CHECK(ssl.lambda_labeled >= 0 && ssl.lambda_unlabeled >= 0,
-                "ssl.lambda_* must be >= 0");
 }
+
+bool operator==(const ModelConfig& a, const ModelConfig& b) {
+  return std::tie(a.name, a.weights, a.dropout) ==
+         std::tie(b.name, b.weights, b.dropout);
+}
+
+bool operator==(const LoopConfig& a, const LoopConfig& b) {
+  auto tie = [](const LoopConfig& c) {
+    return std::tie(c.epochs, c.steps_per_epoch, c.batch_labeled,
+                    c.batch_unlabeled, c.lr, c.seed, c.threads, c.torch_threads,
+                    c.log_every, c.checkpoint_every, c.deterministic, c.device,
+                    c.bf16, c.channels_last, c.max_loss);
+  };
+  return tie(a) == tie(b);
+}
+
+bool operator==(const SslConfig& a, const SslConfig& b) {
+  auto tie = [](const SslConfig& c) {
+    return std::tie(c.enabled, c.lambda_labeled, c.lambda_unlabeled, c.target,
+                    c.dynamic_thresholds, c.tau, c.mu, c.ema_decay,
+                    c.dtm_per_class);
+  };
+  return tie(a) == tie(b);
+}
+
+bool operator==(const TrainConfig& a, const TrainConfig& b) {
+  return std::tie(a.data, a.augment, a.model, a.train, a.ssl, a.eval_max) ==
+         std::tie(b.data, b.augment, b.model, b.train, b.ssl, b.eval_max);
+}
+
+namespace {
+
+// Reads a training config's YAML text; `name` names it in errors and
+// relative paths are relative to `base_dir`.
+TrainConfig read_train_config(const std::string& text, const std::string& name,
+                              const std::string& base_dir,
+                              const std::vector<std::string>& overrides) {
+  YAML::Node root = util::yaml_parse(text, name);
+  SEMIFER_CHECK(root.IsMap(), name, ": a training config must be a YAML map");
+  for (const auto& o : overrides) apply_override(root, o);
+  TrainConfig c;
+  train_section().read(root, c, {name, base_dir});
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    fail(name, ": ", e.what());
+  }
+  return c;
+}
+
+}  // namespace
 
 TrainConfig load_train_config(const std::string& path,
                               const std::vector<std::string>& overrides) {
@@ -67,196 +269,31 @@ TrainConfig load_train_config(const std::string& path,
   SEMIFER_CHECK(fs::is_regular_file(path, ec), "training config ", path,
                 " does not exist or is not a file");
   const auto bytes = util::read_file(path);
-  YAML::Node root =
-      util::yaml_parse(std::string(bytes.begin(), bytes.end()), path);
-  SEMIFER_CHECK(root.IsMap(), path, ": a training config must be a YAML map");
-  for (const auto& o : overrides) apply_override(root, o);
-  util::yaml_check_keys(root,
-                        {"data", "augment", "model", "train", "ssl", "eval"},
-                        path, "the training config");
-  const std::string base = fs::absolute(path).parent_path().string();
-  TrainConfig c;
-  SEMIFER_CHECK(root["data"], path,
-                ": the training config needs 'data' (a data config ",
-                "path or map)");
-  if (root["data"].IsScalar()) {
-    c.data =
-        data::load_data_config(util::join_path(base, root["data"].Scalar()));
-  } else {
-    c.data = data::parse_data_config(root["data"], path, base);
-  }
-  if (root["augment"])
-    c.augment = augment::parse_augment_config(root["augment"], path);
-  if (const auto m = root["model"]) {
-    util::yaml_check_keys(m, {"name", "weights", "dropout"}, path, "model");
-    get(m, "name", c.model.name, path);
-    get(m, "weights", c.model.weights, path);
-    if (!c.model.weights.empty())
-      c.model.weights = util::join_path(base, c.model.weights);
-    get(m, "dropout", c.model.dropout, path);
-  }
-  if (const auto t = root["train"]) {
-    util::yaml_check_keys(
-        t,
-        {"epochs", "steps_per_epoch", "batch_labeled", "batch_unlabeled", "lr",
-         "seed", "threads", "torch_threads", "log_every", "checkpoint_every",
-         "deterministic", "device", "bf16", "channels_last", "max_loss"},
-        path, "train");
-    get(t, "epochs", c.train.epochs, path);
-    get(t, "steps_per_epoch", c.train.steps_per_epoch, path);
-    get(t, "batch_labeled", c.train.batch_labeled, path);
-    get(t, "batch_unlabeled", c.train.batch_unlabeled, path);
-    get(t, "lr", c.train.lr, path);
-    get(t, "seed", c.train.seed, path);
-    get(t, "threads", c.train.threads, path);
-    get(t, "torch_threads", c.train.torch_threads, path);
-    get(t, "log_every", c.train.log_every, path);
-    get(t, "checkpoint_every", c.train.checkpoint_every, path);
-    get(t, "deterministic", c.train.deterministic, path);
-    get(t, "device", c.train.device, path);
-    get(t, "bf16", c.train.bf16, path);
-    get(t, "channels_last", c.train.channels_last, path);
-    get(t, "max_loss", c.train.max_loss, path);
-  }
-  if (const auto s = root["ssl"]) {
-    util::yaml_check_keys(
-        s,
-        {"enabled", "lambda_labeled", "lambda_unlabeled", "target",
-         "thresholds", "tau", "mu", "ema_decay", "dtm_per_class"},
-        path, "ssl");
-    get(s, "enabled", c.ssl.enabled, path);
-    get(s, "lambda_labeled", c.ssl.lambda_labeled, path);
-    get(s, "lambda_unlabeled", c.ssl.lambda_unlabeled, path);
-    if (s["target"]) {
-      const auto v = util::yaml_as<std::string>(s["target"], path, "target");
-      SEMIFER_CHECK(v == "strong" || v == "weak",
-                    util::yaml_where(s["target"], path),
-                    ": ssl.target must be 'strong' or 'weak'");
-      c.ssl.target = v == "weak" ? PseudoTarget::kWeak : PseudoTarget::kStrong;
-    }
-    if (s["thresholds"]) {
-      const auto v =
-          util::yaml_as<std::string>(s["thresholds"], path, "thresholds");
-      SEMIFER_CHECK(v == "dynamic" || v == "fixed",
-                    util::yaml_where(s["thresholds"], path),
-                    ": ssl.thresholds must be 'dynamic' or 'fixed'");
-      c.ssl.dynamic_thresholds = v == "dynamic";
-    }
-    get(s, "tau", c.ssl.tau, path);
-    get(s, "mu", c.ssl.mu, path);
-    get(s, "ema_decay", c.ssl.ema_decay, path);
-    get(s, "dtm_per_class", c.ssl.dtm_per_class, path);
-  }
-  if (const auto e = root["eval"]) {
-    util::yaml_check_keys(e, {"max_samples"}, path, "eval");
-    get(e, "max_samples", c.eval_max, path);
-  }
-  try {
-    c.validate();
-  } catch (const Error& e) {
-    fail(path, ": ", e.what());
-  }
-  return c;
+  return read_train_config(std::string(bytes.begin(), bytes.end()), path,
+                           fs::absolute(path).parent_path().string(),
+                           overrides);
 }
 
-std::string to_yaml(const TrainConfig& c) {
-  YAML::Emitter y;
-  y << YAML::BeginMap;
-  y << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
-  y << YAML::Key << "classes" << YAML::Value << YAML::Flow << c.data.classes;
-  y << YAML::Key << "sampling" << YAML::Value << YAML::Flow << YAML::BeginMap
-    << YAML::Key << "per_class" << YAML::Value << c.data.sampling.per_class
-    << YAML::Key << "leftovers_to_unlabeled" << YAML::Value
-    << c.data.sampling.leftovers_to_unlabeled << YAML::Key << "seed"
-    << YAML::Value << c.data.sampling.seed << YAML::EndMap;
-  auto sources = [&](const char* key,
-                     const std::vector<data::SourceConfig>& list) {
-    y << YAML::Key << key << YAML::Value << YAML::BeginSeq;
-    for (const auto& s : list) {
-      y << YAML::Flow << YAML::BeginMap << YAML::Key << "format" << YAML::Value
-        << data::format_name(s.format) << YAML::Key << "name" << YAML::Value
-        << s.name;
-      const std::pair<const char*, const std::string*> paths[] = {
-          {"annotations", &s.annotations},
-          {"images", &s.images},
-          {"csv", &s.csv},
-          {"list", &s.list},
-          {"root", &s.root},
-          {"rec", &s.rec},
-          {"idx", &s.idx},
-          {"layout", &s.layout},
-          {"split", &s.split}};
-      for (const auto& [k, v] : paths) {
-        if (!v->empty()) y << YAML::Key << k << YAML::Value << *v;
-      }
-      if (s.format == data::Format::kFer2013Csv)
-        y << YAML::Key << "usage" << YAML::Value << s.usage;
-      if (!s.subset.all()) {
-        y << YAML::Key << "subset" << YAML::Value << YAML::BeginMap << YAML::Key
-          << "from" << YAML::Value << s.subset.from << YAML::Key << "to"
-          << YAML::Value << s.subset.to << YAML::Key << "seed" << YAML::Value
-          << s.subset.seed << YAML::EndMap;
-      }
-      y << YAML::EndMap;
-    }
-    y << YAML::EndSeq;
-  };
-  sources("labeled", c.data.labeled);
-  sources("unlabeled", c.data.unlabeled);
-  sources("validation", c.data.validation);
-  y << YAML::EndMap;
-  const auto& a = c.augment;
-  y << YAML::Key << "augment" << YAML::Value << YAML::BeginMap;
-  y << YAML::Key << "size" << YAML::Value << a.size << YAML::Key << "flip_p"
-    << YAML::Value << a.flip_p << YAML::Key << "translate" << YAML::Value
-    << a.translate << YAML::Key << "brightness" << YAML::Value << a.brightness
-    << YAML::Key << "contrast" << YAML::Value << a.contrast << YAML::Key
-    << "saturation" << YAML::Value << a.saturation << YAML::Key
-    << "randaugment_n" << YAML::Value << a.randaugment_n << YAML::Key
-    << "randaugment_magnitude" << YAML::Value << a.randaugment_magnitude
-    << YAML::Key << "randaugment_bins" << YAML::Value << a.randaugment_bins
-    << YAML::Key << "affine_fill" << YAML::Value
-    << static_cast<int>(a.affine_fill) << YAML::Key << "cutout" << YAML::Value
-    << a.cutout << YAML::Key << "cutout_fill" << YAML::Value
-    << static_cast<int>(a.cutout_fill) << YAML::Key << "mean" << YAML::Value
-    << YAML::Flow << std::vector<float>(a.mean.begin(), a.mean.end())
-    << YAML::Key << "std" << YAML::Value << YAML::Flow
-    << std::vector<float>(a.std.begin(), a.std.end());
-  y << YAML::EndMap;
-  y << YAML::Key << "model" << YAML::Value << YAML::BeginMap << YAML::Key
-    << "name" << YAML::Value << c.model.name << YAML::Key << "weights"
-    << YAML::Value << c.model.weights << YAML::Key << "dropout" << YAML::Value
-    << c.model.dropout << YAML::EndMap;
-  const auto& t = c.train;
-  y << YAML::Key << "train" << YAML::Value << YAML::BeginMap << YAML::Key
-    << "epochs" << YAML::Value << t.epochs << YAML::Key << "steps_per_epoch"
-    << YAML::Value << t.steps_per_epoch << YAML::Key << "batch_labeled"
-    << YAML::Value << t.batch_labeled << YAML::Key << "batch_unlabeled"
-    << YAML::Value << t.batch_unlabeled << YAML::Key << "lr" << YAML::Value
-    << t.lr << YAML::Key << "seed" << YAML::Value << t.seed << YAML::Key
-    << "threads" << YAML::Value << t.threads << YAML::Key << "torch_threads"
-    << YAML::Value << t.torch_threads << YAML::Key << "log_every" << YAML::Value
-    << t.log_every << YAML::Key << "checkpoint_every" << YAML::Value
-    << t.checkpoint_every << YAML::Key << "deterministic" << YAML::Value
-    << t.deterministic << YAML::Key << "device" << YAML::Value << t.device
-    << YAML::Key << "bf16" << YAML::Value << t.bf16 << YAML::Key
-    << "channels_last" << YAML::Value << t.channels_last << YAML::Key
-    << "max_loss" << YAML::Value << t.max_loss << YAML::EndMap;
-  const auto& s = c.ssl;
-  y << YAML::Key << "ssl" << YAML::Value << YAML::BeginMap << YAML::Key
-    << "enabled" << YAML::Value << s.enabled << YAML::Key << "lambda_labeled"
-    << YAML::Value << s.lambda_labeled << YAML::Key << "lambda_unlabeled"
-    << YAML::Value << s.lambda_unlabeled << YAML::Key << "target" << YAML::Value
-    << (s.target == PseudoTarget::kWeak ? "weak" : "strong") << YAML::Key
-    << "thresholds" << YAML::Value
-    << (s.dynamic_thresholds ? "dynamic" : "fixed") << YAML::Key << "tau"
-    << YAML::Value << s.tau << YAML::Key << "mu" << YAML::Value << s.mu
-    << YAML::Key << "ema_decay" << YAML::Value << s.ema_decay << YAML::Key
-    << "dtm_per_class" << YAML::Value << s.dtm_per_class << YAML::EndMap;
-  y << YAML::Key << "eval" << YAML::Value << YAML::BeginMap << YAML::Key
-    << "max_samples" << YAML::Value << c.eval_max << YAML::EndMap;
-  y << YAML::EndMap;
-  return std::string(y.c_str()) + "\n";
+TrainConfig parse_train_config(const std::string& yaml,
+                               const std::string& name) {
+  return read_train_config(yaml, name, fs::current_path().string(), {});
+}
+
+std::string to_yaml(const TrainConfig& config) {
+  YAML::Emitter out;
+  out << train_section().emit(config);
+  return std::string(out.c_str()) + "\n";
+}
+
+std::vector<ConfigChange> config_changes(const TrainConfig& before,
+                                         const TrainConfig& after) {
+  std::vector<ConfigChange> out;
+  diff(train_section().emit(before), train_section().emit(after), "", out);
+  return out;
+}
+
+std::vector<util::KeyDoc> train_config_keys() {
+  return train_section().docs("");
 }
 
 }  // namespace semifer::train

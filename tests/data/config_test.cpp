@@ -53,6 +53,34 @@ validation:
   EXPECT_EQ(c.labeled[0].on_image_error, OnError::kSkip);
 }
 
+TEST(DataConfig, WritesWhatReadsBackEqualFromAnotherFolder) {
+  TempDir tmp;
+  const DataConfig c = load_data_config(test::write_text_file(
+      tmp.file("cfg/data.yaml"),
+      "classes: [happy, Neutral]\n"
+      "sampling: {per_class: 3}\n"
+      "labeled:\n"
+      "  - {format: affectnet, csv: a.csv, images: img, crop_face: true,\n"
+      "     on_error: {images: fail}, leftovers_to_unlabeled: false}\n"
+      "unlabeled:\n"
+      "  - {format: affwild2, annotations: ann, images: img,\n"
+      "     unannotated_to_unlabeled: false, subset: {to: 0.5}}\n"));
+  const std::string text = to_yaml(c);
+  const DataConfig again =
+      load_data_config(test::write_text_file(tmp.file("x/y/d.yaml"), text));
+  EXPECT_TRUE(again == c) << text;
+  EXPECT_EQ(to_yaml(again), text);
+  EXPECT_TRUE(again.labeled[0].crop_face);
+  EXPECT_EQ(again.labeled[0].on_image_error, OnError::kFail);
+  EXPECT_EQ(again.labeled[0].csv, tmp.file("cfg/a.csv"));
+  EXPECT_FALSE(again.unlabeled[0].unannotated_to_unlabeled);
+  EXPECT_DOUBLE_EQ(again.unlabeled[0].subset.to, 0.5);
+  EXPECT_NE(text.find("crop_face: true"), std::string::npos) << text;
+  DataConfig other = c;
+  other.labeled[0].crop_face = false;
+  EXPECT_FALSE(other == c);
+}
+
 TEST(DataConfig, ErrorsNameFileLineAndKey) {
   TempDir tmp;
   auto load = [&](const std::string& text) {

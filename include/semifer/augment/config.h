@@ -3,6 +3,9 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "semifer/util/key_doc.h"
 
 namespace YAML {
 class Node;
@@ -40,9 +43,18 @@ struct AugmentConfig {
   int pad() const;
 };
 
-/// Maps a YAML map onto an AugmentConfig (unknown keys are errors naming the
-/// file and line).
+/// Every key equal (the floats exactly).
+bool operator==(const AugmentConfig& a, const AugmentConfig& b);
+
+/// Maps a YAML map onto an AugmentConfig: unknown keys and bad values are
+/// errors naming the file and line; the result is valid.
 AugmentConfig parse_augment_config(const YAML::Node& node,
                                    const std::string& file);
+
+/// Every key as a YAML map that parse_augment_config reads back equal.
+YAML::Node to_yaml_node(const AugmentConfig& config);
+
+/// The keys (docs/config.md, "Augmentation"), undotted: "size", "flip_p".
+std::vector<util::KeyDoc> augment_config_keys();
 
 }  // namespace semifer::augment

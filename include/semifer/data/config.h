@@ -6,6 +6,7 @@
 
 #include "semifer/data/labels.h"
 #include "semifer/data/source.h"
+#include "semifer/util/key_doc.h"
 
 namespace YAML {
 class Node;
@@ -43,6 +44,13 @@ struct DataConfig {
   void validate() const;
 };
 
+/// Every key equal (paths as resolved, floats exactly): for round-trip tests
+/// and resume checks.
+bool operator==(const Subset& a, const Subset& b);
+bool operator==(const SourceConfig& a, const SourceConfig& b);
+bool operator==(const SamplingConfig& a, const SamplingConfig& b);
+bool operator==(const DataConfig& a, const DataConfig& b);
+
 /// Reads a YAML data config file. Relative paths are relative to the file's
 /// folder. Unknown keys, bad values and missing required keys throw
 /// semifer::Error naming the file and line.
@@ -52,5 +60,18 @@ DataConfig load_data_config(const std::string& path);
 /// section). `file` names the source in errors; `base_dir` anchors paths.
 DataConfig parse_data_config(const YAML::Node& node, const std::string& file,
                              const std::string& base_dir);
+
+/// Every key of `config` as a YAML map (sources with every key that has a
+/// value, paths absolute as resolved): parse_data_config reads it back equal,
+/// from any folder.
+YAML::Node to_yaml_node(const DataConfig& config);
+
+/// to_yaml_node as text, a data config file.
+std::string to_yaml(const DataConfig& config);
+
+/// The documented keys (docs/config.md, "Data config"): "classes",
+/// "sampling.per_class", ...; the keys every source takes as "source.name",
+/// "source.subset.from", ...; a format's own keys as "source.rafdb.split".
+std::vector<util::KeyDoc> data_config_keys();
 
 }  // namespace semifer::data

@@ -7,6 +7,7 @@
 #include "semifer/augment/config.h"
 #include "semifer/data/config.h"
 #include "semifer/train/losses.h"
+#include "semifer/util/key_doc.h"
 
 namespace semifer::train {
 
@@ -67,6 +68,13 @@ struct TrainConfig {
   void validate() const;
 };
 
+/// Every key equal (paths as resolved, floats exactly): for round-trip tests
+/// and resume checks.
+bool operator==(const ModelConfig& a, const ModelConfig& b);
+bool operator==(const LoopConfig& a, const LoopConfig& b);
+bool operator==(const SslConfig& a, const SslConfig& b);
+bool operator==(const TrainConfig& a, const TrainConfig& b);
+
 /// Reads a YAML training config; `overrides` are "dotted.key=value" strings
 /// (`--set train.epochs=3`) applied before mapping. `data:` is a path to a
 /// data config (relative to this file) or an inline map. Unknown keys are
@@ -74,22 +82,39 @@ struct TrainConfig {
 TrainConfig load_train_config(const std::string& path,
                               const std::vector<std::string>& overrides = {});
 
-/// The resolved config as YAML (every key, with its value), for
-/// RUN_DIR/config.yaml.
+/// The resolved config as YAML, for RUN_DIR/config.yaml: every key that has
+/// a value (an optional key left unset, such as `model.weights` or a source's
+/// `leftovers_to_unlabeled`, is left out and reads back unset), data inline,
+/// paths absolute. load_train_config of it, from any folder, gives a config
+/// equal to `config`.
 std::string to_yaml(const TrainConfig& config);
 
-/// Parses a resolved config (to_yaml's output, as stored in checkpoints);
-/// `name` names it in errors.
+/// Parses a resolved config (to_yaml's output, as a checkpoint stores it);
+/// `name` names it in errors (paths in it are absolute).
 TrainConfig parse_train_config(const std::string& yaml,
                                const std::string& name);
 
-/// A key whose value differs between two configs.
+/// One key whose value differs between two configs.
 struct ConfigChange {
-  std::string key;  ///< dotted: "train.lr", "data.classes", "data.labeled"
-  std::string before, after;  ///< the emitted values
+  /// Dotted: "train.lr", "data.classes", "data.labeled[0].root" (a source
+  /// of a list of unchanged length), "data.labeled" (the list's length
+  /// changed).
+  std::string key;
+  /// The values as to_yaml writes them, on one line (lists and maps in flow
+  /// style); "" where the key is absent (unset) on that side.
+  std::string before, after;
 };
-/// The keys whose emitted values differ, in the order of to_yaml.
+
+/// The keys whose written values differ, in to_yaml's order; empty when
+/// `before == after`. For a resume: refuse when the classes, the model or the
+/// data changed, log the rest.
 std::vector<ConfigChange> config_changes(const TrainConfig& before,
                                          const TrainConfig& after);
+
+/// Every documented key of a training config (docs/config.md lists exactly
+/// these; tests/train/config_test.cpp holds the two equal): "data",
+/// "data.classes", "data.source.subset.from", "data.source.rafdb.split",
+/// "augment.size", "model.name", "train.lr", "ssl.tau", "eval.max_samples".
+std::vector<util::KeyDoc> train_config_keys();
 
 }  // namespace semifer::train
