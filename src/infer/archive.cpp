@@ -27,16 +27,20 @@ torch::serialize::InputArchive read_archive(const std::string& path,
   SEMIFER_CHECK(std::filesystem::is_regular_file(path, ec), "checkpoint ", path,
                 " does not exist or is not a file");
   const std::vector<uint8_t> bytes = util::read_file(path);
-  SEMIFER_CHECK(io::is_zip(bytes.data(), bytes.size()), path,
-                " is not a checkpoint written by semifer train (not a zip "
-                "archive: another kind of file, or cut short)");
+  auto not_checkpoint = [&](const std::string& why) {
+    fail(path, " is not a checkpoint written by semifer train (", why,
+         "; an exported .pth needs its model card ", model_card_path(path),
+         " beside it)");
+  };
+  if (!io::is_zip(bytes.data(), bytes.size()))
+    not_checkpoint("not a zip archive: another kind of file, or cut short");
   io::verify_zip(bytes.data(), bytes.size(), path);
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(reinterpret_cast<const char*>(bytes.data()), bytes.size(),
                       device);
   } catch (const c10::Error& e) {
-    fail(path, ": not a LibTorch archive: ", first_line(e));
+    not_checkpoint("not a LibTorch archive: " + first_line(e));
   }
   return archive;
 }
