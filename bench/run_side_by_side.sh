@@ -49,7 +49,7 @@ ma, mb = statistics.median(a), statistics.median(b)
 print(f"| {name} | {ma:.1f} | {mb:.1f} | {mb / ma:.3f} |")
 PY
 }
-pipeline() { "$1" bench pipeline --images "$tmp/data/pool" --size 112 --threads 2 --seconds 3 | rate; }
+pipeline() { "$1" bench pipeline --images "$tmp/data/labeled" --size 112 --threads 2 --seconds 3 | rate; }
 infer() { "$1" bench infer --model efficientnet_b0 --size 112 --batch 16 --threads 2 --seconds 3 | rate; }
 echo "| measure (median of $rounds) | old | new | new / old |"
 echo "| --- | --- | --- | --- |"
