@@ -17,10 +17,14 @@ namespace semifer::train {
 
 namespace {
 
-// The files a run writes; a folder holding any of them holds a run.
-constexpr const char* kRunFiles[] = {"config.yaml", "metrics.jsonl",
-                                     "checkpoint_last.pt", "checkpoint_best.pt",
-                                     "checkpoint_last.pt.unconfirmed"};
+// The files a run writes (and `semifer report` beside them); a folder
+// holding any of them holds a run, and --overwrite removes them all.
+constexpr const char* kRunFiles[] = {"config.yaml",
+                                     "metrics.jsonl",
+                                     "checkpoint_last.pt",
+                                     "checkpoint_best.pt",
+                                     "checkpoint_last.pt.unconfirmed",
+                                     "report.html"};
 constexpr const char* kUnconfirmed = "checkpoint_last.pt.unconfirmed";
 
 }  // namespace
