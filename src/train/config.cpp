@@ -119,6 +119,10 @@ const Section<SslConfig>& ssl_section() {
        value("dtm_per_class", &C::dtm_per_class,
              "Labeled samples per class the teacher predicts at each epoch "
              "end (0: all).",
+             at_least<int64_t>(0)),
+       value("unlabeled_warmup", &C::unlabeled_warmup,
+             "Steps over which lambda_unlabeled ramps up linearly from 0 "
+             "(0: off, the paper's constant weight).",
              at_least<int64_t>(0))});
   return s;
 }
@@ -231,7 +235,7 @@ bool operator==(const SslConfig& a, const SslConfig& b) {
   auto tie = [](const SslConfig& c) {
     return std::tie(c.enabled, c.lambda_labeled, c.lambda_unlabeled, c.target,
                     c.dynamic_thresholds, c.tau, c.mu, c.ema_decay,
-                    c.dtm_per_class);
+                    c.dtm_per_class, c.unlabeled_warmup);
   };
   return tie(a) == tie(b);
 }

@@ -6,6 +6,11 @@
 
 namespace semifer::train {
 
+double unlabeled_weight(double lambda, int64_t warmup, int64_t step) {
+  if (warmup <= 0 || step + 1 >= warmup) return lambda;
+  return lambda * static_cast<double>(step + 1) / static_cast<double>(warmup);
+}
+
 UnlabeledLoss pseudo_label_loss(const at::Tensor& logits_weak,
                                 const at::Tensor& logits_strong,
                                 const at::Tensor& tau, PseudoTarget target) {

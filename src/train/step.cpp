@@ -76,8 +76,9 @@ StepStats semi_supervised_step(TrainState& state, const data::Step& batch,
       pseudo_label_loss(logits.narrow(0, b, u), logits.narrow(0, b + u, u),
                         state.tau(), options.ssl.target);
   s.loss_unlabeled = unl.loss;
-  s.loss = options.ssl.lambda_labeled * s.loss_labeled +
-           options.ssl.lambda_unlabeled * unl.loss;
+  const double lambda_u = unlabeled_weight(
+      options.ssl.lambda_unlabeled, options.ssl.unlabeled_warmup, state.step);
+  s.loss = options.ssl.lambda_labeled * s.loss_labeled + lambda_u * unl.loss;
   s.pseudo = unl.pseudo;
   s.mask = unl.mask;
   s.hidden = to_device(ub.hidden_label, device);

@@ -68,6 +68,15 @@ TEST(DynamicThresholds, FollowsEquationsSevenAndEight) {
   test::expect_error([&] { fixed.set_tau({0.5}); }, {"1 thresholds"});
 }
 
+TEST(UnlabeledWeight, RampsUpLinearlyThenStaysAtLambda) {
+  EXPECT_EQ(unlabeled_weight(0.8, 0, 0), 0.8);  // off: the paper's weight
+  EXPECT_EQ(unlabeled_weight(0.8, 0, 5000), 0.8);
+  EXPECT_DOUBLE_EQ(unlabeled_weight(0.8, 100, 0), 0.008);
+  EXPECT_DOUBLE_EQ(unlabeled_weight(0.8, 100, 49), 0.4);
+  EXPECT_EQ(unlabeled_weight(0.8, 100, 99), 0.8);
+  EXPECT_EQ(unlabeled_weight(0.8, 100, 10000), 0.8);
+}
+
 TEST(PseudoLabelLoss, MasksByPerClassThresholdOfTheMeanPrediction) {
   // Sample 0: both views confident in class 1 -> mean ~0.99 > tau[1].
   // Sample 1: weak says class 0, strong says class 2 -> mean max ~0.5 < tau.

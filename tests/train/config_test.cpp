@@ -93,6 +93,7 @@ ssl:
   mu: 0.8
   ema_decay: 0.99
   dtm_per_class: 0
+  unlabeled_warmup: 300
 eval: {max_samples: 100}
 )";
 

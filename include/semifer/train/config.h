@@ -53,6 +53,9 @@ struct SslConfig {
   double ema_decay = 0.999;
   int64_t dtm_per_class = 500;  ///< labeled samples per class the teacher
                                 ///< predicts at each epoch end (0: all)
+  /// Steps over which lambda_unlabeled ramps up linearly from 0 (0: off,
+  /// the paper's constant weight); unlabeled_weight() in losses.h.
+  int64_t unlabeled_warmup = 0;
 };
 
 /// A training config (docs/config.md): the data, the views, the model and

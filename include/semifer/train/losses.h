@@ -2,6 +2,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+
 namespace semifer::train {
 
 /// Which prediction of network A the unlabeled loss is applied to. The
@@ -16,6 +18,13 @@ struct UnlabeledLoss {
   at::Tensor confidence;  ///< [U]: max of (P_weak + P_strong) / 2
   at::Tensor mask;        ///< [U] float: confidence > tau[pseudo]
 };
+
+/// The weight of the unlabeled loss at step `step` (counted from 0): with
+/// `warmup` > 0 it ramps up linearly, lambda * min(1, (step + 1) / warmup),
+/// as MixMatch (Berthelot et al. 2019) ramps lambda_u so that early,
+/// mostly wrong pseudo-labels weigh little; with `warmup` <= 0 it is
+/// `lambda` (the paper's constant weight).
+double unlabeled_weight(double lambda, int64_t warmup, int64_t step);
 
 /// P_u = (softmax(weak) + softmax(strong)) / 2 without gradient; pseudo-label
 /// y = argmax P_u, mask = max P_u > tau[y]; loss = mean(mask * CE(y, target
