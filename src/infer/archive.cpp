@@ -11,16 +11,6 @@
 
 namespace semifer::infer {
 
-namespace {
-
-// LibTorch's messages span lines and carry a C++ backtrace.
-std::string first_line(const c10::Error& e) {
-  std::string why = e.what_without_backtrace();
-  return why.substr(0, why.find('\n'));
-}
-
-}  // namespace
-
 torch::serialize::InputArchive read_archive(const std::string& path,
                                             const c10::Device& device) {
   std::error_code ec;
@@ -40,7 +30,7 @@ torch::serialize::InputArchive read_archive(const std::string& path,
     archive.load_from(reinterpret_cast<const char*>(bytes.data()), bytes.size(),
                       device);
   } catch (const c10::Error& e) {
-    not_checkpoint("not a LibTorch archive: " + first_line(e));
+    not_checkpoint("not a LibTorch archive: " + torch_error_line(e));
   }
   return archive;
 }
@@ -65,7 +55,7 @@ void write_archive(torch::serialize::OutputArchive& archive,
       return size;
     });
   } catch (const c10::Error& e) {
-    fail("cannot write ", path, ": ", first_line(e));
+    fail("cannot write ", path, ": ", torch_error_line(e));
   }
   if (!failure.empty()) throw Error(failure);
   file.commit();

@@ -49,10 +49,8 @@ void load_network_from(torch::serialize::InputArchive& archive,
     archive.read(key, sub);
     model.load(sub);
   } catch (const c10::Error& e) {
-    std::string why = e.what_without_backtrace();
-    why = why.substr(0, why.find('\n'));
     fail("cannot load network ", network_name(which), " of ", model.arch(),
-         " from ", path, ": ", why);
+         " from ", path, ": ", torch_error_line(e));
   }
   const auto params = model.named_parameters();
   for (const auto& [name, shape] : expected) {

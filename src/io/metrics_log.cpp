@@ -134,6 +134,16 @@ json scores_json(const ValidationScores& s) {
 
 }  // namespace
 
+PerClass per_class(const std::vector<std::string>& names,
+                   const std::vector<double>& values) {
+  SEMIFER_CHECK(names.size() == values.size(), "per_class: ", names.size(),
+                " names but ", values.size(), " values");
+  PerClass out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out.emplace_back(names[i], values[i]);
+  return out;
+}
+
 std::string format_metrics_line(const MetricsLine& m) {
   json j = json::object();
   auto number = [&](const char* key, const std::optional<double>& v) {

@@ -22,12 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One line of a c10::Error: its what() carries a backtrace on later lines.
-std::string first_line(const c10::Error& e) {
-  std::string s = e.what_without_backtrace();
-  return s.substr(0, s.find('\n'));
-}
-
 // PyTorchStreamReader throws c10::Error when the central directory is
 // missing (a truncated file), a CRC does not match or a read comes up short.
 std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(
@@ -36,7 +30,7 @@ std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(
     return std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
   } catch (const c10::Error& e) {
     fail("cannot read ", path, ": the zip archive is truncated or corrupt (",
-         first_line(e), ")");
+         torch_error_line(e), ")");
   }
 }
 
@@ -47,7 +41,8 @@ std::tuple<at::DataPtr, size_t> read_record(
     return reader.getRecord(name);
   } catch (const c10::Error& e) {
     fail("cannot read ", path, ": record ", name,
-         " of the zip archive is truncated or corrupt (", first_line(e), ")");
+         " of the zip archive is truncated or corrupt (", torch_error_line(e),
+         ")");
   }
 }
 
@@ -278,7 +273,7 @@ void save_state_dict(const std::string& path, const StateDict& state) {
   } catch (const c10::Error& e) {
     std::fclose(f);
     ::unlink(tmp.c_str());
-    fail("cannot write ", path, ": ", first_line(e));
+    fail("cannot write ", path, ": ", torch_error_line(e));
   }
   if (std::fflush(f) != 0 && write_errno == 0) write_errno = errno;
   if (::fsync(::fileno(f)) != 0 && write_errno == 0) write_errno = errno;

@@ -57,9 +57,13 @@ void TrainState::save(const std::string& path, bool with_window) const {
   archive.write(keys::kTau, torch::tensor(thresholds.tau(), torch::kFloat64));
   archive.write(keys::kStep, torch::tensor(step, torch::kInt64));
   archive.write(keys::kBestF1, torch::tensor(best_f1, torch::kFloat64));
-  MetricWindow empty = window;
-  empty.reset();
-  archive.write(keys::kWindow, (with_window ? window : empty).to_tensor());
+  if (with_window) {
+    archive.write(keys::kWindow, window.to_tensor());
+  } else {
+    MetricWindow empty = window;
+    empty.reset();
+    archive.write(keys::kWindow, empty.to_tensor());
+  }
   // Dropout and stochastic depth draw from torch's default generator (the
   // device's, when training on CUDA).
   archive.write(keys::kTorchRng,
@@ -72,9 +76,14 @@ void TrainState::save(const std::string& path, bool with_window) const {
   infer::write_archive(archive, path);
 }
 
-void TrainState::load(const std::string& path) {
+void TrainState::load(
+    const std::string& path,
+    const std::function<void(const std::string& config)>& accept) {
   const auto device = device_of(*student);
   torch::serialize::InputArchive archive = infer::read_archive(path, device);
+  std::string saved_config;
+  infer::read_text(archive, keys::kConfig, saved_config);
+  if (accept) accept(saved_config);
   auto read = [&](const char* key) {
     // Each read needs a fresh tensor: reading into a defined one resizes it.
     at::Tensor t;
@@ -91,9 +100,7 @@ void TrainState::load(const std::string& path) {
     teacher->load(b);
     optimizer->load(opt);
   } catch (const c10::Error& e) {
-    std::string why = e.what_without_backtrace();
-    fail(path,
-         ": cannot restore the networks: ", why.substr(0, why.find('\n')));
+    fail(path, ": cannot restore the networks: ", torch_error_line(e));
   }
   const at::Tensor tau = read(keys::kTau).contiguous();
   SEMIFER_CHECK(tau.numel() == static_cast<int64_t>(thresholds.tau().size()),
@@ -119,7 +126,7 @@ void TrainState::load(const std::string& path) {
   std::string text;
   if (infer::read_text(archive, keys::kCard, text))
     card = infer::parse_model_card(text, path);
-  if (infer::read_text(archive, keys::kConfig, text)) config_yaml = text;
+  if (!saved_config.empty()) config_yaml = saved_config;
 }
 
 std::string TrainState::read_config(const std::string& path) {

@@ -34,13 +34,6 @@ void to_channels_last(torch::nn::Module& model) {
   }
 }
 
-io::PerClass per_class(const std::vector<std::string>& names,
-                       const std::vector<double>& v) {
-  io::PerClass out;
-  for (size_t i = 0; i < names.size(); ++i) out.emplace_back(names[i], v[i]);
-  return out;
-}
-
 // The window's running losses and mask rate, for progress output.
 std::string running(const WindowSummary& w, bool ssl) {
   std::ostringstream o;
@@ -146,7 +139,26 @@ void Trainer::open_run() {
   SEMIFER_CHECK(folder_.has_last_checkpoint(), "--resume: no checkpoint at ",
                 folder_.last_checkpoint());
   const std::string path = folder_.last_checkpoint();
-  const std::string saved = TrainState::read_config(path);
+  const std::string yaml = s.config_yaml;
+  s.load(path, [&](const std::string& saved) { check_resume(saved, path); });
+  s.config_yaml = yaml;
+  set_lr(*s.optimizer, config_.train.lr);
+  if (step_options_.channels_last) {
+    to_channels_last(*s.student);
+    to_channels_last(*s.teacher);
+  }
+  folder_.resume_at(s.step);
+  saved_step_ = s.step;
+  if (!summary_.changes.empty()) {
+    folder_.write_config(s.config_yaml);
+    for (const auto& c : summary_.changes) {
+      util::log_message(
+          str("resume: ", c.key, " changed from ", c.before, " to ", c.after));
+    }
+  }
+}
+
+void Trainer::check_resume(const std::string& saved, const std::string& path) {
   SEMIFER_CHECK(!saved.empty(), path,
                 ": the checkpoint holds no config (written by an older "
                 "semifer); cannot check that --resume continues the same run");
@@ -165,23 +177,6 @@ void Trainer::open_run() {
                 "--resume: the config differs from the run in ",
                 options_.run_dir, " where a resumed run must not: ", refused,
                 " (start a new run with another --out, or --overwrite)");
-  const std::string yaml = s.config_yaml;
-  s.load(path);
-  s.config_yaml = yaml;
-  set_lr(*s.optimizer, config_.train.lr);
-  if (step_options_.channels_last) {
-    to_channels_last(*s.student);
-    to_channels_last(*s.teacher);
-  }
-  folder_.resume_at(s.step);
-  saved_step_ = s.step;
-  if (!summary_.changes.empty()) {
-    folder_.write_config(s.config_yaml);
-    for (const auto& c : summary_.changes) {
-      util::log_message(
-          str("resume: ", c.key, " changed from ", c.before, " to ", c.after));
-    }
-  }
 }
 
 int64_t Trainer::total_steps() const {
@@ -193,15 +188,23 @@ std::string Trainer::last_good() const {
   return str(folder_.last_checkpoint(), " (step ", saved_step_, ")");
 }
 
-void Trainer::check_losses(const WindowSummary& w) const {
-  const double worst = w.max_loss;
+bool Trainer::loss_sound(double loss) const {
   const double ceiling = config_.train.max_loss;
-  if (std::isfinite(worst) && (ceiling <= 0 || worst <= ceiling)) return;
-  fail("step ", state_->step, ": the loss is ", worst,
-       std::isfinite(worst) ? str(", above train.max_loss ", ceiling) : "",
-       " (the largest of the last ", w.steps,
-       " steps); stopped. The last good checkpoint is ", last_good(),
+  return std::isfinite(loss) && (ceiling <= 0 || loss <= ceiling);
+}
+
+void Trainer::diverged(double loss, const std::string& detail) const {
+  fail("step ", state_->step, ": the loss is ", loss,
+       std::isfinite(loss)
+           ? str(", above train.max_loss ", config_.train.max_loss)
+           : "",
+       detail, "; stopped. The last good checkpoint is ", last_good(),
        "; resume from it with a lower train.lr");
+}
+
+void Trainer::check_losses(const WindowSummary& w) const {
+  if (!loss_sound(w.max_loss))
+    diverged(w.max_loss, str(" (the largest of the last ", w.steps, " steps)"));
 }
 
 void Trainer::save(bool best) {
@@ -223,14 +226,10 @@ void Trainer::confirm(const at::Tensor& next_loss) {
   // The pending checkpoint's weights gave this step's loss: it is sound when
   // the loss is (one host transfer, only on the step after a checkpoint).
   const double loss = next_loss.item<double>();
-  const double ceiling = config_.train.max_loss;
-  if (!std::isfinite(loss) || (ceiling > 0 && loss > ceiling)) {
+  if (!loss_sound(loss)) {
     folder_.discard_last();
     pending_step_ = -1;
-    fail("step ", state_->step, ": the loss is ", loss,
-         std::isfinite(loss) ? str(", above train.max_loss ", ceiling) : "",
-         "; stopped. The last good checkpoint is ", last_good(),
-         "; resume from it with a lower train.lr");
+    diverged(loss, "");
   }
   commit();
 }
@@ -301,8 +300,7 @@ void Trainer::train_step(data::Loader& loader) {
 void Trainer::show_progress(int64_t total) {
   const TrainState& s = *state_;
   // The text needs the window read back: only when it will be shown.
-  if (!progress_->due() && s.step != total) return;
-  if (!options_.progress) return;
+  if (!options_.progress || (!progress_->due() && s.step != total)) return;
   const auto& loop = config_.train;
   progress_->update(
       s.step,
@@ -316,7 +314,7 @@ void Trainer::end_window(bool epoch_end) {
   check_losses(w);
   const double secs =
       std::chrono::duration<double>(Clock::now() - window_start_).count();
-  const auto names = dataset_->classes.names();
+  const auto& names = s.card.classes;
   io::MetricsLine line;
   line.epoch = (s.step - 1) / config_.train.steps_per_epoch + 1;
   line.step = s.step;
@@ -326,10 +324,10 @@ void Trainer::end_window(bool epoch_end) {
   if (config_.ssl.enabled) {
     line.loss_unlabeled = w.loss_unlabeled;
     line.mask_rate = w.mask_rate;
-    line.mask_rate_per_class = per_class(names, w.mask_rate_per_class);
+    line.mask_rate_per_class = io::per_class(names, w.mask_rate_per_class);
     line.pseudo_label_accuracy_per_class =
-        per_class(names, w.pseudo_label_accuracy);
-    line.tau = per_class(names, s.thresholds.tau());
+        io::per_class(names, w.pseudo_label_accuracy);
+    line.tau = io::per_class(names, s.thresholds.tau());
   }
   if (epoch_end) end_epoch(line);
   folder_.append_metrics(line);
@@ -341,11 +339,11 @@ void Trainer::end_window(bool epoch_end) {
 
 void Trainer::end_epoch(io::MetricsLine& line) {
   TrainState& s = *state_;
-  const auto names = dataset_->classes.names();
+  const auto& names = s.card.classes;
   if (config_.ssl.enabled) {
     const auto confidence = evaluator_->update_thresholds(s);
-    line.tau = per_class(names, s.thresholds.tau());
-    line.dtm_mean_confidence = per_class(names, confidence);
+    line.tau = io::per_class(names, s.thresholds.tau());
+    line.dtm_mean_confidence = io::per_class(names, confidence);
   }
   const auto scores = evaluator_->validate(s);
   if (!scores) return;

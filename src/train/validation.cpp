@@ -18,13 +18,6 @@ std::vector<int64_t> labels_of(const std::vector<data::PoolItem>& items) {
   return out;
 }
 
-io::PerClass per_class(const std::vector<std::string>& names,
-                       const std::vector<double>& v) {
-  io::PerClass out;
-  for (size_t i = 0; i < names.size(); ++i) out.emplace_back(names[i], v[i]);
-  return out;
-}
-
 io::ValidationScores scores(const infer::ConfusionMatrix& m,
                             const std::vector<std::string>& names) {
   io::ValidationScores s;
@@ -32,7 +25,7 @@ io::ValidationScores scores(const infer::ConfusionMatrix& m,
   for (int c = 0; c < m.num_classes(); ++c) f1.push_back(m.f1(c));
   s.accuracy = m.accuracy();
   s.macro_f1 = m.macro_f1();
-  s.f1 = per_class(names, f1);
+  s.f1 = io::per_class(names, f1);
   s.confusion = m.rows();
   return s;
 }

@@ -15,6 +15,10 @@ namespace semifer::io {
 /// trainer could not compute (written as null) is NaN.
 using PerClass = std::vector<std::pair<std::string, double>>;
 
+/// Pairs names[i] with values[i] (the same lengths).
+PerClass per_class(const std::vector<std::string>& names,
+                   const std::vector<double>& values);
+
 /// One network's validation scores at an epoch end.
 struct ValidationScores {
   std::optional<double> accuracy;

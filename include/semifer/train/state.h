@@ -2,6 +2,7 @@
 
 #include <torch/optim/adam.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,8 +45,11 @@ struct TrainState {
   /// Reads a state save() wrote into this one, whose networks, optimizer
   /// and window must already be built for the same model and classes
   /// (tensors land on the networks' device). The file is verified first.
-  /// Throws semifer::Error naming the file.
-  void load(const std::string& path);
+  /// `accept`, when given, sees the stored config before anything is
+  /// restored and may refuse the file by throwing (a resume whose config
+  /// differs). Throws semifer::Error naming the file.
+  void load(const std::string& path,
+            const std::function<void(const std::string& config)>& accept = {});
 
   /// Reads only the resolved config stored in a state file ("" when it
   /// holds none).

@@ -98,9 +98,12 @@ class Trainer {
   void setup_device();
   void build_state();
   void open_run();
+  void check_resume(const std::string& saved_config, const std::string& path);
   void train_step(data::Loader& loader);
   void end_window(bool epoch_end);
   void end_epoch(io::MetricsLine& line);
+  bool loss_sound(double loss) const;
+  [[noreturn]] void diverged(double loss, const std::string& detail) const;
   void check_losses(const WindowSummary& w) const;
   void save(bool best);
   void confirm(const at::Tensor& next_loss);

@@ -5,7 +5,15 @@
 #include <string>
 #include <utility>
 
+namespace c10 {
+class Error;
+}
+
 namespace semifer {
+
+/// The first line of a LibTorch error's message, without the C++ backtrace
+/// LibTorch appends on later lines (for one-line semifer::Error messages).
+std::string torch_error_line(const c10::Error& e);
 
 /// The one exception type for bad user input: a missing file, a malformed
 /// annotation line, an unknown config key. The message is a single line that
