@@ -28,6 +28,9 @@ void add_eval_commands(CLI::App& app);
 /// `semifer report`.
 void add_report_commands(CLI::App& app);
 
+/// `semifer ablation`.
+void add_ablation_commands(CLI::App& app);
+
 /// `semifer demo`.
 void add_demo_commands(CLI::App& app);
 

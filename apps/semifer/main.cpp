@@ -57,6 +57,7 @@ int main(int argc, char** argv) try {
   semifer::app::add_weights_commands(app);
   semifer::app::add_eval_commands(app);
   semifer::app::add_report_commands(app);
+  semifer::app::add_ablation_commands(app);
   semifer::app::add_demo_commands(app);
   semifer::app::add_bench_commands(app);
   CLI11_PARSE(app, argc, argv);

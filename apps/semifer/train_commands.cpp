@@ -1,4 +1,3 @@
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -6,6 +5,7 @@
 #include "commands.h"
 #include "semifer/train/config.h"
 #include "semifer/train/trainer.h"
+#include "stop_signals.h"
 
 namespace semifer::app {
 
@@ -21,39 +21,6 @@ struct TrainFlags {
   bool quiet = false;
 };
 
-// The first SIGINT or SIGTERM asks the trainer to stop after its step (it
-// writes a checkpoint); a second one ends the process at once.
-volatile std::sig_atomic_t g_stop_signal = 0;
-
-extern "C" void on_stop_signal(int sig) {
-  if (g_stop_signal != 0) {
-    std::signal(sig, SIG_DFL);
-    std::raise(sig);
-    return;
-  }
-  g_stop_signal = sig;
-}
-
-// Installs the handlers for the run's lifetime.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop_signal = 0;
-    old_int_ = std::signal(SIGINT, on_stop_signal);
-    old_term_ = std::signal(SIGTERM, on_stop_signal);
-  }
-  ~StopSignals() {
-    std::signal(SIGINT, old_int_);
-    std::signal(SIGTERM, old_term_);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  void (*old_int_)(int);
-  void (*old_term_)(int);
-};
-
 void run(const TrainFlags& f) {
   std::vector<std::string> overrides = f.overrides;
   if (f.deterministic) overrides.push_back("train.deterministic=true");
@@ -66,11 +33,11 @@ void run(const TrainFlags& f) {
   options.resume = f.resume;
   options.overwrite = f.overwrite;
   options.progress = !f.quiet;
-  options.stop_requested = [] { return g_stop_signal != 0; };
+  options.stop_requested = [] { return stop_signal() != 0; };
   StopSignals signals;
   const train::RunSummary s = train::run_training(config, options);
   if (s.stopped) {
-    const int sig = g_stop_signal;
+    const int sig = stop_signal();
     std::cerr << "semifer: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
               << ": stopped after step " << s.steps << "; checkpoint "
               << s.last_checkpoint << "\ncontinue with: semifer train "

@@ -71,7 +71,31 @@ const Section<LoopConfig>& loop_section() {
              positive<int64_t>()),
        value("batch_unlabeled", &C::batch_unlabeled,
              "Unlabeled samples per step (semi-supervised stage)."),
-       value("lr", &C::lr, "Adam's fixed learning rate.", positive<double>()),
+       value("lr", &C::lr,
+             "Learning rate (the peak one under a schedule; paper: Adam "
+             "5e-4, fixed).",
+             positive<double>()),
+       util::choice("optimizer", &C::optimizer,
+                    {{"adam", OptimizerKind::kAdam},
+                     {"adamw", OptimizerKind::kAdamW},
+                     {"sgd", OptimizerKind::kSgd}},
+                    "`adam` (the paper's), `adamw` or `sgd`."),
+       value("momentum", &C::momentum, "SGD's momentum.", within(0.0, 1.0)),
+       value("nesterov", &C::nesterov, "SGD with Nesterov momentum."),
+       value("weight_decay", &C::weight_decay,
+             "Weight decay (L2 for adam and sgd, decoupled for adamw).",
+             at_least(0.0)),
+       util::choice("lr_schedule", &C::lr_schedule,
+                    {{"constant", LrSchedule::kConstant},
+                     {"cosine", LrSchedule::kCosine}},
+                    "`constant` (the paper's) or `cosine` (from lr to 0 over "
+                    "the run, after the warm-up)."),
+       value("warmup_steps", &C::warmup_steps,
+             "Steps of linear learning-rate warm-up from 0 (0: none).",
+             at_least<int64_t>(0)),
+       value("clip_grad_norm", &C::clip_grad_norm,
+             "Clips the gradients' global L2 norm to this (0: off).",
+             at_least(0.0)),
        value("seed", &C::seed,
              "Seed of the unlabeled order, the views, torch's generator."),
        value("threads", &C::threads, "Loader worker threads.", at_least(1)),
@@ -109,10 +133,16 @@ const Section<SslConfig>& ssl_section() {
            {{"strong", PseudoTarget::kStrong}, {"weak", PseudoTarget::kWeak}},
            "The prediction of network A the unlabeled loss applies "
            "to: `strong` or `weak`."),
-       util::choice("thresholds", &C::dynamic_thresholds,
-                    {{"dynamic", true}, {"fixed", false}},
-                    "`dynamic` (the DTM) or `fixed`."),
-       value("tau", &C::tau, "Initial (or fixed) threshold.", within(0.0, 1.0)),
+       util::choice("thresholds", &C::thresholds,
+                    {{"dynamic", ThresholdPolicy::kDynamic},
+                     {"fixed", ThresholdPolicy::kFixed},
+                     {"flexmatch", ThresholdPolicy::kFlexMatch},
+                     {"freematch", ThresholdPolicy::kFreeMatch}},
+                    "`dynamic` (the DTM), `fixed`, `flexmatch` or "
+                    "`freematch`."),
+       value("tau", &C::tau,
+             "Initial (dynamic), fixed, or base (flexmatch) threshold.",
+             within(0.0, 1.0)),
        value("mu", &C::mu, "DTM smoothing.", within(0.0, 1.0)),
        value("ema_decay", &C::ema_decay,
              "Decay of the EMA teacher (network B).", within(0.0, 1.0)),
@@ -123,7 +153,39 @@ const Section<SslConfig>& ssl_section() {
        value("unlabeled_warmup", &C::unlabeled_warmup,
              "Steps over which lambda_unlabeled ramps up linearly from 0 "
              "(0: off, the paper's constant weight).",
-             at_least<int64_t>(0))});
+             at_least<int64_t>(0)),
+       util::choice("pseudo_labels", &C::pseudo_labels,
+                    {{"mean", PseudoSource::kMean},
+                     {"weak", PseudoSource::kWeak},
+                     {"teacher", PseudoSource::kTeacher}},
+                    "Pseudo-labels from `mean` (A's weak and strong views, "
+                    "the paper's), `weak` (A's weak view) or `teacher` (B's "
+                    "weak view)."),
+       util::choice("weighting", &C::weighting,
+                    {{"hard", Weighting::kHard}, {"soft", Weighting::kSoft}},
+                    "`hard` (the threshold's mask) or `soft` (SoftMatch's "
+                    "Gaussian weight; no threshold)."),
+       util::choice("alignment", &C::alignment,
+                    {{"none", Alignment::kNone},
+                     {"labeled", Alignment::kLabeled},
+                     {"uniform", Alignment::kUniform}},
+                    "Distribution alignment of the pseudo-label "
+                    "probabilities to the `labeled` pool's class shares or "
+                    "to `uniform` ones (`none`: off)."),
+       value("stats_momentum", &C::stats_momentum,
+             "Momentum of the running estimates (freematch, soft, "
+             "alignment).",
+             within(0.0, 1.0)),
+       util::choice(
+           "dtm_on", &C::dtm_on,
+           {{"labeled", DtmData::kLabeled}, {"heldout", DtmData::kHeldOut}},
+           "The DTM measures the teacher on the `labeled` training "
+           "images or on a `heldout` share of them."),
+       value("dtm_holdout", &C::dtm_holdout,
+             "Share of each class held out of training (dtm_on: heldout).",
+             within(0.0, 0.9)),
+       value("dtm_weak_view", &C::dtm_weak_view,
+             "The DTM predicts weak views (Ada-CM) instead of clean images.")});
   return s;
 }
 
@@ -214,6 +276,9 @@ void TrainConfig::validate() const {
   train_section().check(*this);
   SEMIFER_CHECK(!ssl.enabled || train.batch_unlabeled > 0,
                 "train.batch_unlabeled must be positive when ssl.enabled");
+  SEMIFER_CHECK(train.optimizer != OptimizerKind::kSgd || !train.nesterov ||
+                    train.momentum > 0,
+                "train.nesterov needs a positive train.momentum");
 }
 
 bool operator==(const ModelConfig& a, const ModelConfig& b) {
@@ -224,7 +289,9 @@ bool operator==(const ModelConfig& a, const ModelConfig& b) {
 bool operator==(const LoopConfig& a, const LoopConfig& b) {
   auto tie = [](const LoopConfig& c) {
     return std::tie(c.epochs, c.steps_per_epoch, c.batch_labeled,
-                    c.batch_unlabeled, c.lr, c.seed, c.threads, c.torch_threads,
+                    c.batch_unlabeled, c.lr, c.optimizer, c.momentum,
+                    c.nesterov, c.weight_decay, c.lr_schedule, c.warmup_steps,
+                    c.clip_grad_norm, c.seed, c.threads, c.torch_threads,
                     c.log_every, c.checkpoint_every, c.deterministic, c.device,
                     c.bf16, c.channels_last, c.max_loss);
   };
@@ -234,8 +301,10 @@ bool operator==(const LoopConfig& a, const LoopConfig& b) {
 bool operator==(const SslConfig& a, const SslConfig& b) {
   auto tie = [](const SslConfig& c) {
     return std::tie(c.enabled, c.lambda_labeled, c.lambda_unlabeled, c.target,
-                    c.dynamic_thresholds, c.tau, c.mu, c.ema_decay,
-                    c.dtm_per_class, c.unlabeled_warmup);
+                    c.thresholds, c.tau, c.mu, c.ema_decay, c.dtm_per_class,
+                    c.unlabeled_warmup, c.pseudo_labels, c.weighting,
+                    c.alignment, c.stats_momentum, c.dtm_on, c.dtm_holdout,
+                    c.dtm_weak_view);
   };
   return tie(a) == tie(b);
 }

@@ -34,7 +34,9 @@ void MetricWindow::add(const StepStats& s, int64_t images) {
       torch::maximum(losses_.narrow(0, 2, 1),
                      s.loss.detach().to(torch::kFloat64).reshape({1})));
   if (!s.pseudo.defined()) return;
-  const auto kept = s.mask.gt(0);
+  // Kept: weight above one half (a hard mask's ones; soft weights count
+  // where they weigh more than they drop).
+  const auto kept = s.mask.gt(0.5);
   const auto known = kept.logical_and(s.hidden.ge(0));
   const auto right = known.logical_and(s.hidden.eq(s.pseudo));
   const auto row = [&](int r, const at::Tensor& v) {

@@ -55,6 +55,9 @@ void TrainState::save(const std::string& path, bool with_window) const {
   archive.write(keys::kTeacher, b);
   archive.write(keys::kOptimizer, opt);
   archive.write(keys::kTau, torch::tensor(thresholds.tau(), torch::kFloat64));
+  torch::serialize::OutputArchive pseudo;
+  labeler.save(pseudo);
+  archive.write(keys::kPseudoLabels, pseudo);
   archive.write(keys::kStep, torch::tensor(step, torch::kInt64));
   archive.write(keys::kBestF1, torch::tensor(best_f1, torch::kFloat64));
   if (with_window) {
@@ -109,6 +112,10 @@ void TrainState::load(
   thresholds.set_tau(std::vector<double>(tau.data_ptr<double>(),
                                          tau.data_ptr<double>() + tau.numel()));
   thresholds_changed();
+  // Checkpoints of semifer before the recipe options hold none: their runs'
+  // recipe (the paper's) keeps no running estimates.
+  torch::serialize::InputArchive pseudo;
+  if (archive.try_read(keys::kPseudoLabels, pseudo)) labeler.load(pseudo, path);
   step = read(keys::kStep).item<int64_t>();
   best_f1 = read(keys::kBestF1).item<double>();
   try {

@@ -4,6 +4,7 @@
 
 #include "semifer/train/ema.h"
 #include "semifer/train/losses.h"
+#include "semifer/train/pseudo_labels.h"
 #include "semifer/train/state.h"
 #include "semifer/util/torch_compat.h"
 
@@ -30,6 +31,29 @@ at::Tensor forward(TrainState& state, at::Tensor x,
   return state.student->forward(x).to(torch::kFloat32);
 }
 
+// The probabilities pseudo-labels come from (ssl.pseudo_labels), without
+// gradient.
+at::Tensor pseudo_label_probs(TrainState& state, const at::Tensor& weak,
+                              const at::Tensor& strong,
+                              const at::Tensor& weak_images,
+                              const StepOptions& options) {
+  torch::NoGradGuard no_grad;
+  switch (options.ssl.pseudo_labels) {
+    case PseudoSource::kWeak:
+      return torch::softmax(weak.detach().to(torch::kFloat32), 1);
+    case PseudoSource::kTeacher: {
+      at::Tensor x = weak_images;
+      if (options.channels_last)
+        x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+      compat::CudaBf16Autocast autocast(options.bf16);
+      return torch::softmax(state.teacher->forward(x).to(torch::kFloat32), 1);
+    }
+    case PseudoSource::kMean:
+      break;
+  }
+  return mean_view_probs(weak, strong);
+}
+
 // Backward, the gradient hook, the optimizer step and the EMA teacher: the
 // end every step shares.
 void update(TrainState& state, const at::Tensor& loss,
@@ -37,6 +61,9 @@ void update(TrainState& state, const at::Tensor& loss,
   state.optimizer->zero_grad();
   loss.backward();
   if (options.after_backward) options.after_backward(state);
+  if (options.clip_grad_norm > 0)
+    torch::nn::utils::clip_grad_norm_(state.student->parameters(),
+                                      options.clip_grad_norm);
   state.optimizer->step();
   ema_update(*state.teacher, *state.student, options.ssl.ema_decay);
 }
@@ -69,18 +96,27 @@ StepStats semi_supervised_step(TrainState& state, const data::Step& batch,
                  0),
       options);
   const int64_t b = lb.x_weak.size(0), u = ub.x_weak.size(0);
+  const auto weak = logits.narrow(0, b, u);
+  const auto strong = logits.narrow(0, b + u, u);
   StepStats s;
   s.loss_labeled = torch::nn::functional::cross_entropy(
       logits.narrow(0, 0, b), to_device(lb.y, device));
-  UnlabeledLoss unl =
-      pseudo_label_loss(logits.narrow(0, b, u), logits.narrow(0, b + u, u),
-                        state.tau(), options.ssl.target);
-  s.loss_unlabeled = unl.loss;
+  const at::Tensor weak_images =
+      options.ssl.pseudo_labels == PseudoSource::kTeacher
+          ? to_device(ub.x_weak, device)
+          : at::Tensor();
+  const PseudoLabels labels = state.labeler.label(
+      pseudo_label_probs(state, weak, strong, weak_images, options),
+      state.tau(), to_device(ub.index, device));
+  s.loss_unlabeled = weighted_cross_entropy(
+      options.ssl.target == PseudoTarget::kStrong ? strong : weak,
+      labels.pseudo, labels.weight);
   const double lambda_u = unlabeled_weight(
       options.ssl.lambda_unlabeled, options.ssl.unlabeled_warmup, state.step);
-  s.loss = options.ssl.lambda_labeled * s.loss_labeled + lambda_u * unl.loss;
-  s.pseudo = unl.pseudo;
-  s.mask = unl.mask;
+  s.loss =
+      options.ssl.lambda_labeled * s.loss_labeled + lambda_u * s.loss_unlabeled;
+  s.pseudo = labels.pseudo;
+  s.mask = labels.weight;
   s.hidden = to_device(ub.hidden_label, device);
   update(state, s.loss, options);
   return s;

@@ -13,6 +13,7 @@
 #include "semifer/io/metrics_log.h"
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
+#include "semifer/train/optimizer.h"
 #include "semifer/train/state.h"
 #include "semifer/train/validation.h"
 #include "semifer/util/device.h"
@@ -42,9 +43,19 @@ std::string running(const WindowSummary& w, bool ssl) {
   return o.str();
 }
 
-void set_lr(torch::optim::Adam& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups())
-    static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+// The labeled pool's class shares (distribution alignment's prior).
+std::vector<double> class_shares(const data::Dataset& dataset) {
+  std::vector<double> shares(dataset.classes.names().size(), 0.0);
+  for (const auto& item : dataset.labeled) shares[item.label] += 1.0;
+  for (auto& s : shares) s /= std::max<double>(1.0, dataset.labeled.size());
+  return shares;
+}
+
+// The thresholds in use: FlexMatch's or FreeMatch's, else the DTM's (or
+// the fixed ones).
+std::vector<double> thresholds(const TrainState& s) {
+  auto own = s.labeler.thresholds();
+  return own.empty() ? s.thresholds.tau() : own;
 }
 
 }  // namespace
@@ -65,13 +76,22 @@ Trainer::Trainer(TrainConfig config, RunOptions options)
       folder_(options_.run_dir, options_.writer) {
   config_.validate();
   setup_device();
-  dataset_ =
-      std::make_shared<const data::Dataset>(data::build_dataset(config_.data));
-  SEMIFER_CHECK(!dataset_->labeled.empty(), "the labeled pool is empty");
-  SEMIFER_CHECK(!config_.ssl.enabled || !dataset_->unlabeled.empty(),
+  auto dataset =
+      std::make_shared<data::Dataset>(data::build_dataset(config_.data));
+  SEMIFER_CHECK(!dataset->labeled.empty(), "the labeled pool is empty");
+  SEMIFER_CHECK(!config_.ssl.enabled || !dataset->unlabeled.empty(),
                 "ssl.enabled but the unlabeled pool is empty");
+  std::vector<data::PoolItem> dtm_pool;
+  if (config_.ssl.enabled && config_.ssl.dtm_on == DtmData::kHeldOut) {
+    dtm_pool = hold_out(*dataset, config_.ssl.dtm_holdout, config_.train.seed);
+    if (options_.progress)
+      util::log_message(str("DTM: ", dtm_pool.size(),
+                            " labeled images held out of training"));
+  }
+  dataset_ = std::move(dataset);
   build_state();
-  evaluator_ = std::make_unique<EpochEvaluator>(dataset_, config_);
+  evaluator_ =
+      std::make_unique<EpochEvaluator>(dataset_, config_, std::move(dtm_pool));
   open_run();
 }
 
@@ -92,6 +112,7 @@ void Trainer::setup_device() {
   step_options_.bf16 = device_.is_cuda() && loop.bf16;
   step_options_.channels_last = device_.is_cuda() && loop.channels_last;
   step_options_.after_backward = options_.after_backward;
+  step_options_.clip_grad_norm = loop.clip_grad_norm;
 }
 
 void Trainer::build_state() {
@@ -115,10 +136,13 @@ void Trainer::build_state() {
   if (step_options_.channels_last) to_channels_last(*s.student);
   s.teacher = s.student->clone_classifier();
   s.teacher->eval();
-  s.optimizer = std::make_unique<torch::optim::Adam>(
-      s.student->parameters(), torch::optim::AdamOptions(config_.train.lr));
-  s.thresholds = DynamicThresholds(num_classes, config_.ssl.tau, config_.ssl.mu,
-                                   config_.ssl.dynamic_thresholds);
+  s.optimizer = make_optimizer(config_.train, s.student->parameters());
+  s.thresholds =
+      DynamicThresholds(num_classes, config_.ssl.tau, config_.ssl.mu,
+                        config_.ssl.thresholds == ThresholdPolicy::kDynamic);
+  s.labeler = PseudoLabeler(config_.ssl, num_classes,
+                            static_cast<int64_t>(dataset_->unlabeled.size()),
+                            class_shares(*dataset_), device_);
   s.thresholds_changed();
   s.window = MetricWindow(num_classes, device_);
   s.card.model = config_.model.name;
@@ -142,7 +166,6 @@ void Trainer::open_run() {
   const std::string yaml = s.config_yaml;
   s.load(path, [&](const std::string& saved) { check_resume(saved, path); });
   s.config_yaml = yaml;
-  set_lr(*s.optimizer, config_.train.lr);
   if (step_options_.channels_last) {
     to_channels_last(*s.student);
     to_channels_last(*s.teacher);
@@ -281,6 +304,8 @@ void Trainer::train_step(data::Loader& loader) {
   TrainState& s = *state_;
   const auto& loop = config_.train;
   const data::Step batch = loader.next();
+  lr_ = learning_rate(loop, s.step, total_steps());
+  set_learning_rate(*s.optimizer, lr_);
   const StepStats stats = config_.ssl.enabled
                               ? semi_supervised_step(s, batch, step_options_)
                               : supervised_step(s, batch, step_options_);
@@ -319,7 +344,7 @@ void Trainer::end_window(bool epoch_end) {
   line.epoch = (s.step - 1) / config_.train.steps_per_epoch + 1;
   line.step = s.step;
   line.loss_labeled = w.loss_labeled;
-  line.lr = config_.train.lr;
+  line.lr = lr_;
   line.images_per_second = w.images / std::max(secs, 1e-9);
   if (config_.ssl.enabled) {
     line.loss_unlabeled = w.loss_unlabeled;
@@ -327,7 +352,7 @@ void Trainer::end_window(bool epoch_end) {
     line.mask_rate_per_class = io::per_class(names, w.mask_rate_per_class);
     line.pseudo_label_accuracy_per_class =
         io::per_class(names, w.pseudo_label_accuracy);
-    line.tau = io::per_class(names, s.thresholds.tau());
+    line.tau = io::per_class(names, thresholds(s));
   }
   if (epoch_end) end_epoch(line);
   folder_.append_metrics(line);
@@ -342,7 +367,7 @@ void Trainer::end_epoch(io::MetricsLine& line) {
   const auto& names = s.card.classes;
   if (config_.ssl.enabled) {
     const auto confidence = evaluator_->update_thresholds(s);
-    line.tau = io::per_class(names, s.thresholds.tau());
+    line.tau = io::per_class(names, thresholds(s));
     line.dtm_mean_confidence = io::per_class(names, confidence);
   }
   const auto scores = evaluator_->validate(s);

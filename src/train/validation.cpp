@@ -2,9 +2,15 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "semifer/augment/functional.h"
+#include "semifer/augment/views.h"
 #include "semifer/infer/classify.h"
 #include "semifer/infer/metrics.h"
 #include "semifer/train/state.h"
+#include "semifer/util/error.h"
 #include "semifer/util/random.h"
 
 namespace semifer::train {
@@ -30,22 +36,54 @@ io::ValidationScores scores(const infer::ConfusionMatrix& m,
   return s;
 }
 
+std::vector<std::vector<data::PoolItem>> by_class(
+    const std::vector<data::PoolItem>& items, size_t num_classes) {
+  std::vector<std::vector<data::PoolItem>> out(num_classes);
+  for (const auto& item : items) out[item.label].push_back(item);
+  return out;
+}
+
 }  // namespace
 
+std::vector<data::PoolItem> hold_out(data::Dataset& dataset, double fraction,
+                                     uint64_t seed) {
+  SEMIFER_CHECK(fraction > 0 && fraction < 1,
+                "ssl.dtm_holdout must lie in (0, 1), got ", fraction);
+  auto classes = by_class(dataset.labeled, dataset.classes.names().size());
+  util::Generator gen({seed, 0x401dULL});
+  std::vector<data::PoolItem> kept, held;
+  for (auto& items : classes) {
+    gen.shuffle(items);
+    const auto n = static_cast<int64_t>(items.size());
+    int64_t k = static_cast<int64_t>(std::llround(fraction * n));
+    if (n >= 2)
+      k = std::clamp<int64_t>(k, 1, n - 1);
+    else
+      k = 0;
+    held.insert(held.end(), items.begin(), items.begin() + k);
+    kept.insert(kept.end(), items.begin() + k, items.end());
+  }
+  dataset.labeled = std::move(kept);
+  return held;
+}
+
 EpochEvaluator::EpochEvaluator(std::shared_ptr<const data::Dataset> dataset,
-                               const TrainConfig& config)
+                               const TrainConfig& config,
+                               std::vector<data::PoolItem> dtm_pool)
     : dataset_(std::move(dataset)),
       input_{config.augment.size, config.augment.mean, config.augment.std},
+      augment_(config.augment),
+      seed_(config.train.seed),
+      weak_view_(config.ssl.dtm_weak_view),
       names_(dataset_->classes.names()) {
   const auto seed = config.train.seed;
   const auto cap = config.ssl.dtm_per_class;
   // The labeled samples the teacher predicts for the DTM: a fixed, seeded
   // cap per class.
-  std::vector<std::vector<data::PoolItem>> by_class(names_.size());
-  for (const auto& item : dataset_->labeled)
-    by_class[item.label].push_back(item);
+  auto by_label =
+      by_class(dtm_pool.empty() ? dataset_->labeled : dtm_pool, names_.size());
   util::Generator gen({seed, 0xd7e5ULL});
-  for (auto& items : by_class) {
+  for (auto& items : by_label) {
     gen.shuffle(items);
     if (cap > 0 && static_cast<int64_t>(items.size()) > cap)
       items.resize(static_cast<size_t>(cap));
@@ -65,8 +103,26 @@ EpochEvaluator::EpochEvaluator(std::shared_ptr<const data::Dataset> dataset,
 }
 
 std::vector<double> EpochEvaluator::update_thresholds(TrainState& state) const {
-  const auto probs =
-      infer::classify(*state.teacher, *dataset_, dtm_items_, input_);
+  at::Tensor probs;
+  if (weak_view_) {
+    // A weak view per image, drawn anew at each update (Ada-CM measures the
+    // teacher on the training views).
+    const auto step = static_cast<uint64_t>(state.step);
+    probs = infer::classify(
+        *state.teacher, static_cast<int64_t>(dtm_items_.size()),
+        [&](int64_t i) {
+          util::Generator gen(
+              {seed_, 0xd7e6ULL, step, static_cast<uint64_t>(i)});
+          const auto resized = augment::resize(
+              dataset_->load(dtm_items_[static_cast<size_t>(i)]), augment_.size,
+              augment_.size);
+          return augment::apply_plan(resized, augment::plan_weak(augment_, gen),
+                                     augment_);
+        },
+        input_);
+  } else {
+    probs = infer::classify(*state.teacher, *dataset_, dtm_items_, input_);
+  }
   const auto u =
       state.thresholds.update(probs, torch::tensor(dtm_labels_, torch::kInt64));
   state.thresholds_changed();

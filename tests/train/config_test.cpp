@@ -73,6 +73,13 @@ train:
   batch_labeled: 5
   batch_unlabeled: 9
   lr: 0.00012345678901234
+  optimizer: sgd
+  momentum: 0.8
+  nesterov: false
+  weight_decay: 0.0005
+  lr_schedule: cosine
+  warmup_steps: 20
+  clip_grad_norm: 5
   seed: 11
   threads: 3
   torch_threads: 2
@@ -94,6 +101,13 @@ ssl:
   ema_decay: 0.99
   dtm_per_class: 0
   unlabeled_warmup: 300
+  pseudo_labels: teacher
+  weighting: soft
+  alignment: labeled
+  stats_momentum: 0.99
+  dtm_on: heldout
+  dtm_holdout: 0.2
+  dtm_weak_view: true
 eval: {max_samples: 100}
 )";
 
@@ -194,7 +208,9 @@ TEST(TrainConfig, RoundTripsEveryKeyAtANonDefaultValue) {
   EXPECT_EQ(again.train.lr, 0.00012345678901234);
   EXPECT_EQ(again.augment.affine_fill, 128);
   EXPECT_EQ(again.ssl.target, PseudoTarget::kWeak);
-  EXPECT_FALSE(again.ssl.dynamic_thresholds);
+  EXPECT_EQ(again.ssl.thresholds, ThresholdPolicy::kFixed);
+  EXPECT_EQ(again.train.optimizer, OptimizerKind::kSgd);
+  EXPECT_EQ(again.ssl.alignment, Alignment::kLabeled);
   EXPECT_EQ(again.eval_max, 100);
 }
 
@@ -373,7 +389,9 @@ TEST(TrainConfig, ErrorsNameFileAndLine) {
                {"t.yaml:1", "needs 'data'"});
   expect_error(
       [&] { load(data + "ssl:\n  thresholds: sometimes\n"); },
-      {"t.yaml:3", "ssl.thresholds must be 'dynamic' or 'fixed'", "sometimes"});
+      {"t.yaml:3",
+       "ssl.thresholds must be 'dynamic', 'fixed', 'flexmatch' or 'freematch'",
+       "sometimes"});
   expect_error([&] { load(data + "train: {lr: -1}\n"); },
                {"t.yaml:2", "train.lr must be positive"});
   expect_error([&] { load(data + "train: {epochs: many}\n"); },

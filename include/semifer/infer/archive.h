@@ -21,6 +21,8 @@ inline constexpr const char* kStudent = "student";  ///< network A
 inline constexpr const char* kTeacher = "teacher";  ///< network B
 inline constexpr const char* kOptimizer = "optimizer";
 inline constexpr const char* kTau = "tau";  ///< [C] float64 thresholds
+/// train::PseudoLabeler's running estimates (a nested archive)
+inline constexpr const char* kPseudoLabels = "pseudo_labels";
 inline constexpr const char* kStep = "step";
 inline constexpr const char* kBestF1 = "best_f1";
 inline constexpr const char* kWindow = "window";  ///< metric window sums

@@ -18,6 +18,16 @@ struct ModelConfig {
   double dropout = -1;            ///< < 0: the architecture's default
 };
 
+/// The optimizer of `train.optimizer`: Adam (the paper's), AdamW (decoupled
+/// weight decay, Loshchilov and Hutter 2019) or SGD with momentum (FixMatch's).
+enum class OptimizerKind { kAdam, kAdamW, kSgd };
+
+/// How the learning rate moves over a run (train.lr_schedule).
+enum class LrSchedule {
+  kConstant,  ///< `train.lr` throughout (paper section 4.2)
+  kCosine,    ///< half a cosine from lr to 0 over the run (SGDR, FixMatch)
+};
+
 /// `train:` of a training config.
 struct LoopConfig {
   int64_t epochs = 10;
@@ -25,6 +35,13 @@ struct LoopConfig {
   int64_t batch_labeled = 32;
   int64_t batch_unlabeled = 32;
   double lr = 5e-4;  ///< Adam, fixed (paper section 4.2)
+  OptimizerKind optimizer = OptimizerKind::kAdam;
+  double momentum = 0.9;    ///< SGD only
+  bool nesterov = true;     ///< SGD only
+  double weight_decay = 0;  ///< L2 (Adam, SGD) or decoupled (AdamW)
+  LrSchedule lr_schedule = LrSchedule::kConstant;
+  int64_t warmup_steps = 0;   ///< linear learning-rate warm-up (0: none)
+  double clip_grad_norm = 0;  ///< clip the gradients' global L2 norm (0: off)
   uint64_t seed = 0;
   int threads = 2;         ///< loader worker threads
   int torch_threads = 0;   ///< intra-op threads; 0: the process's setting
@@ -41,21 +58,65 @@ struct LoopConfig {
   double max_loss = 1000;
 };
 
+/// How pseudo-labels are accepted (ssl.thresholds, docs/training.md).
+enum class ThresholdPolicy {
+  kFixed,      ///< tau for every class (the paper's ablation)
+  kDynamic,    ///< the paper's DTM (equations 6-8)
+  kFlexMatch,  ///< curriculum per-class thresholds (Zhang et al. 2021)
+  kFreeMatch,  ///< self-adaptive global and per-class ones (Wang et al. 2023)
+};
+
+/// Which probabilities give the pseudo-labels (ssl.pseudo_labels).
+enum class PseudoSource {
+  kMean,     ///< (P_A(weak) + P_A(strong)) / 2, the paper's equation 2
+  kWeak,     ///< P_A(weak), FixMatch
+  kTeacher,  ///< P_B(weak), the EMA teacher's (Mean Teacher style)
+};
+
+/// How a pseudo-label's loss is weighted (ssl.weighting).
+enum class Weighting {
+  kHard,  ///< 1 above the threshold, 0 below (the paper's mask)
+  kSoft,  ///< SoftMatch's truncated Gaussian of the confidence
+};
+
+/// Distribution alignment of the pseudo-label probabilities
+/// (ssl.alignment): p <- normalise(p * prior / running mean of p).
+enum class Alignment {
+  kNone,     ///< the paper's
+  kLabeled,  ///< prior = the labeled pool's class shares (ReMixMatch)
+  kUniform,  ///< prior = 1 / C (SoftMatch's uniform alignment)
+};
+
+/// Where the DTM measures the teacher (ssl.dtm_on).
+enum class DtmData {
+  kLabeled,  ///< the labeled training images (the paper's equation 6)
+  kHeldOut,  ///< a per-class share of the labeled set kept out of training
+};
+
 /// `ssl:` of a training config (paper sections 3.2-3.4).
 struct SslConfig {
   bool enabled = true;  ///< false: the supervised stage only
   double lambda_labeled = 1.0;
   double lambda_unlabeled = 0.8;
   PseudoTarget target = PseudoTarget::kStrong;
-  bool dynamic_thresholds = true;  ///< false: fixed threshold `tau`
-  double tau = 0.95;               ///< initial (or fixed) threshold
-  double mu = 0.9;                 ///< DTM smoothing
+  ThresholdPolicy thresholds = ThresholdPolicy::kDynamic;
+  double tau = 0.95;  ///< initial (or fixed, or FlexMatch's base) threshold
+  double mu = 0.9;    ///< DTM smoothing
   double ema_decay = 0.999;
   int64_t dtm_per_class = 500;  ///< labeled samples per class the teacher
                                 ///< predicts at each epoch end (0: all)
   /// Steps over which lambda_unlabeled ramps up linearly from 0 (0: off,
   /// the paper's constant weight); unlabeled_weight() in losses.h.
   int64_t unlabeled_warmup = 0;
+  PseudoSource pseudo_labels = PseudoSource::kMean;
+  Weighting weighting = Weighting::kHard;
+  Alignment alignment = Alignment::kNone;
+  /// Momentum of the running estimates of FreeMatch, SoftMatch and the
+  /// alignment (their papers' 0.999).
+  double stats_momentum = 0.999;
+  DtmData dtm_on = DtmData::kLabeled;
+  double dtm_holdout = 0.1;    ///< share per class held out (dtm_on: heldout)
+  bool dtm_weak_view = false;  ///< DTM on weak views (Ada-CM), not clean ones
 };
 
 /// A training config (docs/config.md): the data, the views, the model and

@@ -26,7 +26,19 @@ struct UnlabeledLoss {
 /// `lambda` (the paper's constant weight).
 double unlabeled_weight(double lambda, int64_t warmup, int64_t step);
 
-/// P_u = (softmax(weak) + softmax(strong)) / 2 without gradient; pseudo-label
+/// P_u = (softmax(weak) + softmax(strong)) / 2 in float32, without gradient
+/// (the paper's equation 2).
+at::Tensor mean_view_probs(const at::Tensor& logits_weak,
+                           const at::Tensor& logits_strong);
+
+/// mean(weight * CE(pseudo, logits)) with the batch size as denominator:
+/// the unlabeled loss of every recipe. `logits` [U, C], `pseudo` [U] int64,
+/// `weight` [U] float.
+at::Tensor weighted_cross_entropy(const at::Tensor& logits,
+                                  const at::Tensor& pseudo,
+                                  const at::Tensor& weight);
+
+/// The paper's unlabeled loss in one call: P_u = mean_view_probs; pseudo-label
 /// y = argmax P_u, mask = max P_u > tau[y]; loss = mean(mask * CE(y, target
 /// logits)), with the batch size as denominator. `logits_weak` and
 /// `logits_strong`: [U, C]; `tau`: [C] float on the same device.

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <torch/optim/adam.h>
+#include <torch/optim/optimizer.h>
 
 #include <functional>
 #include <memory>
@@ -9,6 +9,7 @@
 #include "semifer/infer/model_card.h"
 #include "semifer/models/classifier.h"
 #include "semifer/train/metric_window.h"
+#include "semifer/train/pseudo_labels.h"
 #include "semifer/train/thresholds.h"
 
 namespace semifer::train {
@@ -16,13 +17,15 @@ namespace semifer::train {
 /// Everything a resume needs, in one object with one symmetric pair of
 /// functions (save, load) and one list of keys (infer/archive.h): the
 /// networks A (student) and B (EMA teacher), the optimizer, the DTM
-/// thresholds, the step, the best validation F1, the open metric window,
+/// thresholds, the pseudo-labeler's running estimates, the step, the best
+/// validation F1, the open metric window,
 /// the random generators' states, the model card and the resolved config.
 struct TrainState {
   models::Classifier student;
   models::Classifier teacher;
-  std::unique_ptr<torch::optim::Adam> optimizer;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
   DynamicThresholds thresholds{1};
+  PseudoLabeler labeler;  ///< the recipe's running estimates
   MetricWindow window{1, c10::Device(c10::kCPU)};
   int64_t step = 0;         ///< optimizer steps done
   double best_f1 = -1;      ///< best validation macro F1 of B (-1: none yet)

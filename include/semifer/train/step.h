@@ -18,7 +18,7 @@ struct StepStats {
   at::Tensor loss_unlabeled;  ///< [] float (zero in the supervised stage)
   /// Semi-supervised stage only (undefined otherwise):
   at::Tensor pseudo;  ///< [U] int64 pseudo-labels
-  at::Tensor mask;    ///< [U] float, 1 where kept
+  at::Tensor mask;    ///< [U] float loss weights (a hard mask: 1 where kept)
   at::Tensor hidden;  ///< [U] int64 hidden labels (-1 unknown)
 };
 
@@ -33,6 +33,7 @@ struct StepOptions {
   bool bf16 = false;            ///< CUDA: forwards under bf16 autocast
   bool channels_last = false;   ///< CUDA: NHWC batches
   GradientHook after_backward;  ///< may be empty
+  double clip_grad_norm = 0;    ///< > 0: clip the global gradient norm
 };
 
 /// A supervised step (paper section 3.2 without the unlabeled term):
@@ -43,8 +44,9 @@ StepStats supervised_step(TrainState& state, const data::Step& batch,
 
 /// A semi-supervised step (paper sections 3.2-3.4): one forward over
 /// [labeled; weak; strong] (as FixMatch, so BatchNorm sees all three),
-/// L = lambda1 L_l + lambda2 L_u with the state's thresholds, backward,
-/// optimizer step, EMA teacher update.
+/// pseudo-labels and weights from the state's PseudoLabeler (the paper's
+/// mask by default; pseudo_labels.h), L = lambda1 L_l + lambda2 L_u,
+/// backward, optimizer step, EMA teacher update.
 StepStats semi_supervised_step(TrainState& state, const data::Step& batch,
                                const StepOptions& options);
 

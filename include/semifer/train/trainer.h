@@ -126,6 +126,7 @@ class Trainer {
   int64_t saved_step_ = -1;    ///< step of the confirmed checkpoint_last.pt
   int64_t pending_step_ = -1;  ///< step of the unconfirmed one (-1: none)
   int64_t first_step_ = 0;
+  double lr_ = 0;  ///< the learning rate of the last step
   Clock::time_point run_start_, window_start_;
 };
 

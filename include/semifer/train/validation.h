@@ -13,13 +13,23 @@ namespace semifer::train {
 
 struct TrainState;
 
+/// Moves a seeded share `fraction` of each class of dataset.labeled out of
+/// it (at least one image of a class with two or more, never all of a
+/// class) and returns them: the DTM's held-out images (ssl.dtm_on:
+/// heldout), which the run does not train on.
+std::vector<data::PoolItem> hold_out(data::Dataset& dataset, double fraction,
+                                     uint64_t seed);
+
 /// The epoch-end work on held samples, fixed for the run: the DTM update
 /// from the teacher's predictions on a seeded per-class cap of the labeled
-/// set (paper equations 6-8), and validation of networks A and B.
+/// set or of `dtm_pool` when it is not empty (paper equations 6-8; clean
+/// images, or weak views with ssl.dtm_weak_view), and validation of
+/// networks A and B.
 class EpochEvaluator {
  public:
   EpochEvaluator(std::shared_ptr<const data::Dataset> dataset,
-                 const TrainConfig& config);
+                 const TrainConfig& config,
+                 std::vector<data::PoolItem> dtm_pool = {});
 
   /// Updates the state's thresholds from the teacher; returns the mean
   /// confidences the DTM measured per class (-1: no correct prediction).
@@ -35,6 +45,9 @@ class EpochEvaluator {
  private:
   std::shared_ptr<const data::Dataset> dataset_;
   infer::InputSpec input_;
+  augment::AugmentConfig augment_;
+  uint64_t seed_ = 0;
+  bool weak_view_ = false;
   std::vector<std::string> names_;
   std::vector<data::PoolItem> dtm_items_, val_items_;
   std::vector<int64_t> dtm_labels_, val_labels_;

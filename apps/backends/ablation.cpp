@@ -1,0 +1,566 @@
+#include "backends/ablation.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "semifer/data/config.h"
+#include "semifer/data/dataset.h"
+#include "semifer/eval/report.h"
+#include "semifer/infer/checkpoint.h"
+#include "semifer/infer/classify.h"
+#include "semifer/infer/metrics.h"
+#include "semifer/io/atomic_file.h"
+#include "semifer/io/metrics_log.h"
+#include "semifer/train/config.h"
+#include "semifer/train/state.h"
+#include "semifer/train/trainer.h"
+#include "semifer/util/error.h"
+#include "semifer/util/log.h"
+#include "semifer/util/strings.h"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace semifer::ablation {
+
+const std::vector<Row>& builtin_rows() {
+  static const std::vector<Row> rows = {
+      {"supervised", "Supervised only", {"ssl.enabled=false"}},
+      {"fixed",
+       "SSL, fixed threshold",
+       {"ssl.enabled=true", "ssl.thresholds=fixed"}},
+      {"dtm", "SSL + DTM", {"ssl.enabled=true", "ssl.thresholds=dynamic"}},
+      {"flexmatch",
+       "SSL, FlexMatch thresholds",
+       {"ssl.enabled=true", "ssl.thresholds=flexmatch"}},
+      {"freematch",
+       "SSL, FreeMatch thresholds",
+       {"ssl.enabled=true", "ssl.thresholds=freematch"}},
+      {"softmatch",
+       "SSL, SoftMatch weights",
+       {"ssl.enabled=true", "ssl.weighting=soft", "ssl.alignment=uniform"}},
+      {"align",
+       "SSL + DTM + alignment",
+       {"ssl.enabled=true", "ssl.alignment=labeled"}},
+      {"heldout",
+       "SSL + DTM on held-out labels",
+       {"ssl.enabled=true", "ssl.dtm_on=heldout"}},
+      {"weakview",
+       "SSL + DTM on weak views",
+       {"ssl.enabled=true", "ssl.dtm_weak_view=true"}},
+      {"teacher",
+       "SSL, teacher's pseudo-labels",
+       {"ssl.enabled=true", "ssl.pseudo_labels=teacher"}},
+      {"config", "The config's recipe", {"ssl.enabled=true"}},
+  };
+  return rows;
+}
+
+Row parse_row(const std::string& spec) {
+  const auto colon = spec.find(':');
+  if (colon == std::string::npos) {
+    for (const auto& r : builtin_rows()) {
+      if (r.name == spec) return r;
+    }
+    std::string names;
+    for (const auto& r : builtin_rows())
+      names += (names.empty() ? "" : ", ") + r.name;
+    fail("ablation: unknown row '", spec, "' (built in: ", names,
+         "; or NAME:key=value;key=value)");
+  }
+  Row row;
+  row.name = spec.substr(0, colon);
+  row.label = row.name;
+  SEMIFER_CHECK(!row.name.empty() && row.name != "pretrain" &&
+                    row.name.find_first_of("/\\ .") == std::string::npos,
+                "ablation: row '", spec,
+                "': the name must be a plain folder name other than pretrain");
+  const std::string rest = spec.substr(colon + 1);
+  for (const auto& part : util::split(rest, ';')) {
+    const std::string o(part);
+    if (o.empty()) continue;
+    SEMIFER_CHECK(o.find('=') != std::string::npos && o.front() != '=',
+                  "ablation: row '", spec, "': '", o, "' is not key=value");
+    row.overrides.push_back(o);
+  }
+  return row;
+}
+
+void AblationConfig::validate() const {
+  SEMIFER_CHECK(!config.empty() && !out_dir.empty(),
+                "ablation: needs a config and --out");
+  SEMIFER_CHECK(seeds >= 1, "ablation: --seeds must be at least 1");
+  SEMIFER_CHECK(pretrain_epochs >= 0 && epochs >= 0,
+                "ablation: epochs must not be negative");
+  std::vector<std::string> names;
+  for (const auto& r : rows) {
+    SEMIFER_CHECK(std::find(names.begin(), names.end(), r.name) == names.end(),
+                  "ablation: row '", r.name, "' is listed twice");
+    names.push_back(r.name);
+  }
+}
+
+namespace {
+
+// One stage's folder and config.
+struct Stage {
+  std::string dir;
+  std::vector<std::string> overrides;
+  train::TrainConfig config;
+  int64_t total = 0;
+};
+
+Stage make_stage(const AblationConfig& c, const std::string& dir,
+                 std::vector<std::string> overrides) {
+  Stage s;
+  s.dir = dir;
+  s.overrides = c.overrides;
+  s.overrides.insert(s.overrides.end(), overrides.begin(), overrides.end());
+  s.config = train::load_train_config(c.config, s.overrides);
+  s.total = s.config.train.epochs * s.config.train.steps_per_epoch;
+  return s;
+}
+
+std::string last_checkpoint(const std::string& dir) {
+  return (fs::path(dir) / "checkpoint_last.pt").string();
+}
+
+// Refuses a finished stage whose config differs from what it would run now
+// in a key a resume could not change either.
+void check_same_run(const Stage& s) {
+  const std::string path = last_checkpoint(s.dir);
+  const std::string saved = train::TrainState::read_config(path);
+  SEMIFER_CHECK(!saved.empty(), path, ": the checkpoint holds no config");
+  const auto& ok = train::resumable_keys();
+  std::string refused;
+  for (const auto& change : train::config_changes(
+           train::parse_train_config(saved, path), s.config)) {
+    if (std::find(ok.begin(), ok.end(), change.key) == ok.end())
+      refused += str(refused.empty() ? "" : "; ", change.key, " was ",
+                     change.before, ", now ", change.after);
+  }
+  SEMIFER_CHECK(refused.empty(), "ablation: ", s.dir,
+                " was run with another config: ", refused,
+                " (use another --out, or delete that folder)");
+}
+
+// Runs a stage to its end unless it is there already; false when stopped.
+bool run_stage(const AblationConfig& c, const Stage& s) {
+  train::RunOptions options;
+  options.run_dir = s.dir;
+  options.progress = c.progress;
+  options.stop_requested = c.stop_requested;
+  const std::string ckpt = last_checkpoint(s.dir);
+  std::error_code ec;
+  if (fs::exists(ckpt, ec)) {
+    if (infer::read_checkpoint_card(ckpt).step >= s.total) {
+      check_same_run(s);
+      return true;
+    }
+    options.resume = true;
+  } else if (fs::exists(s.dir, ec)) {
+    // Stopped before its first checkpoint: nothing to keep.
+    options.overwrite = true;
+  }
+  if (c.progress)
+    util::log_message(
+        str("ablation: ", s.dir, options.resume ? " (resumed)" : ""));
+  return !train::Trainer(s.config, options).run().stopped;
+}
+
+// Predictions of A and B on the validation split, cached beside the run.
+struct Predictions {
+  std::vector<int64_t> labels, a, b;
+};
+
+std::vector<int64_t> predict(const std::string& ckpt, infer::Network which,
+                             const data::Dataset& dataset) {
+  infer::LoadedModel m = infer::load_checkpoint(ckpt, which);
+  const at::Tensor p =
+      infer::classify(*m.model, dataset, dataset.validation, m.card.input)
+          .argmax(1)
+          .contiguous();
+  return {p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + p.numel()};
+}
+
+Predictions evaluate(const Stage& s, const data::Dataset& dataset) {
+  const std::string cache =
+      (fs::path(s.dir) / "validation_predictions.json").string();
+  const std::string ckpt = last_checkpoint(s.dir);
+  const int64_t step = infer::read_checkpoint_card(ckpt).step;
+  std::error_code ec;
+  if (fs::exists(cache, ec)) {
+    const auto bytes = util::read_file(cache);
+    const json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
+    if (!j.is_discarded() && j.value("step", int64_t{-1}) == step &&
+        j.value("validation_size", int64_t{-1}) ==
+            static_cast<int64_t>(dataset.validation.size())) {
+      return {j.at("labels").get<std::vector<int64_t>>(),
+              j.at("A").get<std::vector<int64_t>>(),
+              j.at("B").get<std::vector<int64_t>>()};
+    }
+  }
+  Predictions p;
+  for (const auto& item : dataset.validation) p.labels.push_back(item.label);
+  p.a = predict(ckpt, infer::Network::kStudent, dataset);
+  p.b = predict(ckpt, infer::Network::kTeacher, dataset);
+  io::write_file_atomically(cache,
+                            json{{"step", step},
+                                 {"validation_size", dataset.validation.size()},
+                                 {"labels", p.labels},
+                                 {"A", p.a},
+                                 {"B", p.b}}
+                                .dump());
+  return p;
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+double sample_std(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const double m = mean(v);
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size() - 1));
+}
+
+void add_seed(NetScores& n, const std::vector<int64_t>& labels,
+              const std::vector<int64_t>& pred, int num_classes) {
+  infer::ConfusionMatrix m(num_classes);
+  m.add(labels, pred);
+  n.macro_f1.push_back(m.macro_f1());
+  n.accuracy.push_back(m.accuracy());
+  std::vector<double> f1;
+  for (int c = 0; c < num_classes; ++c) f1.push_back(m.f1(c));
+  n.f1.push_back(f1);
+}
+
+void summarise(NetScores& n, int num_classes) {
+  n.macro_mean = mean(n.macro_f1);
+  n.macro_std = sample_std(n.macro_f1);
+  n.accuracy_mean = mean(n.accuracy);
+  n.f1_mean.assign(static_cast<size_t>(num_classes), 0.0);
+  for (const auto& f : n.f1) {
+    for (int c = 0; c < num_classes; ++c)
+      n.f1_mean[c] += f[c] / static_cast<double>(n.f1.size());
+  }
+}
+
+// The last metric line's pseudo-label diagnostics of one seed's run.
+void add_pseudo(PseudoStats& p, const std::string& dir) {
+  const auto lines =
+      io::read_metrics((fs::path(dir) / "metrics.jsonl").string());
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    if (!it->mask_rate) continue;
+    p.mask_rate.push_back(*it->mask_rate);
+    std::vector<double> acc, tau;
+    for (const auto& [name, v] : it->pseudo_label_accuracy_per_class)
+      acc.push_back(v);
+    for (const auto& [name, v] : it->tau) tau.push_back(v);
+    p.accuracy.push_back(acc);
+    p.tau.push_back(tau);
+    return;
+  }
+}
+
+std::string pct(double v, int digits = 1) {
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(digits) << 100 * v;
+  return o.str();
+}
+
+json net_json(const NetScores& n) {
+  json j = {{"macro_f1", n.macro_f1},
+            {"accuracy", n.accuracy},
+            {"f1", n.f1},
+            {"macro_f1_mean", n.macro_mean},
+            {"macro_f1_std", n.macro_std},
+            {"f1_mean", n.f1_mean},
+            {"accuracy_mean", n.accuracy_mean}};
+  if (n.difference) {
+    j["difference"] = {{"estimate", n.difference->estimate},
+                       {"low", n.difference->low},
+                       {"high", n.difference->high}};
+  }
+  return j;
+}
+
+std::string to_json(const AblationResult& r, const AblationConfig& c) {
+  json rows = json::array();
+  for (const auto& row : r.rows) {
+    json j = {{"name", row.row.name},           {"label", row.row.label},
+              {"overrides", row.row.overrides}, {"run_dirs", row.run_dirs},
+              {"A", net_json(row.a)},           {"B", net_json(row.b)}};
+    if (row.pseudo) {
+      j["pseudo_labels"] = {{"mask_rate", row.pseudo->mask_rate},
+                            {"accuracy", row.pseudo->accuracy},
+                            {"tau", row.pseudo->tau}};
+    }
+    rows.push_back(j);
+  }
+  return json{{"config", fs::absolute(c.config).string()},
+              {"overrides", c.overrides},
+              {"classes", r.classes},
+              {"seeds", r.seeds},
+              {"validation_size", r.validation_size},
+              {"pretrain_steps", r.pretrain_steps},
+              {"steps", r.steps},
+              {"bootstrap",
+               {{"resamples", c.bootstrap.resamples},
+                {"level", c.bootstrap.level},
+                {"seed", c.bootstrap.seed}}},
+              {"rows", rows}}
+             .dump(2) +
+         "\n";
+}
+
+std::string escape_html(const std::string& s) {
+  std::string o;
+  for (char ch : s) {
+    switch (ch) {
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '&':
+        o += "&amp;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += ch;
+    }
+  }
+  return o;
+}
+
+// OUT/index.html: the table of network B and links to every run's report.
+std::string to_html(const AblationResult& r, const std::string& out_dir) {
+  std::ostringstream h;
+  h << "<!doctype html><html><head><meta charset=\"utf-8\"><title>semifer "
+       "ablation</title><style>body{font-family:sans-serif;margin:2em}"
+       "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+       "padding:4px 8px;text-align:right}td:first-child{text-align:left}"
+       "</style></head><body><h1>Ablation</h1><p>"
+    << r.seeds.size() << " seeds, " << r.validation_size
+    << " validation samples; network B (EMA teacher), macro F1 in %.</p>"
+       "<table><tr><th>row</th><th>macro F1</th><th>difference to "
+       "supervised [95% interval]</th><th>runs</th></tr>";
+  for (const auto& row : r.rows) {
+    h << "<tr><td>" << escape_html(row.row.label) << "</td><td>"
+      << pct(row.b.macro_mean, 2) << " &plusmn; " << pct(row.b.macro_std, 2)
+      << "</td><td>";
+    if (row.b.difference) {
+      h << pct(row.b.difference->estimate, 2) << " ["
+        << pct(row.b.difference->low, 2) << ", "
+        << pct(row.b.difference->high, 2) << "]";
+    }
+    h << "</td><td>";
+    for (size_t k = 0; k < row.run_dirs.size(); ++k) {
+      const std::string rel =
+          fs::relative(fs::path(row.run_dirs[k]) / "report.html", out_dir)
+              .string();
+      h << "<a href=\"" << escape_html(rel) << "\">seed " << r.seeds[k]
+        << "</a> ";
+    }
+    h << "</td></tr>";
+  }
+  h << "</table><p>ablation.md and ablation.json hold every number.</p>"
+       "</body></html>\n";
+  return h.str();
+}
+
+}  // namespace
+
+std::string format_markdown(const AblationResult& r) {
+  std::ostringstream o;
+  for (const char* net : {"B", "A"}) {
+    o << "Network " << net << (net[0] == 'B' ? " (EMA teacher)" : " (student)")
+      << ", " << r.seeds.size() << " seeds, " << r.validation_size
+      << " validation samples; F1 in % (per class: mean over seeds):\n\n"
+      << "| row |";
+    for (const auto& c : r.classes) o << " " << c << " |";
+    o << " macro F1 (mean ± sd) | difference to supervised [95% CI] |\n|"
+      << std::string("---|").c_str();
+    for (size_t i = 0; i < r.classes.size() + 2; ++i) o << " --- |";
+    o << "\n";
+    for (const auto& row : r.rows) {
+      const NetScores& n = net[0] == 'B' ? row.b : row.a;
+      o << "| " << row.row.label << " |";
+      for (double f : n.f1_mean) o << " " << pct(f) << " |";
+      o << " " << pct(n.macro_mean, 2) << " ± " << pct(n.macro_std, 2) << " |";
+      if (n.difference) {
+        o << " " << (n.difference->estimate >= 0 ? "+" : "")
+          << pct(n.difference->estimate, 2) << " [" << pct(n.difference->low, 2)
+          << ", " << pct(n.difference->high, 2) << "] |";
+      } else {
+        o << " |";
+      }
+      o << "\n";
+    }
+    o << "\n";
+  }
+  bool any = false;
+  for (const auto& row : r.rows) any |= row.pseudo.has_value();
+  if (!any) return o.str();
+  o << "Pseudo-labels in each row's last metric window (mean over seeds): "
+       "share kept, accuracy of the kept ones where labels are known (%), "
+       "thresholds:\n\n| row | mask rate | accuracy per class | tau |\n"
+       "| --- | --- | --- | --- |\n";
+  for (const auto& row : r.rows) {
+    if (!row.pseudo || row.pseudo->mask_rate.empty()) continue;
+    const auto& p = *row.pseudo;
+    auto per_class = [&](const std::vector<std::vector<double>>& v,
+                         bool percent) {
+      std::string s;
+      for (size_t c = 0; c < r.classes.size(); ++c) {
+        double sum = 0;
+        int n = 0;
+        for (const auto& seed : v) {
+          if (c < seed.size() && seed[c] >= 0) {
+            sum += seed[c];
+            ++n;
+          }
+        }
+        s += (c ? ", " : "") +
+             (n ? (percent ? pct(sum / n, 0)
+                           : str(std::round(sum / n * 100) / 100))
+                : std::string("-"));
+      }
+      return s;
+    };
+    o << "| " << row.row.label << " | " << pct(mean(p.mask_rate)) << "% | "
+      << per_class(p.accuracy, true) << " | " << per_class(p.tau, false)
+      << " |\n";
+  }
+  return o.str();
+}
+
+AblationResult run_ablation(const AblationConfig& c0) {
+  AblationConfig c = c0;
+  const bool has_supervised =
+      std::any_of(c.rows.begin(), c.rows.end(),
+                  [](const Row& r) { return r.name == "supervised"; });
+  if (!has_supervised) c.rows.insert(c.rows.begin(), parse_row("supervised"));
+  std::stable_partition(c.rows.begin(), c.rows.end(),
+                        [](const Row& r) { return r.name == "supervised"; });
+  c.validate();
+  fs::create_directories(c.out_dir);
+  AblationResult result;
+  for (int k = 0; k < c.seeds; ++k) result.seeds.push_back(c.first_seed + k);
+
+  // Every stage of every seed, in order: the supervised stage, then the
+  // rows from its network A.
+  std::vector<RowResult> rows(c.rows.size() + 1);
+  rows[0].row = {"pretrain", "Supervised stage (start of every row)", {}};
+  for (size_t i = 0; i < c.rows.size(); ++i) rows[i + 1].row = c.rows[i];
+  std::vector<std::vector<Stage>> stages(rows.size());
+  for (const uint64_t seed : result.seeds) {
+    const std::string base =
+        (fs::path(c.out_dir) / str("seed-", seed)).string();
+    std::vector<std::string> pre = {"ssl.enabled=false",
+                                    str("train.seed=", seed)};
+    if (c.pretrain_epochs > 0)
+      pre.push_back(str("train.epochs=", c.pretrain_epochs));
+    stages[0].push_back(
+        make_stage(c, (fs::path(base) / "pretrain").string(), pre));
+    const std::string from =
+        fs::absolute(last_checkpoint(stages[0].back().dir)).string();
+    for (size_t i = 0; i < c.rows.size(); ++i) {
+      std::vector<std::string> o = c.rows[i].overrides;
+      o.push_back("model.weights=" + from);
+      o.push_back(str("train.seed=", seed));
+      if (c.epochs > 0) o.push_back(str("train.epochs=", c.epochs));
+      stages[i + 1].push_back(
+          make_stage(c, (fs::path(base) / c.rows[i].name).string(), o));
+    }
+  }
+  result.pretrain_steps = stages[0][0].total;
+  result.steps = stages.size() > 1 ? stages[1][0].total : 0;
+  for (size_t i = 2; i < stages.size(); ++i) {
+    SEMIFER_CHECK(stages[i][0].total == result.steps, "ablation: row '",
+                  rows[i].row.name, "' has ", stages[i][0].total,
+                  " steps, the supervised row ", result.steps,
+                  ": rows must run the same number of steps");
+  }
+  // Seed by seed, so a stopped ablation has whole seeds done.
+  for (size_t k = 0; k < result.seeds.size(); ++k) {
+    for (auto& row_stages : stages) {
+      if (!run_stage(c, row_stages[k])) {
+        result.stopped = true;
+        return result;
+      }
+    }
+  }
+
+  // Evaluation on one validation split: every row's must be the same.
+  std::map<std::string, std::shared_ptr<const data::Dataset>> datasets;
+  std::vector<int64_t> labels;
+  std::vector<std::vector<std::vector<int64_t>>> pred_a(rows.size()),
+      pred_b(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (const Stage& s : stages[i]) {
+      const std::string key = data::to_yaml(s.config.data);
+      auto& ds = datasets[key];
+      if (!ds)
+        ds = std::make_shared<const data::Dataset>(
+            data::build_dataset(s.config.data));
+      if (result.classes.empty()) result.classes = ds->classes.names();
+      SEMIFER_CHECK(!ds->validation.empty(), "ablation: ", s.dir,
+                    ": the data config has no validation split");
+      const Predictions p = evaluate(s, *ds);
+      if (labels.empty()) labels = p.labels;
+      SEMIFER_CHECK(p.labels == labels, "ablation: ", s.dir,
+                    ": its validation split differs from the other rows' "
+                    "(the rows must be scored on the same samples)");
+      const int nc = static_cast<int>(result.classes.size());
+      add_seed(rows[i].a, labels, p.a, nc);
+      add_seed(rows[i].b, labels, p.b, nc);
+      pred_a[i].push_back(p.a);
+      pred_b[i].push_back(p.b);
+      rows[i].run_dirs.push_back(s.dir);
+      if (s.config.ssl.enabled) {
+        if (!rows[i].pseudo) rows[i].pseudo.emplace();
+        add_pseudo(*rows[i].pseudo, s.dir);
+      }
+      eval::write_report(s.dir);
+    }
+  }
+  result.validation_size = static_cast<int64_t>(labels.size());
+  const int nc = static_cast<int>(result.classes.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    summarise(rows[i].a, nc);
+    summarise(rows[i].b, nc);
+    if (i >= 2) {
+      rows[i].a.difference =
+          eval::paired_bootstrap(labels, pred_a[i], pred_a[1], nc, c.bootstrap);
+      rows[i].b.difference =
+          eval::paired_bootstrap(labels, pred_b[i], pred_b[1], nc, c.bootstrap);
+    }
+  }
+  result.rows = std::move(rows);
+  const fs::path out(c.out_dir);
+  result.markdown_path = (out / "ablation.md").string();
+  result.json_path = (out / "ablation.json").string();
+  result.html_path = (out / "index.html").string();
+  io::write_file_atomically(result.markdown_path, format_markdown(result));
+  io::write_file_atomically(result.json_path, to_json(result, c));
+  io::write_file_atomically(result.html_path, to_html(result, c.out_dir));
+  return result;
+}
+
+}  // namespace semifer::ablation
