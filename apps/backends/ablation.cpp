@@ -13,6 +13,7 @@
 #include "semifer/data/config.h"
 #include "semifer/data/dataset.h"
 #include "semifer/eval/report.h"
+#include "semifer/eval/svg.h"
 #include "semifer/infer/checkpoint.h"
 #include "semifer/infer/classify.h"
 #include "semifer/infer/metrics.h"
@@ -325,29 +326,6 @@ std::string to_json(const AblationResult& r, const AblationConfig& c) {
          "\n";
 }
 
-std::string escape_html(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    switch (ch) {
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '&':
-        o += "&amp;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += ch;
-    }
-  }
-  return o;
-}
-
 // OUT/index.html: the table of network B and links to every run's report.
 std::string to_html(const AblationResult& r, const std::string& out_dir) {
   std::ostringstream h;
@@ -356,12 +334,13 @@ std::string to_html(const AblationResult& r, const std::string& out_dir) {
        "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
        "padding:4px 8px;text-align:right}td:first-child{text-align:left}"
        "</style></head><body><h1>Ablation</h1><p>"
-    << r.seeds.size() << " seeds, " << r.validation_size
+    << r.seeds.size() << (r.seeds.size() == 1 ? " seed, " : " seeds, ")
+    << r.validation_size
     << " validation samples; network B (EMA teacher), macro F1 in %.</p>"
        "<table><tr><th>row</th><th>macro F1</th><th>difference to "
        "supervised [95% interval]</th><th>runs</th></tr>";
   for (const auto& row : r.rows) {
-    h << "<tr><td>" << escape_html(row.row.label) << "</td><td>"
+    h << "<tr><td>" << eval::html_escape(row.row.label) << "</td><td>"
       << pct(row.b.macro_mean, 2) << " &plusmn; " << pct(row.b.macro_std, 2)
       << "</td><td>";
     if (row.b.difference) {
@@ -374,7 +353,7 @@ std::string to_html(const AblationResult& r, const std::string& out_dir) {
       const std::string rel =
           fs::relative(fs::path(row.run_dirs[k]) / "report.html", out_dir)
               .string();
-      h << "<a href=\"" << escape_html(rel) << "\">seed " << r.seeds[k]
+      h << "<a href=\"" << eval::html_escape(rel) << "\">seed " << r.seeds[k]
         << "</a> ";
     }
     h << "</td></tr>";
@@ -390,13 +369,13 @@ std::string format_markdown(const AblationResult& r) {
   std::ostringstream o;
   for (const char* net : {"B", "A"}) {
     o << "Network " << net << (net[0] == 'B' ? " (EMA teacher)" : " (student)")
-      << ", " << r.seeds.size() << " seeds, " << r.validation_size
+      << ", " << r.seeds.size()
+      << (r.seeds.size() == 1 ? " seed, " : " seeds, ") << r.validation_size
       << " validation samples; F1 in % (per class: mean over seeds):\n\n"
       << "| row |";
     for (const auto& c : r.classes) o << " " << c << " |";
-    o << " macro F1 (mean ± sd) | difference to supervised [95% CI] |\n|"
-      << std::string("---|").c_str();
-    for (size_t i = 0; i < r.classes.size() + 2; ++i) o << " --- |";
+    o << " macro F1 (mean ± sd) | difference to supervised [95% CI] |\n|";
+    for (size_t i = 0; i < r.classes.size() + 3; ++i) o << " --- |";
     o << "\n";
     for (const auto& row : r.rows) {
       const NetScores& n = net[0] == 'B' ? row.b : row.a;

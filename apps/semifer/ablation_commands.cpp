@@ -30,7 +30,7 @@ void run(AblationFlags& f) {
   const ablation::AblationResult r = ablation::run_ablation(c);
   if (r.stopped) {
     const int sig = stop_signal();
-    std::cerr << "semifer: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+    std::cerr << "semifer: " << stop_signal_name()
               << ": stopped; the same command continues where it stopped"
               << std::endl;
     exit_status() = 128 + sig;

@@ -19,6 +19,10 @@ extern "C" void on_stop_signal(int sig) {
 
 int stop_signal() { return g_stop_signal; }
 
+const char* stop_signal_name() {
+  return g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT";
+}
+
 StopSignals::StopSignals() {
   g_stop_signal = 0;
   old_int_ = std::signal(SIGINT, on_stop_signal);

@@ -8,6 +8,8 @@ namespace semifer::app {
 
 /// The signal that asked to stop (0: none yet).
 int stop_signal();
+/// "SIGTERM" or "SIGINT", for the message after a stop.
+const char* stop_signal_name();
 
 /// Installs the handlers for its lifetime: the first SIGINT or SIGTERM is
 /// recorded (stop_signal()), a second one ends the process at once.

@@ -38,11 +38,10 @@ void run(const TrainFlags& f) {
   const train::RunSummary s = train::run_training(config, options);
   if (s.stopped) {
     const int sig = stop_signal();
-    std::cerr << "semifer: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-              << ": stopped after step " << s.steps << "; checkpoint "
-              << s.last_checkpoint << "\ncontinue with: semifer train "
-              << f.config << " --out " << options.run_dir << " --resume"
-              << std::endl;
+    std::cerr << "semifer: " << stop_signal_name() << ": stopped after step "
+              << s.steps << "; checkpoint " << s.last_checkpoint
+              << "\ncontinue with: semifer train " << f.config << " --out "
+              << options.run_dir << " --resume" << std::endl;
     exit_status() = 128 + sig;
     return;
   }

@@ -423,3 +423,23 @@ TEST(TrainConfig, ValidateNamesTheKey) {
 }
 
 }  // namespace semifer::train
+
+namespace semifer::test {
+
+// The FER2013 presets (experiments/fer2013, docs/results.md): the tuned one
+// is the paper's config with exactly the recipe keys the search chose.
+TEST(TrainConfig, TheFer2013PresetsDifferOnlyInTheTunedKeys) {
+  const std::string dir =
+      std::string(SEMIFER_SOURCE_DIR) + "/experiments/fer2013/";
+  const auto paper = train::load_train_config(dir + "train.yaml");
+  const auto tuned = train::load_train_config(dir + "tuned.yaml");
+  std::vector<std::string> keys;
+  for (const auto& c : train::config_changes(paper, tuned))
+    keys.push_back(c.key);
+  EXPECT_EQ(keys,
+            std::vector<std::string>({"ssl.pseudo_labels", "ssl.alignment"}));
+  EXPECT_EQ(tuned.ssl.pseudo_labels, train::PseudoSource::kTeacher);
+  EXPECT_EQ(tuned.ssl.alignment, train::Alignment::kLabeled);
+}
+
+}  // namespace semifer::test
