@@ -139,14 +139,10 @@ void check_same_run(const Stage& s) {
   const std::string path = last_checkpoint(s.dir);
   const std::string saved = train::TrainState::read_config(path);
   SEMIFER_CHECK(!saved.empty(), path, ": the checkpoint holds no config");
-  const auto& ok = train::resumable_keys();
-  std::string refused;
-  for (const auto& change : train::config_changes(
-           train::parse_train_config(saved, path), s.config)) {
-    if (std::find(ok.begin(), ok.end(), change.key) == ok.end())
-      refused += str(refused.empty() ? "" : "; ", change.key, " was ",
-                     change.before, ", now ", change.after);
-  }
+  const std::string refused =
+      train::check_resume_changes(train::parse_train_config(saved, path),
+                                  s.config)
+          .refused;
   SEMIFER_CHECK(refused.empty(), "ablation: ", s.dir,
                 " was run with another config: ", refused,
                 " (use another --out, or delete that folder)");

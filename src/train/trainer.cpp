@@ -70,6 +70,21 @@ const std::vector<std::string>& resumable_keys() {
   return keys;
 }
 
+ResumeCheck check_resume_changes(const TrainConfig& before,
+                                 const TrainConfig& after) {
+  ResumeCheck out;
+  const auto& ok = resumable_keys();
+  for (auto& change : config_changes(before, after)) {
+    if (std::find(ok.begin(), ok.end(), change.key) != ok.end()) {
+      out.allowed.push_back(std::move(change));
+    } else {
+      out.refused += str(out.refused.empty() ? "" : "; ", change.key, " was ",
+                         change.before, ", now ", change.after);
+    }
+  }
+  return out;
+}
+
 Trainer::Trainer(TrainConfig config, RunOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
@@ -185,17 +200,10 @@ void Trainer::check_resume(const std::string& saved, const std::string& path) {
   SEMIFER_CHECK(!saved.empty(), path,
                 ": the checkpoint holds no config (written by an older "
                 "semifer); cannot check that --resume continues the same run");
-  const TrainConfig before = parse_train_config(saved, path);
-  std::string refused;
-  for (const auto& change : config_changes(before, config_)) {
-    const auto& ok = resumable_keys();
-    if (std::find(ok.begin(), ok.end(), change.key) != ok.end()) {
-      summary_.changes.push_back(change);
-    } else {
-      refused += str(refused.empty() ? "" : "; ", change.key, " was ",
-                     change.before, ", now ", change.after);
-    }
-  }
+  ResumeCheck check =
+      check_resume_changes(parse_train_config(saved, path), config_);
+  summary_.changes = std::move(check.allowed);
+  const std::string& refused = check.refused;
   SEMIFER_CHECK(refused.empty(),
                 "--resume: the config differs from the run in ",
                 options_.run_dir, " where a resumed run must not: ", refused,

@@ -137,6 +137,16 @@ class Trainer {
 /// train.deterministic, eval.max_samples.
 const std::vector<std::string>& resumable_keys();
 
+/// The changes from `before` (a run's stored config) to `after`, split into
+/// those a resume may make (resumable_keys()) and a one-line description of
+/// the rest ("KEY was A, now B; ..."; empty when none).
+struct ResumeCheck {
+  std::vector<ConfigChange> allowed;
+  std::string refused;
+};
+ResumeCheck check_resume_changes(const TrainConfig& before,
+                                 const TrainConfig& after);
+
 /// Trainer(config, options).run().
 RunSummary run_training(const TrainConfig& config, const RunOptions& options);
 
