@@ -19,6 +19,9 @@ void add_augment_commands(CLI::App& app);
 /// `semifer train`.
 void add_train_commands(CLI::App& app);
 
+/// `semifer launch`.
+void add_launch_commands(CLI::App& app);
+
 /// `semifer weights inspect|import|export`.
 void add_weights_commands(CLI::App& app);
 

@@ -54,6 +54,7 @@ int main(int argc, char** argv) try {
   semifer::app::add_data_commands(app);
   semifer::app::add_augment_commands(app);
   semifer::app::add_train_commands(app);
+  semifer::app::add_launch_commands(app);
   semifer::app::add_weights_commands(app);
   semifer::app::add_eval_commands(app);
   semifer::app::add_report_commands(app);

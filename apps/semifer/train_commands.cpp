@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "commands.h"
 #include "semifer/train/config.h"
+#include "semifer/train/distributed.h"
 #include "semifer/train/trainer.h"
 #include "stop_signals.h"
 
@@ -24,27 +26,35 @@ struct TrainFlags {
 void run(const TrainFlags& f) {
   std::vector<std::string> overrides = f.overrides;
   if (f.deterministic) overrides.push_back("train.deterministic=true");
-  const train::TrainConfig config =
-      train::load_train_config(f.config, overrides);
+  train::TrainConfig config = train::load_train_config(f.config, overrides);
   train::RunOptions options;
+  // One rank of a data-parallel job when torchrun's variables are set
+  // (docs/distributed.md); rank 0 alone writes the run folder and shows
+  // progress.
+  const train::LaunchEnv env = train::read_launch_env();
+  const bool rank0 = !env.present || env.rank == 0;
   options.run_dir =
       f.out.empty() ? "runs/" + std::filesystem::path(f.config).stem().string()
                     : f.out;
   options.resume = f.resume;
   options.overwrite = f.overwrite;
-  options.progress = !f.quiet;
+  options.progress = !f.quiet && rank0;
   options.stop_requested = [] { return stop_signal() != 0; };
   StopSignals signals;
+  if (env.present) options.group = train::join_training_job(env, config);
   const train::RunSummary s = train::run_training(config, options);
   if (s.stopped) {
     const int sig = stop_signal();
+    // A rank that did not see the signal itself stops with the others.
+    exit_status() = 128 + (sig > 0 ? sig : SIGINT);
+    if (!rank0) return;
     std::cerr << "semifer: " << stop_signal_name() << ": stopped after step "
               << s.steps << "; checkpoint " << s.last_checkpoint
               << "\ncontinue with: semifer train " << f.config << " --out "
               << options.run_dir << " --resume" << std::endl;
-    exit_status() = 128 + sig;
     return;
   }
+  if (!rank0) return;
   std::cout << "trained " << s.steps << " steps; run folder "
             << options.run_dir;
   if (s.best_f1 >= 0)

@@ -25,6 +25,8 @@ void LoaderConfig::validate() const {
                 "loader batch sizes must be >= 0 and not both 0");
   SEMIFER_CHECK(threads >= 1, "loader threads must be >= 1, got ", threads);
   SEMIFER_CHECK(prefetch >= 1, "loader prefetch must be >= 1, got ", prefetch);
+  SEMIFER_CHECK(world_size >= 1 && rank >= 0 && rank < world_size,
+                "loader rank ", rank, " of world size ", world_size);
 }
 
 Loader::Loader(std::shared_ptr<const Dataset> dataset,
@@ -207,8 +209,11 @@ Step Loader::build(int64_t s) {
   const uint64_t labeled_seed = util::mix64(config_.seed ^ kLabeledViews);
   const uint64_t unlabeled_seed = util::mix64(config_.seed ^ kUnlabeledViews);
 
+  // This rank's slice of the step's samples (the whole step for one rank).
+  const int64_t shard = s * config_.world_size + config_.rank;
   const int64_t b = config_.batch_labeled;
   if (b > 0) {
+    const int64_t first = shard * b;
     auto& lb = step.labeled;
     lb.x_weak = take_buffer({b, 3, size, size}, true);
     lb.y = take_buffer({b}, false);
@@ -218,7 +223,7 @@ Step Loader::build(int64_t s) {
     int64_t* idx = lb.index.data_ptr<int64_t>();
     for (int64_t i = 0; i < b; ++i) {
       int64_t epoch, offset;
-      const uint32_t k = labeled_at(s * b + i, &epoch, &offset);
+      const uint32_t k = labeled_at(first + i, &epoch, &offset);
       const io::Image img = load_or_replace(dataset_->labeled, k, true);
       augment::make_views(img, augment_, labeled_seed, epoch, offset,
                           x + i * plane, nullptr);
@@ -228,6 +233,7 @@ Step Loader::build(int64_t s) {
   }
   const int64_t u = config_.batch_unlabeled;
   if (u > 0) {
+    const int64_t first = shard * u;
     auto& ub = step.unlabeled;
     ub.x_weak = take_buffer({u, 3, size, size}, true);
     ub.x_strong = take_buffer({u, 3, size, size}, true);
@@ -238,7 +244,7 @@ Step Loader::build(int64_t s) {
     float* xs = ub.x_strong.data_ptr<float>();
     for (int64_t i = 0; i < u; ++i) {
       int64_t epoch, offset;
-      const uint32_t k = unlabeled_at(s * u + i, &epoch, &offset);
+      const uint32_t k = unlabeled_at(first + i, &epoch, &offset);
       const io::Image img = load_or_replace(dataset_->unlabeled, k, false);
       augment::make_views(img, augment_, unlabeled_seed, epoch, offset,
                           xw + i * plane, xs + i * plane);

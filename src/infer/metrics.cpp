@@ -9,12 +9,13 @@ ConfusionMatrix::ConfusionMatrix(int num_classes)
   SEMIFER_CHECK(num_classes > 0, "a confusion matrix needs at least one class");
 }
 
-void ConfusionMatrix::add(int label, int prediction) {
+void ConfusionMatrix::add(int label, int prediction, int64_t count) {
   SEMIFER_CHECK(label >= 0 && label < n_ && prediction >= 0 && prediction < n_,
                 "class index out of range: label ", label, ", prediction ",
                 prediction, " (", n_, " classes)");
-  ++m_[label * n_ + prediction];
-  ++total_;
+  SEMIFER_CHECK(count >= 0, "a negative count ", count);
+  m_[label * n_ + prediction] += count;
+  total_ += count;
 }
 
 void ConfusionMatrix::add(const std::vector<int64_t>& labels,

@@ -60,6 +60,26 @@ const Section<ModelConfig>& model_section() {
   return s;
 }
 
+const Section<DistributedConfig>& distributed_section() {
+  using C = DistributedConfig;
+  static const Section<C> s(
+      "train.distributed", "train.distributed",
+      {util::choice(
+           "backend", &C::backend,
+           {{"auto", DistBackend::kAuto},
+            {"gloo", DistBackend::kGloo},
+            {"nccl", DistBackend::kNccl}},
+           "`auto` (NCCL on CUDA, Gloo on the CPU), `gloo` or `nccl`."),
+       value("bucket_mb", &C::bucket_mb,
+             "Megabytes of gradients per all-reduce bucket.",
+             positive<double>()),
+       value("timeout_s", &C::timeout_s,
+             "Seconds a rendezvous or collective waits for the other ranks "
+             "before the run fails.",
+             positive<double>())});
+  return s;
+}
+
 const Section<LoopConfig>& loop_section() {
   using C = LoopConfig;
   static const Section<C> s(
@@ -115,7 +135,10 @@ const Section<LoopConfig>& loop_section() {
        value("max_loss", &C::max_loss,
              "A step loss above it stops the run (divergence); 0: only NaN "
              "and infinity do.",
-             at_least(0.0))});
+             at_least(0.0)),
+       util::nested<C>(
+           "distributed", distributed_section(),
+           [](auto& c) -> auto& { return c.distributed; })});
   return s;
 }
 
@@ -286,6 +309,11 @@ bool operator==(const ModelConfig& a, const ModelConfig& b) {
          std::tie(b.name, b.weights, b.dropout);
 }
 
+bool operator==(const DistributedConfig& a, const DistributedConfig& b) {
+  return std::tie(a.backend, a.bucket_mb, a.timeout_s) ==
+         std::tie(b.backend, b.bucket_mb, b.timeout_s);
+}
+
 bool operator==(const LoopConfig& a, const LoopConfig& b) {
   auto tie = [](const LoopConfig& c) {
     return std::tie(c.epochs, c.steps_per_epoch, c.batch_labeled,
@@ -293,7 +321,7 @@ bool operator==(const LoopConfig& a, const LoopConfig& b) {
                     c.nesterov, c.weight_decay, c.lr_schedule, c.warmup_steps,
                     c.clip_grad_norm, c.seed, c.threads, c.torch_threads,
                     c.log_every, c.checkpoint_every, c.deterministic, c.device,
-                    c.bf16, c.channels_last, c.max_loss);
+                    c.bf16, c.channels_last, c.max_loss, c.distributed);
   };
   return tie(a) == tie(b);
 }

@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
+#include "semifer/train/distributed.h"
 #include "semifer/train/step.h"
 #include "semifer/util/error.h"
 
@@ -19,6 +22,12 @@ void MetricWindow::reset() {
       torch::zeros({3}, torch::TensorOptions(device_).dtype(torch::kFloat64));
   counts_ = torch::zeros({4, num_classes_},
                          torch::TensorOptions(device_).dtype(torch::kInt64));
+}
+
+void MetricWindow::clear_sums() {
+  const int64_t steps = steps_;
+  reset();
+  steps_ = steps;
 }
 
 void MetricWindow::add(const StepStats& s, int64_t images) {
@@ -46,6 +55,27 @@ void MetricWindow::add(const StepStats& s, int64_t images) {
   row(1, torch::ones_like(s.pseudo));
   row(2, known);
   row(3, right);
+}
+
+void MetricWindow::reduce(Group& group, bool root_only) {
+  torch::NoGradGuard no_grad;
+  auto images =
+      torch::full({1}, static_cast<double>(images_),
+                  torch::TensorOptions(device_).dtype(torch::kFloat64));
+  auto means = losses_.narrow(0, 0, 2).clone();
+  // A NaN would not survive the maximum: as infinity it still stops the run.
+  auto max = torch::nan_to_num(losses_.narrow(0, 2, 1), INFINITY, INFINITY);
+  std::vector<at::Tensor> sums = {images, means, counts_};
+  group.all_reduce_sum(sums);
+  std::vector<at::Tensor> maxes = {max};
+  group.all_reduce_max(maxes);
+  if (root_only && group.rank() != 0) {
+    clear_sums();
+    return;
+  }
+  images_ = static_cast<int64_t>(std::llround(images.item<double>()));
+  losses_.narrow(0, 0, 2).copy_(means / group.size());
+  losses_.narrow(0, 2, 1).copy_(max);
 }
 
 WindowSummary MetricWindow::summary() const {

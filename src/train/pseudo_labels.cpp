@@ -75,13 +75,25 @@ PseudoLabels PseudoLabeler::label(const at::Tensor& probs,
   torch::NoGradGuard no_grad;
   const double m = ssl_.stats_momentum;
   at::Tensor p = probs.to(torch::kFloat32);
-  if (ssl_.thresholds == ThresholdPolicy::kFreeMatch &&
-      ssl_.weighting == Weighting::kHard) {
-    ema(free_global_, std::get<0>(p.max(1)).mean(), m);
-    ema(free_local_, p.mean(0), m);
+  const bool free_stats = ssl_.thresholds == ThresholdPolicy::kFreeMatch &&
+                          ssl_.weighting == Weighting::kHard;
+  at::Tensor batch_mean, batch_max_mean;  // of the step's raw probabilities
+  if (free_stats || ssl_.alignment != Alignment::kNone) {
+    batch_mean = p.mean(0);
+    batch_max_mean = std::get<0>(p.max(1)).mean();
+    if (sync_.mean) {
+      at::Tensor both = torch::cat({batch_mean, batch_max_mean.reshape({1})});
+      sync_.mean(both);
+      batch_mean = both.narrow(0, 0, num_classes_);
+      batch_max_mean = both[num_classes_];
+    }
+  }
+  if (free_stats) {
+    ema(free_global_, batch_max_mean, m);
+    ema(free_local_, batch_mean, m);
   }
   if (ssl_.alignment != Alignment::kNone) {
-    ema(mean_probs_, p.mean(0), m);
+    ema(mean_probs_, batch_mean, m);
     p = p * (prior_ / mean_probs_);
     p = p / p.sum(1, true);
   }
@@ -90,8 +102,23 @@ PseudoLabels PseudoLabeler::label(const at::Tensor& probs,
   out.confidence = confidence;
   out.pseudo = pseudo;
   if (ssl_.weighting == Weighting::kSoft) {
-    ema(soft_mean_, confidence.mean(), m);
-    if (confidence.numel() > 1) ema(soft_var_, confidence.var(), m);
+    if (sync_.mean) {
+      // The whole step's mean and unbiased variance from the ranks' means
+      // of conf and conf^2.
+      at::Tensor moments =
+          torch::stack({confidence.mean(), confidence.square().mean()});
+      sync_.mean(moments);
+      const double n =
+          static_cast<double>(confidence.numel()) * sync_.world_size;
+      ema(soft_mean_, moments[0], m);
+      if (n > 1)
+        ema(soft_var_,
+            (moments[1] - moments[0].square()).clamp_min(0.0) * (n / (n - 1)),
+            m);
+    } else {
+      ema(soft_mean_, confidence.mean(), m);
+      if (confidence.numel() > 1) ema(soft_var_, confidence.var(), m);
+    }
     const auto below = (confidence - soft_mean_).clamp_max(0.0);
     out.weight = torch::exp(-(below * below) / (2.0 * soft_var_ / 4.0));
     return out;
@@ -116,7 +143,18 @@ PseudoLabels PseudoLabeler::label(const at::Tensor& probs,
           .to(torch::kFloat32);
   if (ssl_.thresholds == ThresholdPolicy::kFlexMatch) {
     const auto sure = confidence.gt(ssl_.tau);
-    memory_.index_put_({index.masked_select(sure)}, pseudo.masked_select(sure));
+    if (sync_.gather) {
+      // Every rank's samples, in rank order: the order one process with
+      // the whole step would write them in.
+      const auto all_index = sync_.gather(index.masked_fill(~sure, -1));
+      const auto all_pseudo = sync_.gather(pseudo);
+      const auto known = all_index.ge(0);
+      memory_.index_put_({all_index.masked_select(known)},
+                         all_pseudo.masked_select(known));
+    } else {
+      memory_.index_put_({index.masked_select(sure)},
+                         pseudo.masked_select(sure));
+    }
   }
   return out;
 }

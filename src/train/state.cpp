@@ -60,6 +60,7 @@ void TrainState::save(const std::string& path, bool with_window) const {
   archive.write(keys::kPseudoLabels, pseudo);
   archive.write(keys::kStep, torch::tensor(step, torch::kInt64));
   archive.write(keys::kBestF1, torch::tensor(best_f1, torch::kFloat64));
+  archive.write(keys::kWorldSize, torch::tensor(world_size, torch::kInt64));
   if (with_window) {
     archive.write(keys::kWindow, window.to_tensor());
   } else {
@@ -118,6 +119,11 @@ void TrainState::load(
   if (archive.try_read(keys::kPseudoLabels, pseudo)) labeler.load(pseudo, path);
   step = read(keys::kStep).item<int64_t>();
   best_f1 = read(keys::kBestF1).item<double>();
+  // Checkpoints from before data-parallel runs: one process wrote them.
+  at::Tensor ranks;
+  world_size = archive.try_read(keys::kWorldSize, ranks)
+                   ? ranks.to(torch::kCPU).item<int64_t>()
+                   : 1;
   try {
     window.from_tensor(read(keys::kWindow));
   } catch (const Error& e) {

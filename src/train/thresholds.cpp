@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "semifer/util/error.h"
 
 namespace semifer::train {
@@ -23,6 +25,11 @@ at::Tensor DynamicThresholds::tau_tensor(const at::Device& device) const {
 
 DynamicThresholds::Update DynamicThresholds::update(const at::Tensor& probs,
                                                     const at::Tensor& labels) {
+  return apply(measure(probs, labels));
+}
+
+at::Tensor DynamicThresholds::measure(const at::Tensor& probs,
+                                      const at::Tensor& labels) const {
   const auto c = static_cast<int64_t>(tau_.size());
   SEMIFER_CHECK(probs.dim() == 2 && probs.size(1) == c && labels.dim() == 1 &&
                     labels.size(0) == probs.size(0),
@@ -30,19 +37,30 @@ DynamicThresholds::Update DynamicThresholds::update(const at::Tensor& probs,
   torch::NoGradGuard no_grad;
   const auto p = probs.to(torch::kCPU, torch::kFloat64);
   const auto y = labels.to(torch::kCPU, torch::kInt64);
-  const auto pred = p.argmax(1);
-  const auto correct = pred.eq(y);
+  const auto correct = p.argmax(1).eq(y);
   // Confidence of the correct class of each correctly predicted sample.
   const auto conf = p.gather(1, y.unsqueeze(1)).squeeze(1);
+  auto sums = torch::zeros({2, c}, torch::kFloat64);
+  const auto kept = y.masked_select(correct);
+  sums[0].index_add_(0, kept, conf.masked_select(correct));
+  sums[1].index_add_(0, kept, torch::ones_like(kept, torch::kFloat64));
+  return sums;
+}
+
+DynamicThresholds::Update DynamicThresholds::apply(const at::Tensor& sums) {
+  const auto c = static_cast<int64_t>(tau_.size());
+  SEMIFER_CHECK(sums.dim() == 2 && sums.size(0) == 2 && sums.size(1) == c,
+                "DTM update: expected sums [2, ", c, "]");
+  const auto s = sums.to(torch::kCPU, torch::kFloat64).contiguous();
+  const auto a = s.accessor<double, 2>();
   Update u;
   u.mean_confidence.assign(static_cast<size_t>(c), -1.0);
   u.correct.assign(static_cast<size_t>(c), 0);
   for (int64_t k = 0; k < c; ++k) {
-    const auto sel = correct.logical_and(y.eq(k));
-    const int64_t n = sel.sum().item<int64_t>();
+    const auto n = static_cast<int64_t>(std::llround(a[1][k]));
     u.correct[k] = n;
     if (n == 0) continue;
-    u.mean_confidence[k] = conf.masked_select(sel).mean().item<double>();
+    u.mean_confidence[k] = a[0][k] / static_cast<double>(n);
     if (dynamic_) tau_[k] = mu_ * tau_[k] + (1.0 - mu_) * u.mean_confidence[k];
   }
   return u;

@@ -1,9 +1,11 @@
 #include "semifer/train/trainer.h"
 
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <sstream>
 
@@ -13,6 +15,7 @@
 #include "semifer/io/metrics_log.h"
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
+#include "semifer/train/distributed.h"
 #include "semifer/train/optimizer.h"
 #include "semifer/train/state.h"
 #include "semifer/train/validation.h"
@@ -20,6 +23,7 @@
 #include "semifer/util/error.h"
 #include "semifer/util/log.h"
 #include "semifer/util/progress.h"
+#include "semifer/util/strings.h"
 
 namespace semifer::train {
 
@@ -61,12 +65,22 @@ std::vector<double> thresholds(const TrainState& s) {
 }  // namespace
 
 const std::vector<std::string>& resumable_keys() {
-  static const std::vector<std::string> keys = {
-      "train.lr",        "train.epochs",           "train.steps_per_epoch",
-      "train.log_every", "train.checkpoint_every", "train.max_loss",
-      "train.threads",   "train.torch_threads",    "train.device",
-      "train.bf16",      "train.channels_last",    "train.deterministic",
-      "eval.max_samples"};
+  static const std::vector<std::string> keys = {"train.lr",
+                                                "train.epochs",
+                                                "train.steps_per_epoch",
+                                                "train.log_every",
+                                                "train.checkpoint_every",
+                                                "train.max_loss",
+                                                "train.threads",
+                                                "train.torch_threads",
+                                                "train.device",
+                                                "train.bf16",
+                                                "train.channels_last",
+                                                "train.deterministic",
+                                                "train.distributed.backend",
+                                                "train.distributed.bucket_mb",
+                                                "train.distributed.timeout_s",
+                                                "eval.max_samples"};
   return keys;
 }
 
@@ -88,7 +102,9 @@ ResumeCheck check_resume_changes(const TrainConfig& before,
 Trainer::Trainer(TrainConfig config, RunOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
-      folder_(options_.run_dir, options_.writer) {
+      folder_(
+          options_.run_dir,
+          options_.writer && (!options_.group || options_.group->rank() == 0)) {
   config_.validate();
   setup_device();
   auto dataset =
@@ -107,7 +123,56 @@ Trainer::Trainer(TrainConfig config, RunOptions options)
   build_state();
   evaluator_ =
       std::make_unique<EpochEvaluator>(dataset_, config_, std::move(dtm_pool));
+  join_group();
   open_run();
+  if (options_.group) {
+    // Every rank starts from rank 0's networks.
+    TrainState& s = *state_;
+    std::vector<at::Tensor> t;
+    for (auto* net : {&s.student, &s.teacher}) {
+      for (auto& p : (*net)->parameters()) t.push_back(p.data());
+      for (auto& b : (*net)->buffers()) t.push_back(b);
+    }
+    options_.group->broadcast(t);
+  }
+}
+
+void Trainer::join_group() {
+  const auto& group = options_.group;
+  if (!group) return;
+  TrainState& s = *state_;
+  s.world_size = group->size();
+  evaluator_->set_group(group);
+  PseudoLabeler::RankSync sync;
+  sync.world_size = group->size();
+  sync.mean = [g = group.get()](at::Tensor& t) {
+    std::vector<at::Tensor> v = {t};
+    g->all_reduce_sum(v);
+    t.div_(g->size());
+  };
+  sync.gather = [g = group.get()](const at::Tensor& t) {
+    return g->all_gather(t);
+  };
+  s.labeler.set_rank_sync(std::move(sync));
+  reducer_ = std::make_unique<GradientReducer>(
+      group, s.student->parameters(), config_.train.distributed.bucket_mb);
+  GradientReducer* reducer = reducer_.get();
+  step_options_.after_backward =
+      [reducer, user = options_.after_backward](TrainState& state) {
+        reducer->finish();
+        if (user) user(state);
+      };
+}
+
+void Trainer::sync_buffers() {
+  if (!options_.group) return;
+  // BatchNorm's statistics are per rank between these points (as DDP's
+  // default): rank 0's go to every rank before they are used or saved.
+  TrainState& s = *state_;
+  std::vector<at::Tensor> t;
+  for (auto& b : s.student->buffers()) t.push_back(b);
+  for (auto& b : s.teacher->buffers()) t.push_back(b);
+  options_.group->broadcast(t);
 }
 
 Trainer::~Trainer() = default;
@@ -175,16 +240,55 @@ void Trainer::open_run() {
     folder_.write_config(s.config_yaml);
     return;
   }
-  SEMIFER_CHECK(folder_.has_last_checkpoint(), "--resume: no checkpoint at ",
-                folder_.last_checkpoint());
   const std::string path = folder_.last_checkpoint();
-  const std::string yaml = s.config_yaml;
-  s.load(path, [&](const std::string& saved) { check_resume(saved, path); });
-  s.config_yaml = yaml;
+  const auto& group = options_.group;
+  if (!group || group->rank() == 0)
+    SEMIFER_CHECK(folder_.has_last_checkpoint(), "--resume: no checkpoint at ",
+                  path);
+  if (group && group->size() > 1) {
+    // Rank 0's checkpoint reaches every rank (other machines need not see
+    // RUN_DIR).
+    std::string bytes;
+    if (group->rank() == 0) {
+      const auto data = util::read_file(path);
+      bytes.assign(data.begin(), data.end());
+    }
+    bytes = group->broadcast_bytes(bytes);
+    if (group->rank() != 0) {
+      const std::string copy =
+          (std::filesystem::temp_directory_path() /
+           str("semifer-resume-", ::getpid(), "-rank", group->rank(), ".pt"))
+              .string();
+      util::write_file(copy, bytes.data(), bytes.size());
+      try {
+        load_resumed(copy);
+      } catch (...) {
+        std::error_code ec;
+        std::filesystem::remove(copy, ec);
+        throw;
+      }
+      std::error_code ec;
+      std::filesystem::remove(copy, ec);
+      // Rank 0 holds the open window's sums.
+      s.window.clear_sums();
+    } else {
+      load_resumed(path);
+    }
+  } else {
+    load_resumed(path);
+  }
+  const int64_t ranks = group ? group->size() : 1;
+  SEMIFER_CHECK(s.world_size == ranks, "--resume: ", path,
+                " was written by a run of ", s.world_size,
+                s.world_size == 1 ? " process" : " ranks", "; this one has ",
+                ranks,
+                ". Resume with the same number of ranks, or start a new run "
+                "from its networks with model.weights");
   if (step_options_.channels_last) {
     to_channels_last(*s.student);
     to_channels_last(*s.teacher);
   }
+  s.world_size = ranks;
   folder_.resume_at(s.step);
   saved_step_ = s.step;
   if (!summary_.changes.empty()) {
@@ -194,6 +298,15 @@ void Trainer::open_run() {
           str("resume: ", c.key, " changed from ", c.before, " to ", c.after));
     }
   }
+}
+
+void Trainer::load_resumed(const std::string& path) {
+  TrainState& s = *state_;
+  const std::string yaml = s.config_yaml;
+  s.load(path, [&](const std::string& saved) {
+    check_resume(saved, folder_.last_checkpoint());
+  });
+  s.config_yaml = yaml;
 }
 
 void Trainer::check_resume(const std::string& saved, const std::string& path) {
@@ -249,6 +362,10 @@ void Trainer::save(bool best) {
     folder_.save_best(s);
     return;
   }
+  if (options_.group) {
+    sync_buffers();
+    s.window.reduce(*options_.group, /*root_only=*/true);
+  }
   folder_.save_last(s);
   pending_step_ = s.step;
 }
@@ -283,6 +400,10 @@ RunSummary Trainer::run() {
         config_.ssl.enabled ? config_.train.batch_unlabeled : 0;
     lc.threads = config_.train.threads;
     lc.seed = config_.train.seed;
+    if (options_.group) {
+      lc.rank = options_.group->rank();
+      lc.world_size = options_.group->size();
+    }
     data::Loader loader(dataset_, config_.augment, lc, s.step);
     progress_ =
         std::make_unique<util::Progress>("train", total, options_.progress);
@@ -291,8 +412,10 @@ RunSummary Trainer::run() {
     s.student->train();
     while (s.step < total) {
       train_step(loader);
-      if (options_.stop_requested && options_.stop_requested() &&
-          s.step < total) {
+      bool stop = options_.stop_requested && options_.stop_requested();
+      // Every rank stops at the same step.
+      if (options_.group) stop = options_.group->any(stop);
+      if (stop && s.step < total) {
         if (pending_step_ != s.step) save(false);
         summary_.stopped = true;
         break;
@@ -312,6 +435,7 @@ void Trainer::train_step(data::Loader& loader) {
   TrainState& s = *state_;
   const auto& loop = config_.train;
   const data::Step batch = loader.next();
+  if (options_.group) options_.group->set_step(s.step);
   lr_ = learning_rate(loop, s.step, total_steps());
   set_learning_rate(*s.optimizer, lr_);
   const StepStats stats = config_.ssl.enabled
@@ -343,6 +467,7 @@ void Trainer::show_progress(int64_t total) {
 
 void Trainer::end_window(bool epoch_end) {
   TrainState& s = *state_;
+  if (options_.group) s.window.reduce(*options_.group);
   const WindowSummary w = s.window.summary();
   check_losses(w);
   const double secs =
@@ -373,6 +498,7 @@ void Trainer::end_window(bool epoch_end) {
 void Trainer::end_epoch(io::MetricsLine& line) {
   TrainState& s = *state_;
   const auto& names = s.card.classes;
+  sync_buffers();
   if (config_.ssl.enabled) {
     const auto confidence = evaluator_->update_thresholds(s);
     line.tau = io::per_class(names, thresholds(s));

@@ -9,6 +9,7 @@
 #include "semifer/augment/views.h"
 #include "semifer/infer/classify.h"
 #include "semifer/infer/metrics.h"
+#include "semifer/train/distributed.h"
 #include "semifer/train/state.h"
 #include "semifer/util/error.h"
 #include "semifer/util/random.h"
@@ -41,6 +42,11 @@ std::vector<std::vector<data::PoolItem>> by_class(
   std::vector<std::vector<data::PoolItem>> out(num_classes);
   for (const auto& item : items) out[item.label].push_back(item);
   return out;
+}
+
+template <typename T>
+std::vector<T> slice(const std::vector<T>& v, int64_t first, int64_t count) {
+  return std::vector<T>(v.begin() + first, v.begin() + first + count);
 }
 
 }  // namespace
@@ -100,6 +106,21 @@ EpochEvaluator::EpochEvaluator(std::shared_ptr<const data::Dataset> dataset,
   }
   dtm_labels_ = labels_of(dtm_items_);
   val_labels_ = labels_of(val_items_);
+  dtm_count_ = static_cast<int64_t>(dtm_items_.size());
+  val_count_ = static_cast<int64_t>(val_items_.size());
+}
+
+void EpochEvaluator::set_group(std::shared_ptr<Group> group) {
+  group_ = std::move(group);
+  const int64_t r = group_ ? group_->rank() : 0;
+  const int64_t w = group_ ? group_->size() : 1;
+  auto share = [&](size_t n, int64_t* first, int64_t* count) {
+    const auto total = static_cast<int64_t>(n);
+    *first = total * r / w;
+    *count = total * (r + 1) / w - *first;
+  };
+  share(dtm_items_.size(), &dtm_first_, &dtm_count_);
+  share(val_items_.size(), &val_first_, &val_count_);
 }
 
 std::vector<double> EpochEvaluator::update_thresholds(TrainState& state) const {
@@ -109,22 +130,30 @@ std::vector<double> EpochEvaluator::update_thresholds(TrainState& state) const {
     // teacher on the training views).
     const auto step = static_cast<uint64_t>(state.step);
     probs = infer::classify(
-        *state.teacher, static_cast<int64_t>(dtm_items_.size()),
+        *state.teacher, dtm_count_,
         [&](int64_t i) {
+          const int64_t k = dtm_first_ + i;
           util::Generator gen(
-              {seed_, 0xd7e6ULL, step, static_cast<uint64_t>(i)});
+              {seed_, 0xd7e6ULL, step, static_cast<uint64_t>(k)});
           const auto resized = augment::resize(
-              dataset_->load(dtm_items_[static_cast<size_t>(i)]), augment_.size,
+              dataset_->load(dtm_items_[static_cast<size_t>(k)]), augment_.size,
               augment_.size);
           return augment::apply_plan(resized, augment::plan_weak(augment_, gen),
                                      augment_);
         },
         input_);
   } else {
-    probs = infer::classify(*state.teacher, *dataset_, dtm_items_, input_);
+    probs = infer::classify(*state.teacher, *dataset_,
+                            slice(dtm_items_, dtm_first_, dtm_count_), input_);
   }
-  const auto u =
-      state.thresholds.update(probs, torch::tensor(dtm_labels_, torch::kInt64));
+  at::Tensor sums = state.thresholds.measure(
+      probs,
+      torch::tensor(slice(dtm_labels_, dtm_first_, dtm_count_), torch::kInt64));
+  if (group_) {
+    std::vector<at::Tensor> t = {sums};
+    group_->all_reduce_sum(t);
+  }
+  const auto u = state.thresholds.apply(sums);
   state.thresholds_changed();
   return u.mean_confidence;
 }
@@ -132,16 +161,27 @@ std::vector<double> EpochEvaluator::update_thresholds(TrainState& state) const {
 std::optional<EpochEvaluator::Scores> EpochEvaluator::validate(
     TrainState& state) const {
   if (val_items_.empty()) return std::nullopt;
+  const auto items = slice(val_items_, val_first_, val_count_);
+  const auto labels = slice(val_labels_, val_first_, val_count_);
+  const auto c = static_cast<int>(names_.size());
   auto score = [&](models::ClassifierImpl& model) {
     const at::Tensor pred =
-        infer::classify(model, *dataset_, val_items_, input_)
-            .argmax(1)
-            .contiguous();
-    infer::ConfusionMatrix m(static_cast<int>(names_.size()));
-    m.add(val_labels_,
+        infer::classify(model, *dataset_, items, input_).argmax(1).contiguous();
+    infer::ConfusionMatrix m(c);
+    m.add(labels,
           std::vector<int64_t>(pred.data_ptr<int64_t>(),
                                pred.data_ptr<int64_t>() + pred.numel()));
-    return scores(m, names_);
+    if (!group_) return scores(m, names_);
+    std::vector<int64_t> counts;
+    for (const auto& row : m.rows())
+      counts.insert(counts.end(), row.begin(), row.end());
+    std::vector<at::Tensor> t = {torch::tensor(counts, torch::kInt64)};
+    group_->all_reduce_sum(t);
+    const auto all = t[0].contiguous();
+    infer::ConfusionMatrix sum(c);
+    for (int i = 0; i < c; ++i)
+      for (int j = 0; j < c; ++j) sum.add(i, j, all[i * c + j].item<int64_t>());
+    return scores(sum, names_);
   };
   Scores s;
   s.a = score(*state.student);

@@ -90,6 +90,7 @@ train:
   bf16: false
   channels_last: false
   max_loss: 250.5
+  distributed: {backend: gloo, bucket_mb: 4.5, timeout_s: 12}
 ssl:
   enabled: false
   lambda_labeled: 0.5

@@ -29,6 +29,11 @@ struct LoaderConfig {
   uint64_t seed = 0;             ///< seed of the unlabeled order and the views
   /// Page-locked batches when LibTorch has CUDA (faster host-to-device copies).
   bool pin_memory = true;
+  /// A data-parallel rank's share: step s of rank r of W holds samples
+  /// [r * batch, (r + 1) * batch) of what one process with W times the
+  /// batches draws at step s.
+  int rank = 0;
+  int world_size = 1;
 
   void validate() const;
 };

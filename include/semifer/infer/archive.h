@@ -29,6 +29,8 @@ inline constexpr const char* kWindow = "window";  ///< metric window sums
 inline constexpr const char* kTorchRng = "torch_rng";
 inline constexpr const char* kCudaRng = "cuda_rng";
 inline constexpr const char* kConfig = "config";  ///< resolved config YAML
+/// [] int64: the ranks of the run that wrote it (absent: 1)
+inline constexpr const char* kWorldSize = "world_size";
 }  // namespace keys
 
 /// Reads an archive into memory, verifies it (io::verify_zip: a damaged

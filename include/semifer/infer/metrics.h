@@ -16,8 +16,8 @@ class ConfusionMatrix {
  public:
   explicit ConfusionMatrix(int num_classes);
 
-  /// Counts one prediction; both in [0, num_classes).
-  void add(int label, int prediction);
+  /// Counts one prediction (or `count` alike); both in [0, num_classes).
+  void add(int label, int prediction, int64_t count = 1);
   /// Counts a batch: `labels` and `predictions` have the same length.
   void add(const std::vector<int64_t>& labels,
            const std::vector<int64_t>& predictions);

@@ -28,6 +28,22 @@ enum class LrSchedule {
   kCosine,    ///< half a cosine from lr to 0 over the run (SGDR, FixMatch)
 };
 
+/// The collective backend of a data-parallel run (train.distributed.backend).
+enum class DistBackend {
+  kAuto,  ///< NCCL on CUDA, Gloo on the CPU
+  kGloo,
+  kNccl,  ///< CUDA builds of LibTorch only
+};
+
+/// `train.distributed:` how a data-parallel run (launched by torchrun,
+/// Slurm or `semifer launch`; docs/distributed.md) communicates. Ignored by
+/// a single process.
+struct DistributedConfig {
+  DistBackend backend = DistBackend::kAuto;
+  double bucket_mb = 25;   ///< gradient bucket size (PyTorch DDP's default)
+  double timeout_s = 300;  ///< a collective or the rendezvous waits this long
+};
+
 /// `train:` of a training config.
 struct LoopConfig {
   int64_t epochs = 10;
@@ -56,6 +72,7 @@ struct LoopConfig {
   /// A step loss above this stops the run (divergence); <= 0: only NaN and
   /// infinity do.
   double max_loss = 1000;
+  DistributedConfig distributed;
 };
 
 /// How pseudo-labels are accepted (ssl.thresholds, docs/training.md).
@@ -135,6 +152,7 @@ struct TrainConfig {
 /// Every key equal (paths as resolved, floats exactly): for round-trip tests
 /// and resume checks.
 bool operator==(const ModelConfig& a, const ModelConfig& b);
+bool operator==(const DistributedConfig& a, const DistributedConfig& b);
 bool operator==(const LoopConfig& a, const LoopConfig& b);
 bool operator==(const SslConfig& a, const SslConfig& b);
 bool operator==(const TrainConfig& a, const TrainConfig& b);

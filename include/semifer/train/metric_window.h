@@ -8,6 +8,7 @@
 namespace semifer::train {
 
 struct StepStats;
+class Group;
 
 /// What a window of steps measured, read back to the host (one transfer).
 struct WindowSummary {
@@ -42,6 +43,16 @@ class MetricWindow {
   WindowSummary summary() const;
   /// Starts a new window.
   void reset();
+  /// Empties the sums but keeps the step count (a rank other than 0 of a
+  /// data-parallel run, whose window rank 0 holds).
+  void clear_sums();
+
+  /// A data-parallel run: replaces the sums by the whole job's (image
+  /// counts and pseudo-label counts added, the mean losses averaged over
+  /// the ranks, the largest loss of any rank) on every rank, or with
+  /// `root_only` on rank 0 alone, the other ranks' emptied (their steps
+  /// kept), so that a later reduce counts nothing twice.
+  void reduce(Group& group, bool root_only = false);
 
   int64_t steps() const { return steps_; }
 

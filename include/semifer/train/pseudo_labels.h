@@ -3,6 +3,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,18 @@ class PseudoLabeler {
   PseudoLabels label(const at::Tensor& probs, const at::Tensor& tau,
                      const at::Tensor& index);
 
+  /// How a data-parallel rank shares its batch statistics: `mean` replaces
+  /// a tensor in place by its mean over the ranks, `gather` returns every
+  /// rank's tensor concatenated in rank order. With it set, the running
+  /// estimates move by the statistics of the whole step (all ranks'
+  /// batches), the same on every rank.
+  struct RankSync {
+    std::function<void(at::Tensor&)> mean;
+    std::function<at::Tensor(const at::Tensor&)> gather;
+    int world_size = 1;
+  };
+  void set_rank_sync(RankSync sync) { sync_ = std::move(sync); }
+
   /// The per-class thresholds in use, for metrics: FlexMatch's and
   /// FreeMatch's current ones; empty for the other policies (the DTM's are
   /// in thresholds.h) and under soft weighting.
@@ -79,6 +92,7 @@ class PseudoLabeler {
   at::Tensor free_global_, free_local_;  ///< [] and [C]
   at::Tensor soft_mean_, soft_var_;      ///< [] and []
   at::Tensor memory_;  ///< [N] int64, -1: never above tau (FlexMatch)
+  RankSync sync_;      ///< unset: one process
 };
 
 }  // namespace semifer::train

@@ -18,7 +18,7 @@ namespace semifer::train {
 /// functions (save, load) and one list of keys (infer/archive.h): the
 /// networks A (student) and B (EMA teacher), the optimizer, the DTM
 /// thresholds, the pseudo-labeler's running estimates, the step, the best
-/// validation F1, the open metric window,
+/// validation F1, the open metric window, the run's world size,
 /// the random generators' states, the model card and the resolved config.
 struct TrainState {
   models::Classifier student;
@@ -29,6 +29,7 @@ struct TrainState {
   MetricWindow window{1, c10::Device(c10::kCPU)};
   int64_t step = 0;         ///< optimizer steps done
   double best_f1 = -1;      ///< best validation macro F1 of B (-1: none yet)
+  int64_t world_size = 1;   ///< ranks of the data-parallel run (1: one process)
   infer::ModelCard card;    ///< written with `step` filled in
   std::string config_yaml;  ///< the resolved config of the run
 

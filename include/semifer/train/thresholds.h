@@ -32,8 +32,16 @@ class DynamicThresholds {
     std::vector<int64_t> correct;         ///< N_c
   };
   /// Updates from the teacher's probabilities on labeled samples:
-  /// `probs` [N, C] (rows sum to 1), `labels` [N] int64.
+  /// `probs` [N, C] (rows sum to 1), `labels` [N] int64. Equals
+  /// apply(measure(probs, labels)).
   Update update(const at::Tensor& probs, const at::Tensor& labels);
+
+  /// Equation 7's sums: per class, the confidence summed over the correctly
+  /// predicted samples and their count, as a [2, C] float64 CPU tensor (a
+  /// data-parallel run adds the ranks' before apply()).
+  at::Tensor measure(const at::Tensor& probs, const at::Tensor& labels) const;
+  /// Moves the thresholds by measure()'s sums (equations 7-8).
+  Update apply(const at::Tensor& sums);
 
   /// For checkpoints.
   void set_tau(std::vector<double> tau);

@@ -27,6 +27,8 @@ namespace semifer::train {
 struct TrainState;
 struct WindowSummary;
 class EpochEvaluator;
+class Group;
+class GradientReducer;
 
 /// Options of a run that are not part of its configuration.
 struct RunOptions {
@@ -43,6 +45,11 @@ struct RunOptions {
   GradientHook after_backward;
   /// Each metric line, after it is written.
   std::function<void(const io::MetricsLine&)> on_metrics;
+  /// A data-parallel run's ranks (distributed.h; null: one process). The
+  /// Trainer then trains its share of every step, averages the gradients,
+  /// shares the DTM, validation and metric sums and agrees on stopping;
+  /// set `writer` on rank 0 only.
+  std::shared_ptr<Group> group;
 };
 
 /// Summary of a finished (or stopped) run.
@@ -97,6 +104,9 @@ class Trainer {
 
   void setup_device();
   void build_state();
+  void join_group();
+  void load_resumed(const std::string& path);
+  void sync_buffers();
   void open_run();
   void check_resume(const std::string& saved_config, const std::string& path);
   void train_step(data::Loader& loader);
@@ -121,6 +131,7 @@ class Trainer {
   std::shared_ptr<const data::Dataset> dataset_;
   std::unique_ptr<TrainState> state_;
   std::unique_ptr<EpochEvaluator> evaluator_;
+  std::unique_ptr<GradientReducer> reducer_;
   std::unique_ptr<util::Progress> progress_;
   RunSummary summary_;
   int64_t saved_step_ = -1;    ///< step of the confirmed checkpoint_last.pt
@@ -134,7 +145,7 @@ class Trainer {
 /// checkpoint's): train.lr, train.epochs, train.steps_per_epoch,
 /// train.log_every, train.checkpoint_every, train.max_loss, train.threads,
 /// train.torch_threads, train.device, train.bf16, train.channels_last,
-/// train.deterministic, eval.max_samples.
+/// train.deterministic, train.distributed.*, eval.max_samples.
 const std::vector<std::string>& resumable_keys();
 
 /// The changes from `before` (a run's stored config) to `after`, split into

@@ -12,6 +12,7 @@
 namespace semifer::train {
 
 struct TrainState;
+class Group;
 
 /// Moves a seeded share `fraction` of each class of dataset.labeled out of
 /// it (at least one image of a class with two or more, never all of a
@@ -30,6 +31,13 @@ class EpochEvaluator {
   EpochEvaluator(std::shared_ptr<const data::Dataset> dataset,
                  const TrainConfig& config,
                  std::vector<data::PoolItem> dtm_pool = {});
+
+  /// A data-parallel run: each rank predicts its contiguous share of the
+  /// DTM's and the validation samples, and the sums of equation 7 and the
+  /// confusion matrices are added over the ranks, so every rank gets the
+  /// same thresholds and scores. The networks must agree across ranks
+  /// (their buffers broadcast from rank 0 first).
+  void set_group(std::shared_ptr<Group> group);
 
   /// Updates the state's thresholds from the teacher; returns the mean
   /// confidences the DTM measured per class (-1: no correct prediction).
@@ -51,6 +59,9 @@ class EpochEvaluator {
   std::vector<std::string> names_;
   std::vector<data::PoolItem> dtm_items_, val_items_;
   std::vector<int64_t> dtm_labels_, val_labels_;
+  std::shared_ptr<Group> group_;
+  // This rank's share: [first, first + count) of each list.
+  int64_t dtm_first_ = 0, dtm_count_ = 0, val_first_ = 0, val_count_ = 0;
 };
 
 }  // namespace semifer::train

@@ -63,3 +63,22 @@ class CudaBf16Autocast {
 };
 
 }  // namespace semifer::compat
+
+// c10d, for the one file that defines SEMIFER_WITH_C10D before including
+// this header (src/train/distributed.cpp; its headers are heavy). LibTorch
+// 2.0 split the collective backends (Gloo, NCCL) out of ProcessGroup into
+// Backend; both declare allreduce(std::vector<at::Tensor>&, options),
+// broadcast and allgather with the same signatures, and Work::wait.
+#ifdef SEMIFER_WITH_C10D
+#if SEMIFER_TORCH_AT_LEAST(2, 0)
+#include <torch/csrc/distributed/c10d/Backend.hpp>
+namespace semifer::compat {
+using C10dBackend = c10d::Backend;
+}
+#else
+#include <torch/csrc/distributed/c10d/ProcessGroup.hpp>
+namespace semifer::compat {
+using C10dBackend = c10d::ProcessGroup;
+}
+#endif
+#endif

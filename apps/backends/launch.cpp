@@ -1,0 +1,256 @@
+#include "backends/launch.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <optional>
+
+#include "semifer/util/error.h"
+#include "semifer/util/strings.h"
+
+extern char** environ;
+
+namespace semifer::launch {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Rank {
+  int rank = 0;
+  pid_t pid = -1;
+  int out_fd = -1, err_fd = -1;
+  std::string out_buf, err_buf;
+  std::optional<int> status;  // exit status once reaped
+};
+
+std::string describe(int wstatus) {
+  if (WIFSIGNALED(wstatus)) {
+    const int sig = WTERMSIG(wstatus);
+    return str("was killed by signal ", sig, " (", strsignal(sig), ")");
+  }
+  return str("exited with status ", WEXITSTATUS(wstatus));
+}
+
+int exit_code(int wstatus) {
+  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
+  return WEXITSTATUS(wstatus);
+}
+
+// Writes the complete lines of `buf` with the prefix; keeps the rest.
+void flush_lines(std::string& buf, const std::string& prefix, std::ostream& os,
+                 bool all) {
+  size_t start = 0;
+  for (;;) {
+    const size_t nl = buf.find('\n', start);
+    if (nl == std::string::npos) break;
+    os << prefix << buf.substr(start, nl - start) << '\n';
+    start = nl + 1;
+  }
+  buf.erase(0, start);
+  if (all && !buf.empty()) {
+    os << prefix << buf << '\n';
+    buf.clear();
+  }
+  os.flush();
+}
+
+pid_t spawn(const LaunchOptions& o, int local, int world, int port, int* out_fd,
+            int* err_fd) {
+  int out_pipe[2], err_pipe[2];
+  SEMIFER_CHECK(pipe(out_pipe) == 0 && pipe(err_pipe) == 0,
+                "launch: pipe: ", std::strerror(errno));
+  const int rank = o.node_rank * o.nproc + local;
+  std::vector<std::string> env_vars = {
+      str("RANK=", rank),
+      str("WORLD_SIZE=", world),
+      str("LOCAL_RANK=", local),
+      str("LOCAL_WORLD_SIZE=", o.nproc),
+      str("GROUP_RANK=", o.node_rank),
+      str("MASTER_ADDR=", o.master_addr),
+      str("MASTER_PORT=", port),
+  };
+  std::vector<std::string> args = {o.program};
+  args.insert(args.end(), o.command.begin(), o.command.end());
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  SEMIFER_CHECK(pid >= 0, "launch: fork: ", std::strerror(errno));
+  if (pid == 0) {
+    // The rank: its own process group (the launcher forwards signals once;
+    // a terminal's Ctrl-C would otherwise reach it twice), killed with the
+    // launcher.
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    dup2(out_pipe[1], STDOUT_FILENO);
+    dup2(err_pipe[1], STDERR_FILENO);
+    close(out_pipe[0]);
+    close(err_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    for (const auto& v : env_vars) putenv(const_cast<char*>(v.c_str()));
+    // Variables of an outer launcher that would confuse this job's ranks.
+    unsetenv("TORCHELASTIC_USE_AGENT_STORE");
+    unsetenv("TORCHELASTIC_RESTART_COUNT");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(o.program.c_str(), argv.data());
+    const std::string msg = str("semifer launch: cannot run ", o.program, ": ",
+                                std::strerror(errno), "\n");
+    if (write(STDERR_FILENO, msg.data(), msg.size()) < 0) {
+    }
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  *out_fd = out_pipe[0];
+  *err_fd = err_pipe[0];
+  fcntl(*out_fd, F_SETFL, O_NONBLOCK);
+  fcntl(*err_fd, F_SETFL, O_NONBLOCK);
+  return pid;
+}
+
+}  // namespace
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  SEMIFER_CHECK(fd >= 0, "launch: socket: ", std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  const bool ok =
+      bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  close(fd);
+  SEMIFER_CHECK(ok, "launch: no free port: ", std::strerror(errno));
+  return ntohs(addr.sin_port);
+}
+
+int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
+        const std::function<int()>& stop_signal) {
+  SEMIFER_CHECK(o.nproc >= 1, "--nproc must be at least 1, got ", o.nproc);
+  SEMIFER_CHECK(o.nnodes >= 1, "--nnodes must be at least 1, got ", o.nnodes);
+  SEMIFER_CHECK(o.node_rank >= 0 && o.node_rank < o.nnodes, "--node-rank ",
+                o.node_rank, " must lie in [0, ", o.nnodes, ")");
+  SEMIFER_CHECK(!o.command.empty(),
+                "launch: no command after --; e.g. semifer launch --nproc 2 "
+                "-- train CONFIG --out RUN");
+  SEMIFER_CHECK(o.master_port > 0 || o.nnodes == 1,
+                "--master ADDR:PORT is needed for more than one machine");
+  SEMIFER_CHECK(o.master_port >= 0 && o.master_port <= 65535, "the port ",
+                o.master_port, " is out of range");
+  const int port = o.master_port > 0 ? o.master_port : free_port();
+  const int world = o.nproc * o.nnodes;
+
+  // A rank that dies would otherwise end the launcher with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
+  std::vector<Rank> ranks(static_cast<size_t>(o.nproc));
+  for (int i = 0; i < o.nproc; ++i) {
+    ranks[i].rank = o.node_rank * o.nproc + i;
+    ranks[i].pid = spawn(o, i, world, port, &ranks[i].out_fd, &ranks[i].err_fd);
+  }
+
+  std::optional<int> result;  // the first failure's exit code
+  std::optional<Clock::time_point> kill_at;
+  bool forwarded = false;
+  auto signal_all = [&](int sig) {
+    for (auto& r : ranks)
+      if (!r.status) kill(r.pid, sig);
+  };
+  auto stop_others = [&](const std::string& why) {
+    if (kill_at) return;
+    err << "semifer launch: " << why << "; stopping the other ranks"
+        << std::endl;
+    signal_all(SIGTERM);
+    kill_at = Clock::now() +
+              std::chrono::milliseconds(static_cast<int64_t>(o.grace_s * 1000));
+  };
+
+  char chunk[4096];
+  for (;;) {
+    std::vector<pollfd> fds;
+    std::vector<std::pair<size_t, bool>> owner;  // rank, is stderr
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      if (ranks[i].out_fd >= 0) {
+        fds.push_back({ranks[i].out_fd, POLLIN, 0});
+        owner.emplace_back(i, false);
+      }
+      if (ranks[i].err_fd >= 0) {
+        fds.push_back({ranks[i].err_fd, POLLIN, 0});
+        owner.emplace_back(i, true);
+      }
+    }
+    if (!fds.empty()) poll(fds.data(), fds.size(), 100);
+    for (size_t k = 0; k < fds.size(); ++k) {
+      if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      Rank& r = ranks[owner[k].first];
+      const bool is_err = owner[k].second;
+      int& fd = is_err ? r.err_fd : r.out_fd;
+      std::string& buf = is_err ? r.err_buf : r.out_buf;
+      const std::string prefix = str("[rank ", r.rank, "] ");
+      for (;;) {
+        const ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n > 0) {
+          buf.append(chunk, static_cast<size_t>(n));
+          continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+          close(fd);
+          fd = -1;
+          flush_lines(buf, prefix, is_err ? err : out, true);
+        }
+        break;
+      }
+      if (fd >= 0) flush_lines(buf, prefix, is_err ? err : out, false);
+    }
+    // Reap.
+    for (auto& r : ranks) {
+      if (r.status) continue;
+      int wstatus = 0;
+      if (waitpid(r.pid, &wstatus, WNOHANG) != r.pid) continue;
+      r.status = wstatus;
+      const int code = exit_code(wstatus);
+      if (code != 0 && !result) {
+        result = code;
+        if (!forwarded)
+          stop_others(str("rank ", r.rank, " ", describe(wstatus)));
+      }
+    }
+    const int sig = stop_signal ? stop_signal() : 0;
+    if (sig != 0 && !forwarded) {
+      forwarded = true;
+      signal_all(sig);
+      kill_at = Clock::now() + std::chrono::milliseconds(
+                                   static_cast<int64_t>(o.grace_s * 1000));
+    }
+    if (kill_at && Clock::now() >= *kill_at) {
+      signal_all(SIGKILL);
+      kill_at = Clock::now() + std::chrono::hours(24);
+    }
+    bool done = true;
+    for (const auto& r : ranks)
+      done = done && r.status && r.out_fd < 0 && r.err_fd < 0;
+    if (done) break;
+    // A rank's pipes may stay open in a grandchild: stop waiting for output
+    // once every rank has exited.
+    bool all_exited = true;
+    for (const auto& r : ranks) all_exited = all_exited && r.status.has_value();
+    if (all_exited && fds.empty()) break;
+  }
+  return result.value_or(0);
+}
+
+}  // namespace semifer::launch

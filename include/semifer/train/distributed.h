@@ -1,0 +1,148 @@
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "semifer/train/config.h"
+
+namespace semifer::train {
+
+/// Where this process sits in a data-parallel job, read from the variables
+/// torchrun (and `semifer launch`) set: RANK, WORLD_SIZE, LOCAL_RANK,
+/// LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT and TORCHELASTIC_*.
+struct LaunchEnv {
+  bool present = false;  ///< RANK or WORLD_SIZE is set: run as a rank
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;
+  int local_world_size = 1;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  /// TORCHELASTIC_USE_AGENT_STORE=True: torchrun's agent runs the TCPStore,
+  /// every rank (0 included) connects to it as a client under the prefix
+  /// "/worker/attempt_<restart_count>".
+  bool agent_store = false;
+  int restart_count = 0;
+  std::string socket_ifname;  ///< GLOO_SOCKET_IFNAME (empty: by address)
+};
+
+/// Reads the job from `get` (the process environment by default: a
+/// variable's value, nullopt when unset). Throws semifer::Error in one line
+/// naming the variable on a bad value (WORLD_SIZE 0, RANK >= WORLD_SIZE, a
+/// port out of range, ...).
+using EnvReader = std::function<std::optional<std::string>(const std::string&)>;
+LaunchEnv read_launch_env(const EnvReader& get = {});
+
+/// The ranks of a data-parallel job and the collectives between them
+/// (c10d: Gloo on the CPU, NCCL on CUDA where LibTorch has it). All
+/// collectives block until their result is usable (on CUDA: until it is
+/// queued on the current stream) and fail with a semifer::Error that names
+/// the ranks that look lost (no heartbeat, or behind) after the backend's
+/// error or train.distributed.timeout_s; no call waits longer.
+///
+/// Every rank must issue the same collectives in the same order.
+class Group {
+ public:
+  /// Joins the job: the rendezvous store (rank 0 serves it at
+  /// MASTER_ADDR:MASTER_PORT, or torchrun's agent does), then the backend's
+  /// connections. Collectives run on `device` (CUDA: the rank's GPU).
+  static std::shared_ptr<Group> join(const LaunchEnv& env,
+                                     const DistributedConfig& config,
+                                     const c10::Device& device);
+  ~Group();
+  Group(const Group&) = delete;
+  Group& operator=(const Group&) = delete;
+
+  int rank() const;
+  int size() const;
+  const LaunchEnv& env() const;
+  /// "gloo" or "nccl".
+  std::string backend() const;
+
+  /// Sums each tensor over the ranks, in place.
+  void all_reduce_sum(std::vector<at::Tensor>& tensors);
+  /// The elementwise maximum over the ranks, in place.
+  void all_reduce_max(std::vector<at::Tensor>& tensors);
+  /// Copies rank `root`'s tensors into every rank's, in place.
+  void broadcast(std::vector<at::Tensor>& tensors, int root = 0);
+  /// Every rank's `tensor` (same shape on all), in rank order, concatenated
+  /// along dimension 0.
+  at::Tensor all_gather(const at::Tensor& tensor);
+  /// True on every rank when `flag` is true on any (a CPU collective).
+  bool any(bool flag);
+  /// Rank `root`'s bytes on every rank (a CPU collective).
+  std::string broadcast_bytes(const std::string& bytes, int root = 0);
+
+  /// A started sum; wait() finishes it (in place) and rethrows its error.
+  class Pending {
+   public:
+    Pending();
+    ~Pending();
+    Pending(Pending&&) noexcept;
+    Pending& operator=(Pending&&) noexcept;
+    void wait();
+
+   private:
+    friend class Group;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+  };
+  Pending all_reduce_sum_async(at::Tensor& tensor);
+
+  /// The step this rank is at, published with its heartbeat (the error of a
+  /// failed collective names the ranks behind).
+  void set_step(int64_t step);
+
+  /// Rethrows a backend error as a semifer::Error naming the lost ranks.
+  [[noreturn]] void fail_collective(const std::string& what,
+                                    const std::string& error);
+
+  struct Impl;
+
+ private:
+  explicit Group(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Joins the job `env` describes for a training run with `config`: on CUDA
+/// each rank trains on GPU LOCAL_RANK (train.device `auto` or `cuda` becomes
+/// `cuda:LOCAL_RANK`; an explicit `cuda:N` is kept).
+std::shared_ptr<Group> join_training_job(const LaunchEnv& env,
+                                         TrainConfig& config);
+
+/// Averages the gradients of `params` over the ranks as DDP does: buckets of
+/// about `bucket_mb` megabytes, in the reverse order of the parameters (the
+/// order backward produces them), each all-reduced as soon as all its
+/// gradients are ready while backward still runs; buckets start in a fixed
+/// order on every rank. finish() waits for all of them and writes the mean
+/// gradient into each parameter's grad.
+class GradientReducer {
+ public:
+  GradientReducer(std::shared_ptr<Group> group, std::vector<at::Tensor> params,
+                  double bucket_mb);
+  ~GradientReducer();
+  GradientReducer(const GradientReducer&) = delete;
+  GradientReducer& operator=(const GradientReducer&) = delete;
+
+  /// Call before backward: arms the buckets.
+  void prepare();
+  /// Call after backward: starts the buckets not started yet (parameters
+  /// that got no gradient count as zero), waits for all, writes the means.
+  void finish();
+
+  /// Buckets and their parameter counts, for tests and docs.
+  std::vector<int64_t> bucket_sizes() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace semifer::train

@@ -1,0 +1,699 @@
+#include "semifer/train/distributed.h"
+
+#include <torch/torch.h>
+
+#define SEMIFER_WITH_C10D 1
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "semifer/util/torch_compat.h"
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "semifer/util/device.h"
+#include "semifer/util/error.h"
+#include "semifer/util/log.h"
+#include "semifer/util/strings.h"
+
+namespace semifer::train {
+
+namespace {
+
+using Millis = std::chrono::milliseconds;
+using Backend = compat::C10dBackend;
+
+// Heartbeats every half second; a rank whose counter does not move for
+// kLostAfter is lost.
+constexpr Millis kBeatEvery{500};
+constexpr Millis kLostAfter{2500};
+
+// The first line of an exception's message, without LibTorch's backtrace.
+std::string one_line(const std::exception& e) {
+  std::string text = e.what();
+  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e))
+    text = c10->what_without_backtrace();
+  const auto nl = text.find('\n');
+  return nl == std::string::npos ? text : text.substr(0, nl);
+}
+
+std::optional<std::string> process_env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+int parse_env_int(const EnvReader& get, const std::string& name, int fallback,
+                  int low, int high) {
+  const auto v = get(name);
+  if (!v) return fallback;
+  size_t used = 0;
+  long long n = 0;
+  try {
+    n = std::stoll(*v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  SEMIFER_CHECK(used == v->size() && !v->empty(), name, "='", *v,
+                "' is not an integer");
+  SEMIFER_CHECK(n >= low && n <= high, name, "=", n, " must lie in [", low,
+                ", ", high, "]");
+  return static_cast<int>(n);
+}
+
+bool loopback(const std::string& addr) {
+  return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1";
+}
+
+std::vector<uint8_t> to_bytes(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+// Groups tensors by dtype and device into flat buffers so that one
+// collective covers many small tensors; scatter() copies results back.
+struct Flat {
+  std::vector<at::Tensor> buffers;
+  std::vector<std::vector<size_t>> members;
+
+  explicit Flat(const std::vector<at::Tensor>& tensors) {
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      size_t g = 0;
+      for (; g < members.size(); ++g) {
+        const auto& first = tensors[members[g][0]];
+        if (first.scalar_type() == tensors[i].scalar_type() &&
+            first.device() == tensors[i].device())
+          break;
+      }
+      if (g == members.size()) members.emplace_back();
+      members[g].push_back(i);
+    }
+    for (const auto& m : members) {
+      std::vector<at::Tensor> parts;
+      for (size_t i : m) parts.push_back(tensors[i].reshape({-1}));
+      buffers.push_back(torch::cat(parts));
+    }
+  }
+
+  void scatter(std::vector<at::Tensor>& tensors) const {
+    torch::NoGradGuard no_grad;
+    for (size_t g = 0; g < members.size(); ++g) {
+      int64_t offset = 0;
+      for (size_t i : members[g]) {
+        auto& t = tensors[i];
+        const int64_t n = t.numel();
+        t.copy_(buffers[g].narrow(0, offset, n).view(t.sizes()));
+        offset += n;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+LaunchEnv read_launch_env(const EnvReader& reader) {
+  const EnvReader get = reader ? reader : EnvReader(process_env);
+  LaunchEnv env;
+  env.present = get("RANK").has_value() || get("WORLD_SIZE").has_value();
+  if (!env.present) return env;
+  SEMIFER_CHECK(get("RANK") && get("WORLD_SIZE"),
+                "a data-parallel launch needs both RANK and WORLD_SIZE; only ",
+                get("RANK") ? "RANK" : "WORLD_SIZE", " is set");
+  env.world_size = parse_env_int(get, "WORLD_SIZE", 1, 1, 1 << 20);
+  env.rank = parse_env_int(get, "RANK", 0, 0, env.world_size - 1);
+  env.local_world_size =
+      parse_env_int(get, "LOCAL_WORLD_SIZE", env.world_size, 1, env.world_size);
+  env.local_rank =
+      parse_env_int(get, "LOCAL_RANK", env.rank % env.local_world_size, 0,
+                    env.local_world_size - 1);
+  env.master_port = parse_env_int(get, "MASTER_PORT", 29500, 1, 65535);
+  if (auto addr = get("MASTER_ADDR")) {
+    SEMIFER_CHECK(!addr->empty(), "MASTER_ADDR is empty");
+    env.master_addr = *addr;
+  } else {
+    SEMIFER_CHECK(env.world_size == 1,
+                  "MASTER_ADDR is not set (the address of rank 0's host)");
+  }
+  if (auto agent = get("TORCHELASTIC_USE_AGENT_STORE"))
+    env.agent_store = util::to_lower(*agent) == "true" || *agent == "1";
+  env.restart_count =
+      parse_env_int(get, "TORCHELASTIC_RESTART_COUNT", 0, 0, 1 << 20);
+  if (auto ifname = get("GLOO_SOCKET_IFNAME")) env.socket_ifname = *ifname;
+  return env;
+}
+
+// ---------------------------------------------------------------- Group
+
+struct Group::Impl {
+  LaunchEnv env;
+  DistributedConfig config;
+  c10::Device device{c10::kCPU};
+  Millis timeout{0};
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<Backend> main;     // the tensors' collectives
+  c10::intrusive_ptr<Backend> control;  // CPU: flags, bytes
+  std::string backend_name;
+
+  std::atomic<int64_t> step{0};
+  std::thread heartbeat;
+  std::mutex beat_mutex;
+  std::condition_variable beat_cv;
+  bool stopping = false;
+
+  std::string beat_key(int r) const { return str("semifer/beat/", r); }
+
+  // A client connection of its own to the rendezvous store.
+  c10::intrusive_ptr<c10d::Store> connect(Millis timeout_ms) const {
+    c10d::TCPStoreOptions o;
+    o.port = static_cast<uint16_t>(env.master_port);
+    o.isServer = false;
+    o.waitWorkers = false;
+    o.timeout = timeout_ms;
+    c10::intrusive_ptr<c10d::Store> s =
+        c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
+    if (env.agent_store)
+      s = c10::make_intrusive<c10d::PrefixStore>(
+          str("/worker/attempt_", env.restart_count), s);
+    return s;
+  }
+
+  void beat_loop() {
+    c10::intrusive_ptr<c10d::Store> s;
+    try {
+      s = connect(timeout);
+    } catch (const std::exception&) {
+      return;
+    }
+    uint64_t n = 0;
+    std::unique_lock<std::mutex> lock(beat_mutex);
+    while (!stopping) {
+      try {
+        s->set(beat_key(env.rank), to_bytes(str(n++, " ", step.load())));
+      } catch (const std::exception&) {
+        return;  // the store is gone: the next collective reports it
+      }
+      beat_cv.wait_for(lock, kBeatEvery, [&] { return stopping; });
+    }
+  }
+
+  // Each rank's "<counter> <step>", or nullopt where it cannot be read.
+  std::vector<std::optional<std::pair<uint64_t, int64_t>>> beats(
+      c10d::Store& s) const {
+    std::vector<std::optional<std::pair<uint64_t, int64_t>>> out(
+        static_cast<size_t>(env.world_size));
+    for (int r = 0; r < env.world_size; ++r) {
+      try {
+        if (!s.check({beat_key(r)})) continue;
+        const auto v = s.get(beat_key(r));
+        const std::string text(v.begin(), v.end());
+        const auto sp = text.find(' ');
+        out[r] = std::make_pair(std::stoull(text.substr(0, sp)),
+                                std::stoll(text.substr(sp + 1)));
+      } catch (const std::exception&) {
+      }
+    }
+    return out;
+  }
+
+  // The ranks that look lost: no heartbeat over kLostAfter, or behind.
+  std::string diagnose() const {
+    c10::intrusive_ptr<c10d::Store> s;
+    try {
+      s = connect(Millis(2000));
+    } catch (const std::exception&) {
+      return env.agent_store
+                 ? str("torchrun's store at ", env.master_addr, ":",
+                       env.master_port, " is unreachable")
+                 : str("rank 0 is lost (the rendezvous store it serves at ",
+                       env.master_addr, ":", env.master_port,
+                       " is unreachable)");
+    }
+    const auto first = beats(*s);
+    std::this_thread::sleep_for(kLostAfter);
+    std::vector<std::optional<std::pair<uint64_t, int64_t>>> second;
+    try {
+      second = beats(*s);
+    } catch (const std::exception&) {
+      second.assign(first.size(), std::nullopt);
+    }
+    std::vector<std::string> lost;
+    const int64_t mine = step.load();
+    for (int r = 0; r < env.world_size; ++r) {
+      if (r == env.rank) continue;
+      const auto& a = first[r];
+      const auto& b = second[r];
+      if (!b || (a && a->first == b->first)) {
+        lost.push_back(str("rank ", r, " (no heartbeat for ",
+                           kLostAfter.count() / 1000.0, " s",
+                           b ? str("; last at step ", b->second) : "", ")"));
+      } else if (b->second < mine) {
+        lost.push_back(str("rank ", r, " (alive but at step ", b->second,
+                           ", this rank at ", mine, ": hung or slow)"));
+      }
+    }
+    if (lost.empty()) return "no other rank looks lost";
+    std::string names;
+    for (const auto& l : lost) names += (names.empty() ? "" : ", ") + l;
+    return names + (lost.size() == 1 ? " is lost" : " are lost");
+  }
+
+  void wait(const char* what, const c10::intrusive_ptr<c10d::Work>& work,
+            Group& self) {
+    try {
+      work->wait(timeout);
+    } catch (const std::exception& e) {
+      self.fail_collective(what, one_line(e));
+    }
+  }
+};
+
+Group::Group(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Group::~Group() {
+  if (!impl_) return;
+  {
+    std::lock_guard<std::mutex> lock(impl_->beat_mutex);
+    impl_->stopping = true;
+  }
+  impl_->beat_cv.notify_all();
+  if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
+}
+
+std::shared_ptr<Group> Group::join(const LaunchEnv& env,
+                                   const DistributedConfig& config,
+                                   const c10::Device& device) {
+  auto impl = std::make_unique<Impl>();
+  impl->env = env;
+  impl->config = config;
+  impl->device = device;
+  impl->timeout = Millis(static_cast<int64_t>(config.timeout_s * 1000.0));
+  const std::string where = str(env.master_addr, ":", env.master_port);
+
+  // The rendezvous store.
+  try {
+    if (env.agent_store) {
+      impl->store = impl->connect(impl->timeout);
+    } else {
+      c10d::TCPStoreOptions o;
+      o.port = static_cast<uint16_t>(env.master_port);
+      o.isServer = env.rank == 0;
+      o.numWorkers = static_cast<size_t>(env.world_size);
+      o.waitWorkers = true;
+      o.timeout = impl->timeout;
+      impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
+    }
+  } catch (const std::exception& e) {
+    if (env.rank == 0 && !env.agent_store)
+      fail("rendezvous: rank 0 cannot serve the store at ", where,
+           " (is MASTER_PORT in use, or MASTER_ADDR not this host?): ",
+           one_line(e));
+    fail("rendezvous: rank ", env.rank, " cannot reach the store at ", where,
+         " within ", config.timeout_s, " s (is rank 0 running, and ",
+         "MASTER_ADDR reachable?): ", one_line(e));
+  }
+
+  // The backend.
+  DistBackend kind = config.backend;
+  if (kind == DistBackend::kAuto)
+    kind = device.is_cuda() ? DistBackend::kNccl : DistBackend::kGloo;
+#ifndef USE_C10D_NCCL
+  if (kind == DistBackend::kNccl) {
+    SEMIFER_CHECK(config.backend == DistBackend::kAuto,
+                  "train.distributed.backend nccl: this LibTorch (",
+                  compat::torch_version(),
+                  ") was built without NCCL; use gloo");
+    kind = DistBackend::kGloo;
+  }
+#endif
+  auto gloo = [&](const std::string& prefix) -> c10::intrusive_ptr<Backend> {
+    auto o = c10d::ProcessGroupGloo::Options::create(impl->timeout);
+    if (!env.socket_ifname.empty()) {
+      o->devices.push_back(
+          c10d::ProcessGroupGloo::createDeviceForInterface(env.socket_ifname));
+    } else if (loopback(env.master_addr)) {
+      o->devices.push_back(
+          c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    } else {
+      o->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+    }
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(
+        c10::make_intrusive<c10d::PrefixStore>(prefix, impl->store), env.rank,
+        env.world_size, o);
+  };
+  try {
+    if (kind == DistBackend::kNccl) {
+#ifdef USE_C10D_NCCL
+      SEMIFER_CHECK(device.is_cuda(),
+                    "train.distributed.backend nccl needs a CUDA device, the "
+                    "run trains on ",
+                    device.str());
+      auto o = c10d::ProcessGroupNCCL::Options::create();
+      o->timeout = impl->timeout;
+      impl->main = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+          c10::make_intrusive<c10d::PrefixStore>("semifer/nccl", impl->store),
+          env.rank, env.world_size, o);
+      impl->backend_name = "nccl";
+      impl->control = gloo("semifer/control");
+#endif
+    } else {
+      impl->main = gloo("semifer/gloo");
+      impl->control = impl->main;
+      impl->backend_name = "gloo";
+    }
+  } catch (const semifer::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    fail("rendezvous: rank ", env.rank, " of ", env.world_size,
+         " could not connect to the other ranks within ", config.timeout_s,
+         " s (", where, "): ", one_line(e));
+  }
+  auto group = std::shared_ptr<Group>(new Group(std::move(impl)));
+  Impl* raw = group->impl_.get();
+  raw->heartbeat = std::thread([raw] { raw->beat_loop(); });
+  return group;
+}
+
+std::shared_ptr<Group> join_training_job(const LaunchEnv& env,
+                                         TrainConfig& config) {
+  std::string& name = config.train.device;
+  const std::string resolved = util::resolve_device(name);
+  if (resolved.rfind("cuda", 0) == 0 && (name == "auto" || name == "cuda"))
+    name = str("cuda:", env.local_rank);
+  const c10::Device device(util::resolve_device(name));
+  return Group::join(env, config.train.distributed, device);
+}
+
+int Group::rank() const { return impl_->env.rank; }
+int Group::size() const { return impl_->env.world_size; }
+const LaunchEnv& Group::env() const { return impl_->env; }
+std::string Group::backend() const { return impl_->backend_name; }
+
+void Group::set_step(int64_t step) { impl_->step.store(step); }
+
+void Group::fail_collective(const std::string& what, const std::string& error) {
+  fail("distributed: ", what, " failed on rank ", impl_->env.rank, " of ",
+       impl_->env.world_size, ": ", impl_->diagnose(), " (", error, ")");
+}
+
+namespace {
+
+template <typename Launch>
+void flat_collective(Group& g, Group::Impl& impl, const char* what,
+                     std::vector<at::Tensor>& tensors, Launch launch) {
+  if (tensors.empty()) return;
+  Flat flat(tensors);
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  try {
+    for (auto& buffer : flat.buffers) {
+      std::vector<at::Tensor> one = {buffer};
+      works.push_back(launch(one));
+    }
+  } catch (const std::exception& e) {
+    g.fail_collective(what, one_line(e));
+  }
+  for (auto& w : works) impl.wait(what, w, g);
+  flat.scatter(tensors);
+}
+
+}  // namespace
+
+void Group::all_reduce_sum(std::vector<at::Tensor>& tensors) {
+  flat_collective(*this, *impl_, "all-reduce", tensors,
+                  [&](std::vector<at::Tensor>& t) {
+                    c10d::AllreduceOptions o;
+                    o.reduceOp = c10d::ReduceOp::SUM;
+                    return impl_->main->allreduce(t, o);
+                  });
+}
+
+void Group::all_reduce_max(std::vector<at::Tensor>& tensors) {
+  flat_collective(*this, *impl_, "all-reduce", tensors,
+                  [&](std::vector<at::Tensor>& t) {
+                    c10d::AllreduceOptions o;
+                    o.reduceOp = c10d::ReduceOp::MAX;
+                    return impl_->main->allreduce(t, o);
+                  });
+}
+
+void Group::broadcast(std::vector<at::Tensor>& tensors, int root) {
+  flat_collective(*this, *impl_, "broadcast", tensors,
+                  [&](std::vector<at::Tensor>& t) {
+                    c10d::BroadcastOptions o;
+                    o.rootRank = root;
+                    return impl_->main->broadcast(t, o);
+                  });
+}
+
+at::Tensor Group::all_gather(const at::Tensor& tensor) {
+  std::vector<at::Tensor> input = {tensor.contiguous()};
+  std::vector<std::vector<at::Tensor>> output(1);
+  for (int r = 0; r < size(); ++r)
+    output[0].push_back(torch::empty_like(input[0]));
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    work = impl_->main->allgather(output, input);
+  } catch (const std::exception& e) {
+    fail_collective("all-gather", one_line(e));
+  }
+  impl_->wait("all-gather", work, *this);
+  return torch::cat(output[0], 0);
+}
+
+bool Group::any(bool flag) {
+  std::vector<at::Tensor> t = {torch::full({1}, flag ? 1 : 0, torch::kInt32)};
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp::MAX;
+    work = impl_->control->allreduce(t, o);
+  } catch (const std::exception& e) {
+    fail_collective("all-reduce", one_line(e));
+  }
+  impl_->wait("all-reduce", work, *this);
+  return t[0].item<int>() != 0;
+}
+
+std::string Group::broadcast_bytes(const std::string& bytes, int root) {
+  auto run = [&](at::Tensor t) {
+    std::vector<at::Tensor> v = {t};
+    c10::intrusive_ptr<c10d::Work> work;
+    try {
+      c10d::BroadcastOptions o;
+      o.rootRank = root;
+      work = impl_->control->broadcast(v, o);
+    } catch (const std::exception& e) {
+      fail_collective("broadcast", one_line(e));
+    }
+    impl_->wait("broadcast", work, *this);
+  };
+  at::Tensor n =
+      torch::full({1}, static_cast<int64_t>(bytes.size()), torch::kInt64);
+  run(n);
+  at::Tensor data = torch::empty({n.item<int64_t>()}, torch::kUInt8);
+  if (rank() == root && !bytes.empty())
+    std::memcpy(data.data_ptr<uint8_t>(), bytes.data(), bytes.size());
+  if (data.numel() > 0) run(data);
+  return std::string(reinterpret_cast<const char*>(data.data_ptr<uint8_t>()),
+                     static_cast<size_t>(data.numel()));
+}
+
+struct Group::Pending::Impl {
+  Group* group = nullptr;
+  c10::intrusive_ptr<c10d::Work> work;
+};
+
+Group::Pending::Pending() = default;
+Group::Pending::~Pending() = default;
+Group::Pending::Pending(Pending&&) noexcept = default;
+Group::Pending& Group::Pending::operator=(Pending&&) noexcept = default;
+
+void Group::Pending::wait() {
+  if (!impl_ || !impl_->work) return;
+  auto work = std::move(impl_->work);
+  impl_->group->impl_->wait("all-reduce", work, *impl_->group);
+}
+
+Group::Pending Group::all_reduce_sum_async(at::Tensor& tensor) {
+  Pending p;
+  p.impl_ = std::make_unique<Pending::Impl>();
+  p.impl_->group = this;
+  std::vector<at::Tensor> t = {tensor};
+  try {
+    c10d::AllreduceOptions o;
+    o.reduceOp = c10d::ReduceOp::SUM;
+    p.impl_->work = impl_->main->allreduce(t, o);
+  } catch (const std::exception& e) {
+    fail_collective("all-reduce", one_line(e));
+  }
+  return p;
+}
+
+// ------------------------------------------------------ GradientReducer
+
+struct GradientReducer::Impl {
+  struct Bucket {
+    std::vector<size_t> params;
+    at::Tensor flat;
+    size_t waiting = 0;  // gradients not in yet this step
+    bool started = false;
+    Group::Pending work;
+  };
+
+  std::shared_ptr<Group> group;
+  std::vector<at::Tensor> params;
+  std::vector<size_t> bucket_of, offset_of;
+  std::vector<bool> ready;
+  std::vector<Bucket> buckets;
+  std::vector<unsigned> hooks;
+  std::mutex mutex;
+  size_t next = 0;  // the next bucket to start: buckets start in order
+  bool armed = false;
+
+  void arm() {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (auto& b : buckets) {
+      b.waiting = b.params.size();
+      b.started = false;
+    }
+    std::fill(ready.begin(), ready.end(), false);
+    next = 0;
+    armed = true;
+  }
+
+  at::Tensor slice(size_t i) {
+    const auto& p = params[i];
+    return buckets[bucket_of[i]].flat.narrow(
+        0, static_cast<int64_t>(offset_of[i]), p.numel());
+  }
+
+  void start_ready() {
+    while (next < buckets.size() && buckets[next].waiting == 0) {
+      auto& b = buckets[next];
+      b.work = group->all_reduce_sum_async(b.flat);
+      b.started = true;
+      ++next;
+    }
+  }
+
+  void on_gradient(size_t i, const at::Tensor& grad) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!armed || ready[i]) return;
+    torch::NoGradGuard no_grad;
+    slice(i).copy_(grad.reshape({-1}));
+    ready[i] = true;
+    --buckets[bucket_of[i]].waiting;
+    start_ready();
+  }
+};
+
+GradientReducer::GradientReducer(std::shared_ptr<Group> group,
+                                 std::vector<at::Tensor> params,
+                                 double bucket_mb)
+    : impl_(std::make_unique<Impl>()) {
+  SEMIFER_CHECK(group != nullptr, "GradientReducer needs a group");
+  SEMIFER_CHECK(bucket_mb > 0, "the bucket size must be positive, got ",
+                bucket_mb);
+  Impl& m = *impl_;
+  m.group = std::move(group);
+  m.params = std::move(params);
+  const size_t n = m.params.size();
+  m.bucket_of.assign(n, 0);
+  m.offset_of.assign(n, 0);
+  m.ready.assign(n, false);
+  const double cap = bucket_mb * 1024.0 * 1024.0;
+  // Reverse order: the last layers' gradients are ready first.
+  std::vector<std::vector<size_t>> members;
+  double bytes = 0;
+  for (size_t k = n; k-- > 0;) {
+    const auto& p = m.params[k];
+    const bool new_bucket =
+        members.empty() || bytes >= cap ||
+        m.params[members.back().front()].scalar_type() != p.scalar_type() ||
+        m.params[members.back().front()].device() != p.device();
+    if (new_bucket) {
+      members.emplace_back();
+      bytes = 0;
+    }
+    members.back().push_back(k);
+    bytes += static_cast<double>(p.numel() * p.element_size());
+  }
+  for (size_t b = 0; b < members.size(); ++b) {
+    Impl::Bucket bucket;
+    int64_t size = 0;
+    for (size_t k : members[b]) {
+      m.bucket_of[k] = b;
+      m.offset_of[k] = static_cast<size_t>(size);
+      size += m.params[k].numel();
+    }
+    const auto& first = m.params[members[b].front()];
+    bucket.flat = torch::zeros({size}, first.options().requires_grad(false));
+    bucket.params = std::move(members[b]);
+    m.buckets.push_back(std::move(bucket));
+  }
+  for (size_t k = 0; k < n; ++k) {
+    Impl* raw = impl_.get();
+    m.hooks.push_back(m.params[k].register_hook(
+        [raw, k](const at::Tensor& grad) { raw->on_gradient(k, grad); }));
+  }
+  m.arm();
+}
+
+GradientReducer::~GradientReducer() {
+  for (size_t k = 0; k < impl_->hooks.size(); ++k) {
+    try {
+      impl_->params[k].remove_hook(impl_->hooks[k]);
+    } catch (const std::exception&) {
+    }
+  }
+}
+
+void GradientReducer::prepare() { impl_->arm(); }
+
+void GradientReducer::finish() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(m.mutex);
+    torch::NoGradGuard no_grad;
+    for (size_t k = 0; k < m.params.size(); ++k) {
+      if (m.ready[k]) continue;
+      m.slice(k).zero_();
+      m.ready[k] = true;
+      --m.buckets[m.bucket_of[k]].waiting;
+    }
+    m.start_ready();
+    m.armed = false;
+  }
+  const double world = m.group->size();
+  torch::NoGradGuard no_grad;
+  for (auto& b : m.buckets) {
+    b.work.wait();
+    b.flat.div_(world);
+    for (size_t k : b.params) {
+      auto& p = m.params[k];
+      const at::Tensor mean = m.slice(k).view(p.sizes());
+      if (p.grad().defined()) {
+        p.mutable_grad().copy_(mean);
+      } else {
+        p.mutable_grad() = mean.clone();
+      }
+    }
+  }
+  m.arm();
+}
+
+std::vector<int64_t> GradientReducer::bucket_sizes() const {
+  std::vector<int64_t> out;
+  for (const auto& b : impl_->buckets)
+    out.push_back(static_cast<int64_t>(b.params.size()));
+  return out;
+}
+
+}  // namespace semifer::train
