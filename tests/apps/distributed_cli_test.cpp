@@ -1,0 +1,174 @@
+// Data-parallel runs from the command line (issue 13): `semifer launch`
+// end to end, a resume after the whole job is killed, and a rank killed
+// mid-run, which the others report by rank within their timeout.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "semifer/util/strings.h"
+#include "support/support.h"
+#include "train_setup.h"
+
+namespace semifer::test {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string text_of(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "";
+  const auto bytes = util::read_file(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// Starts `semifer ARGS` with `env` added, stdout and stderr to files, in a
+// process group of its own; returns its pid.
+pid_t start_cli(const std::vector<std::string>& args,
+                const std::vector<std::string>& env, const std::string& out,
+                const std::string& err) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(o, 1);
+    dup2(e, 2);
+    for (const auto& v : env) putenv(const_cast<char*>(v.c_str()));
+    std::vector<char*> argv = {const_cast<char*>(SEMIFER_CLI)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(SEMIFER_CLI, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// The exit code (128 + signal for a signal), or -1 after `seconds`.
+int wait_exit(pid_t pid, double seconds) {
+  const auto end = Clock::now() + std::chrono::milliseconds(
+                                      static_cast<int64_t>(seconds * 1000));
+  while (Clock::now() < end) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+bool wait_for_file(const std::string& path, double seconds) {
+  const auto end = Clock::now() + std::chrono::milliseconds(
+                                      static_cast<int64_t>(seconds * 1000));
+  while (Clock::now() < end) {
+    std::error_code ec;
+    if (fs::exists(path, ec)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::vector<int64_t> steps_of(const std::string& metrics) {
+  std::vector<int64_t> out;
+  for (const auto& l : metric_lines(metrics)) out.push_back(l["step"]);
+  return out;
+}
+
+const char* kLong =
+    "epochs: 40, steps_per_epoch: 10, batch_labeled: 8, batch_unlabeled: 8, "
+    "log_every: 5, checkpoint_every: 10, threads: 1, torch_threads: 1, "
+    "distributed: {timeout_s: 20}";
+
+}  // namespace
+
+TEST(LaunchCli, TwoRanksWriteOneRun) {
+  TempDir t;
+  const std::string config =
+      setup(t,
+            "epochs: 2, steps_per_epoch: 5, batch_labeled: 8, "
+            "batch_unlabeled: 8, log_every: 5, threads: 1, torch_threads: 1");
+  const std::string run = t.file("run");
+  const RunResult r =
+      run_cli({"launch", "--nproc", "2", "--", "train", config, "--out", run});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("[rank 0] trained 10 steps"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("[rank 1]"), std::string::npos) << r.out;
+  // One writer: each metric line once, in order.
+  EXPECT_EQ(steps_of(run + "/metrics.jsonl"), (std::vector<int64_t>{5, 10}));
+  EXPECT_TRUE(fs::exists(run + "/checkpoint_last.pt"));
+  // Bad launches are one-line errors.
+  RunResult bad = run_cli({"launch", "--nproc", "2"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("no command after --"), std::string::npos) << bad.err;
+  bad = run_cli(
+      {"launch", "--nproc", "2", "--nnodes", "2", "--", "train", config});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--master"), std::string::npos) << bad.err;
+}
+
+TEST(LaunchCli, ResumesAfterTheWholeJobIsKilled) {
+  TempDir t;
+  const std::string config = setup(t, kLong);
+  const std::string run = t.file("run");
+  const pid_t job =
+      start_cli({"launch", "--nproc", "2", "--", "train", config, "--out", run},
+                {}, t.file("out"), t.file("err"));
+  ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
+      << text_of(t.file("err"));
+  // The launcher dies by SIGKILL; its ranks die with it.
+  kill(job, SIGKILL);
+  EXPECT_EQ(wait_exit(job, 30), 128 + SIGKILL);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const RunResult r =
+      run_cli({"launch", "--nproc", "2", "--", "train", config, "--out", run,
+               "--resume", "--set", "train.epochs=4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto steps = steps_of(run + "/metrics.jsonl");
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps.back(), 40);
+  for (size_t i = 1; i < steps.size(); ++i)
+    EXPECT_LT(steps[i - 1], steps[i]) << "metric lines repeat a step";
+}
+
+TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {
+  TempDir t;
+  const std::string config = setup(t, kLong);
+  const std::string run = t.file("run");
+  const std::vector<std::string> env = {
+      "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
+      "MASTER_PORT=" + std::to_string(29400 + getpid() % 500)};
+  auto with = [&](const std::string& rank) {
+    auto e = env;
+    e.push_back("RANK=" + rank);
+    return e;
+  };
+  const pid_t r0 = start_cli({"train", config, "--out", run}, with("0"),
+                             t.file("out0"), t.file("err0"));
+  const pid_t r1 = start_cli({"train", config, "--out", run}, with("1"),
+                             t.file("out1"), t.file("err1"));
+  ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
+      << text_of(t.file("err0"));
+  kill(r1, SIGKILL);
+  const auto killed = Clock::now();
+  EXPECT_EQ(wait_exit(r1, 10), 128 + SIGKILL);
+  // Bounded by train.distributed.timeout_s (20) plus the 2.5 s look at the
+  // heartbeats.
+  const int code = wait_exit(r0, 30);
+  if (code == -1) kill(r0, SIGKILL);
+  EXPECT_EQ(code, 1);
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - killed).count(), 25);
+  const std::string err = text_of(t.file("err0"));
+  EXPECT_NE(err.find("rank 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("is lost"), std::string::npos) << err;
+}
+
+}  // namespace semifer::test
