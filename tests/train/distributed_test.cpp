@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "semifer/data/dataset.h"
 #include "semifer/data/loader.h"
@@ -159,6 +160,38 @@ TEST(Group, RefusesAPortInUse) {
         train::Group::join(rank_env(0, 2, port), dc, c10::Device(c10::kCPU));
       },
       {"rank 0 cannot serve the store", std::to_string(port)});
+}
+
+TEST(Group, JoinsTorchrunsAgentStore) {
+  // Recent torchrun serves the store in its agent: every rank, 0 included,
+  // connects as a client under /worker/attempt_<restart count>.
+  const int port = free_port();
+  c10d::TCPStoreOptions o;
+  o.port = static_cast<uint16_t>(port);
+  o.isServer = true;
+  o.waitWorkers = false;
+  auto agent = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", o);
+  train::DistributedConfig dc;
+  dc.timeout_s = 20;
+  std::vector<std::thread> threads;
+  std::vector<float> sums(2, 0);
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      auto env = rank_env(r, 2, port);
+      env.agent_store = true;
+      env.restart_count = 1;
+      auto g = train::Group::join(env, dc, c10::Device(c10::kCPU));
+      std::vector<at::Tensor> t = {torch::full({1}, r + 1.0f)};
+      g->all_reduce_sum(t);
+      sums[r] = t[0].item<float>();
+      EXPECT_TRUE(g->any(r == 1));  // both alive until here
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(sums, (std::vector<float>{3, 3}));
+  // The ranks' keys live under the attempt's prefix, in the agent's store.
+  EXPECT_TRUE(agent->check({"/worker/attempt_1/semifer/beat/0"}));
+  EXPECT_TRUE(agent->check({"/worker/attempt_1/semifer/beat/1"}));
 }
 
 TEST(Group, CollectivesAgreeAcrossRanks) {
