@@ -105,6 +105,14 @@ TEST(LaunchCli, TwoRanksWriteOneRun) {
   // One writer: each metric line once, in order.
   EXPECT_EQ(steps_of(run + "/metrics.jsonl"), (std::vector<int64_t>{5, 10}));
   EXPECT_TRUE(fs::exists(run + "/checkpoint_last.pt"));
+  // A resume needs the world size that wrote the checkpoint.
+  RunResult one = run_cli({"train", config, "--out", run, "--resume", "--set",
+                           "train.epochs=3", "--quiet"});
+  EXPECT_EQ(one.exit_code, 1);
+  EXPECT_NE(one.err.find("written by a run of 2 ranks; this one has 1"),
+            std::string::npos)
+      << one.err;
+  EXPECT_EQ(steps_of(run + "/metrics.jsonl"), (std::vector<int64_t>{5, 10}));
   // Bad launches are one-line errors.
   RunResult bad = run_cli({"launch", "--nproc", "2"});
   EXPECT_EQ(bad.exit_code, 1);

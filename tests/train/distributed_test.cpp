@@ -162,6 +162,22 @@ TEST(Group, RefusesAPortInUse) {
       {"rank 0 cannot serve the store", std::to_string(port)});
 }
 
+TEST(Group, NoStoreToReachIsAOneLineErrorWithinTheTimeout) {
+  train::DistributedConfig dc;
+  dc.timeout_s = 2;
+  const auto start = std::chrono::steady_clock::now();
+  expect_error(
+      [&] {
+        train::Group::join(rank_env(1, 2, free_port()), dc,
+                           c10::Device(c10::kCPU));
+      },
+      {"rank 1 cannot reach the store at 127.0.0.1:", "within 2 s"});
+  EXPECT_LT(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count(),
+      20);
+}
+
 TEST(Group, JoinsTorchrunsAgentStore) {
   // Recent torchrun serves the store in its agent: every rank, 0 included,
   // connects as a client under /worker/attempt_<restart count>.
