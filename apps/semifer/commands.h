@@ -3,12 +3,20 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
 
 namespace semifer::app {
 
 /// The process's exit status once the command returns (0 unless a command
 /// sets another: `semifer train` stopped by SIGINT gives 130, SIGTERM 143).
 int& exit_status();
+
+/// A message for a command word of `argv` that names no subcommand where
+/// one is expected ("unknown command 'trian'; did you mean 'train'?"), or
+/// nullopt.
+std::optional<std::string> unknown_subcommand(const CLI::App& app, int argc,
+                                              char** argv);
 
 /// `semifer data stats|synth`.
 void add_data_commands(CLI::App& app);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "semifer/data/dataset.h"
 #include "semifer/data/stats.h"
 #include "semifer/data/synthetic.h"
+#include "semifer/util/error.h"
 
 namespace semifer::app {
 
@@ -24,6 +26,7 @@ struct SynthFlags {
   data::SyntheticConfig config;
   std::vector<int> labeled;
   std::vector<double> unlabeled_mix;
+  bool overwrite = false;
 };
 
 }  // namespace
@@ -133,6 +136,9 @@ void add_data_commands(CLI::App& app) {
   synth->add_option("--frames", sc.frames, "Frames per video")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  synth->add_flag("--overwrite", synth_flags->overwrite,
+                  "Delete what OUT holds first (without it, a folder that is "
+                  "not empty is refused: stale images would stay in the set)");
   synth->footer(
       "Example:\n  semifer data synth /tmp/faces && semifer data "
       "stats /tmp/faces/data.yaml");
@@ -145,6 +151,20 @@ void add_data_commands(CLI::App& app) {
     if (!synth_flags->unlabeled_mix.empty()) {
       std::copy(synth_flags->unlabeled_mix.begin(),
                 synth_flags->unlabeled_mix.end(), c.unlabeled_mix);
+    }
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path out = c.out_dir;
+    if (fs::is_directory(out, ec) && !fs::is_empty(out, ec)) {
+      SEMIFER_CHECK(synth_flags->overwrite, out.string(),
+                    " is not empty: its images would mix with the new ones "
+                    "and its data.yaml would be replaced (pass --overwrite "
+                    "to delete its contents first, or another folder)");
+      for (const auto& entry : fs::directory_iterator(out)) {
+        fs::remove_all(entry.path(), ec);
+        SEMIFER_CHECK(!ec, "cannot delete ", entry.path().string(), ": ",
+                      ec.message());
+      }
     }
     const data::SyntheticSummary summary =
         data::write_synthetic_dataset(synth_flags->config);

@@ -61,7 +61,22 @@ int main(int argc, char** argv) try {
   semifer::app::add_ablation_commands(app);
   semifer::app::add_demo_commands(app);
   semifer::app::add_bench_commands(app);
-  CLI11_PARSE(app, argc, argv);
+  if (const auto unknown = semifer::app::unknown_subcommand(app, argc, argv)) {
+    std::cerr << "semifer: error: " << *unknown << "\n";
+    return 2;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" that exit 0.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    // Usage errors: one line in semifer's format, exit status 2.
+    std::string what = e.what();
+    if (what.empty()) what = e.get_name();
+    std::cerr << "semifer: error: " << what
+              << " (see 'semifer <command> --help')\n";
+    return 2;
+  }
   return semifer::app::exit_status();
 } catch (const std::exception& e) {
   std::cerr << "semifer: error: " << e.what() << "\n";

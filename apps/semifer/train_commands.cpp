@@ -55,8 +55,11 @@ void run(const TrainFlags& f) {
     return;
   }
   if (!rank0) return;
-  std::cout << "trained " << s.steps << " steps; run folder "
-            << options.run_dir;
+  std::cout << "trained " << s.steps - s.first_step << " steps";
+  if (s.first_step > 0)
+    std::cout << " (resumed at step " << s.first_step << ", now at " << s.steps
+              << ")";
+  std::cout << "; run folder " << options.run_dir;
   if (s.best_f1 >= 0)
     std::cout << "; best validation macro F1 (EMA teacher) " << s.best_f1;
   std::cout << std::endl;

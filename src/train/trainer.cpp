@@ -393,6 +393,7 @@ RunSummary Trainer::run() {
   TrainState& s = *state_;
   const int64_t total = total_steps();
   summary_.last_checkpoint = folder_.last_checkpoint();
+  first_step_ = s.step;
   if (s.step < total) {
     data::LoaderConfig lc;
     lc.batch_labeled = config_.train.batch_labeled;
@@ -407,7 +408,6 @@ RunSummary Trainer::run() {
     data::Loader loader(dataset_, config_.augment, lc, s.step);
     progress_ =
         std::make_unique<util::Progress>("train", total, options_.progress);
-    first_step_ = s.step;
     run_start_ = window_start_ = Clock::now();
     s.student->train();
     while (s.step < total) {
@@ -427,6 +427,7 @@ RunSummary Trainer::run() {
     progress_->finish();
   }
   summary_.steps = s.step;
+  summary_.first_step = first_step_;
   summary_.best_f1 = s.best_f1;
   return summary_;
 }
@@ -486,6 +487,7 @@ void Trainer::end_window(bool epoch_end) {
     line.pseudo_label_accuracy_per_class =
         io::per_class(names, w.pseudo_label_accuracy);
     line.tau = io::per_class(names, thresholds(s));
+    if (w.mask_rate > 0) epoch_kept_any_ = true;
   }
   if (epoch_end) end_epoch(line);
   folder_.append_metrics(line);
@@ -500,9 +502,15 @@ void Trainer::end_epoch(io::MetricsLine& line) {
   const auto& names = s.card.classes;
   sync_buffers();
   if (config_.ssl.enabled) {
+    const auto tau = thresholds(s);  // the ones this epoch used
     const auto confidence = evaluator_->update_thresholds(s);
     line.tau = io::per_class(names, thresholds(s));
     line.dtm_mean_confidence = io::per_class(names, confidence);
+    if (!epoch_kept_any_ && !warned_no_pseudo_) {
+      warn_no_pseudo_labels(tau, confidence);
+      warned_no_pseudo_ = true;
+    }
+    epoch_kept_any_ = false;
   }
   const auto scores = evaluator_->validate(s);
   if (!scores) return;
@@ -513,6 +521,35 @@ void Trainer::end_epoch(io::MetricsLine& line) {
     s.best_f1 = f1;
     save(/*best=*/true);
   }
+}
+
+void Trainer::warn_no_pseudo_labels(const std::vector<double>& tau,
+                                    const std::vector<double>& confidence) {
+  if (options_.group && options_.group->rank() != 0) return;
+  const TrainState& s = *state_;
+  const auto& names = s.card.classes;
+  auto list = [&](const std::vector<double>& v) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(2);
+    for (size_t c = 0; c < v.size() && c < names.size(); ++c) {
+      o << (c ? ", " : "") << names[c] << " ";
+      if (v[c] < 0)
+        o << "-";
+      else
+        o << v[c];
+    }
+    return o.str();
+  };
+  util::log_message(str(
+      "warning: epoch ", (s.step - 1) / config_.train.steps_per_epoch + 1,
+      " kept no pseudo-label at all (mask 0): no unlabeled face reached its "
+      "class's threshold, so this epoch was supervised only. Thresholds: ",
+      list(tau),
+      ". The teacher's mean confidence on correctly predicted "
+      "labeled faces: ",
+      list(confidence),
+      ". Train the supervised stage longer, lower ssl.tau, or use "
+      "ssl.thresholds: dynamic (docs/training.md); said once per run"));
 }
 
 void Trainer::log_line(const io::MetricsLine& line, const WindowSummary& w) {

@@ -54,7 +54,8 @@ struct RunOptions {
 
 /// Summary of a finished (or stopped) run.
 struct RunSummary {
-  int64_t steps = 0;
+  int64_t steps = 0;       ///< the run's step at the end
+  int64_t first_step = 0;  ///< where this invocation started (a resume's step)
   /// Best validation macro F1 of the EMA teacher (-1: none).
   double best_f1 = -1;
   std::string last_checkpoint;
@@ -120,6 +121,8 @@ class Trainer {
   void commit();
   void show_progress(int64_t total);
   void log_line(const io::MetricsLine& line, const WindowSummary& w);
+  void warn_no_pseudo_labels(const std::vector<double>& tau,
+                             const std::vector<double>& confidence);
   std::string last_good() const;
   int64_t total_steps() const;
 
@@ -137,6 +140,8 @@ class Trainer {
   int64_t saved_step_ = -1;    ///< step of the confirmed checkpoint_last.pt
   int64_t pending_step_ = -1;  ///< step of the unconfirmed one (-1: none)
   int64_t first_step_ = 0;
+  bool epoch_kept_any_ = false;  ///< a pseudo-label passed this epoch
+  bool warned_no_pseudo_ = false;
   double lr_ = 0;  ///< the learning rate of the last step
   Clock::time_point run_start_, window_start_;
 };

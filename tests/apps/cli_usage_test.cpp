@@ -1,0 +1,107 @@
+// The CLI as a user meets it (issue 15): one error format with exit status 2
+// for usage errors, did-you-mean for command words, `data synth` refusing a
+// folder that is not empty, a resumed run saying what this invocation did,
+// and the warning for a semi-supervised epoch without any pseudo-label.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "support/support.h"
+#include "train_setup.h"
+
+namespace semifer::test {
+
+namespace fs = std::filesystem;
+
+TEST(CliUsage, UsageErrorsAreOneLineWithStatusTwo) {
+  RunResult r = run_cli({"trian", "x.yaml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "semifer: error: unknown command 'semifer trian'; did you mean "
+            "'semifer train'?\n");
+  r = run_cli({"data", "stat", "x.yaml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("did you mean 'semifer data stats'?"), std::string::npos)
+      << r.err;
+  r = run_cli({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("the commands are "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("train"), std::string::npos) << r.err;
+  r = run_cli({"train"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("semifer: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("config is required"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  r = run_cli({"train", "x.yaml", "--bogus"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--bogus"), std::string::npos) << r.err;
+  r = run_cli({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("train"), std::string::npos);
+  r = run_cli({"train", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+}
+
+TEST(CliUsage, SynthRefusesAFolderThatIsNotEmpty) {
+  TempDir t;
+  const std::string out = t.file("faces");
+  fs::create_directories(out);
+  write_text_file(out + "/stale.jpg", "old");
+  RunResult r =
+      run_cli({"data", "synth", out, "--size", "32", "--scale", "0.1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("is not empty"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--overwrite"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(out + "/stale.jpg"));
+  EXPECT_FALSE(fs::exists(out + "/data.yaml"));
+  r = run_cli(
+      {"data", "synth", out, "--size", "32", "--scale", "0.1", "--overwrite"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(out + "/stale.jpg"));
+  EXPECT_TRUE(fs::exists(out + "/data.yaml"));
+}
+
+TEST(CliUsage, AResumeSaysWhatThisInvocationTrained) {
+  TempDir t;
+  const std::string config = setup(
+      t,
+      "epochs: 1, steps_per_epoch: 4, batch_labeled: 8, batch_unlabeled: 8, "
+      "log_every: 2, threads: 1");
+  const std::string run = t.file("run");
+  RunResult r = run_cli({"train", config, "--out", run, "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 4 steps; run folder"), std::string::npos)
+      << r.out;
+  r = run_cli({"train", config, "--out", run, "--quiet", "--resume", "--set",
+               "train.epochs=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 4 steps (resumed at step 4, now at 8)"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(CliUsage, AnEpochWithoutPseudoLabelsIsWarnedOnce) {
+  TempDir t;
+  const std::string config = setup(
+      t,
+      "epochs: 2, steps_per_epoch: 3, batch_labeled: 8, batch_unlabeled: 8, "
+      "log_every: 3, threads: 1");
+  // A threshold above every confidence: nothing passes.
+  RunResult r =
+      run_cli({"train", config, "--out", t.file("run"), "--quiet", "--set",
+               "ssl.thresholds=fixed", "--set", "ssl.tau=1.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string warning = "kept no pseudo-label at all (mask 0)";
+  const size_t at = r.err.find(warning);
+  ASSERT_NE(at, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(warning, at + 1), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Thresholds: Neutral 1.00"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mean confidence"), std::string::npos) << r.err;
+  // With pseudo-labels passing, no warning.
+  r = run_cli({"train", config, "--out", t.file("run2"), "--quiet", "--set",
+               "ssl.thresholds=fixed", "--set", "ssl.tau=0.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find(warning), std::string::npos) << r.err;
+}
+
+}  // namespace semifer::test
