@@ -1,5 +1,6 @@
 #include "semifer/train/config.h"
 
+#include <cctype>
 #include <filesystem>
 #include <tuple>
 
@@ -38,7 +39,11 @@ void apply_override(YAML::Node root, const std::string& assignment) {
       chain.back()[std::string(parts[i])] = YAML::Node(YAML::NodeType::Map);
     chain.push_back(chain.back()[std::string(parts[i])]);
   }
-  chain.back()[std::string(parts.back())] = YAML::Load(value);
+  try {
+    chain.back()[std::string(parts.back())] = YAML::Load(value);
+  } catch (const YAML::Exception& e) {
+    fail("--set ", assignment, ": not a YAML value (", e.msg, ")");
+  }
 }
 
 std::vector<util::KeyDoc> under(const std::string& prefix,
@@ -346,9 +351,9 @@ namespace {
 
 // Reads a training config's YAML text; `name` names it in errors and
 // relative paths are relative to `base_dir`.
-TrainConfig read_train_config(const std::string& text, const std::string& name,
-                              const std::string& base_dir,
-                              const std::vector<std::string>& overrides) {
+TrainConfig read_with(const std::string& text, const std::string& name,
+                      const std::string& base_dir,
+                      const std::vector<std::string>& overrides) {
   YAML::Node root = util::yaml_parse(text, name);
   SEMIFER_CHECK(root.IsMap(), name, ": a training config must be a YAML map");
   for (const auto& o : overrides) apply_override(root, o);
@@ -360,6 +365,44 @@ TrainConfig read_train_config(const std::string& text, const std::string& name,
     fail(name, ": ", e.what());
   }
   return c;
+}
+
+// "FILE:LINE: message" or "FILE: message" -> "message".
+std::string without_location(const std::string& message,
+                             const std::string& name) {
+  if (message.rfind(name + ":", 0) != 0) return message;
+  size_t i = name.size() + 1;
+  while (i < message.size() &&
+         std::isdigit(static_cast<unsigned char>(message[i])))
+    ++i;
+  if (i < message.size() && message[i] == ':') ++i;
+  while (i < message.size() && message[i] == ' ') ++i;
+  return message.substr(i);
+}
+
+TrainConfig read_train_config(const std::string& text, const std::string& name,
+                              const std::string& base_dir,
+                              const std::vector<std::string>& overrides) {
+  try {
+    return read_with(text, name, base_dir, overrides);
+  } catch (const Error&) {
+    if (overrides.empty()) throw;
+    // The file's own error, or the first --set that brings one in: the
+    // message names that flag, not a line of the file.
+    read_with(text, name, base_dir, {});
+    for (size_t k = 1; k <= overrides.size(); ++k) {
+      try {
+        read_with(
+            text, name, base_dir,
+            std::vector<std::string>(overrides.begin(), overrides.begin() + k));
+      } catch (const Error& e) {
+        const std::string what = e.what();
+        if (what.rfind("--set ", 0) == 0) throw;
+        fail("--set ", overrides[k - 1], ": ", without_location(what, name));
+      }
+    }
+    throw;
+  }
 }
 
 }  // namespace

@@ -397,10 +397,11 @@ TEST(TrainConfig, ErrorsNameFileAndLine) {
                {"t.yaml:2", "train.lr must be positive"});
   expect_error([&] { load(data + "train: {epochs: many}\n"); },
                {"t.yaml:2", "train.epochs", "wrong type"});
+  // An override's error names the flag, not a line of the file.
   expect_error([&] { load(data, {"ssl.tau=2"}); },
-               {"t.yaml", "ssl.tau must lie in [0, 1]"});
+               {"--set ssl.tau=2: ", "ssl.tau must lie in [0, 1]"});
   expect_error([&] { load(data, {"ssl.colour=red"}); },
-               {"t.yaml", "unknown key 'colour' in ssl"});
+               {"--set ssl.colour=red: ", "unknown key 'colour' in ssl"});
   expect_error([&] { load(data + "augment: {translate: 1.5}\n"); },
                {"t.yaml:2", "augment.translate"});
   expect_error(
