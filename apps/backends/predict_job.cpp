@@ -1,5 +1,7 @@
 #include "backends/predict_job.h"
 
+#include <iostream>
+
 #include "semifer/eval/evaluate.h"
 #include "semifer/eval/inputs.h"
 #include "semifer/eval/submission.h"
@@ -39,7 +41,11 @@ PredictSummary run_predict_job(const PredictJob& job) {
   s.videos = static_cast<int64_t>(p.videos.size());
   s.non_frames = s.images;
   for (const auto& v : p.videos) s.non_frames -= v.rows.size();
-  if (!job.csv.empty()) write_predictions_csv(p, job.csv);
+  if (job.csv == "-") {
+    std::cout << predictions_csv(p) << std::flush;
+  } else if (!job.csv.empty()) {
+    write_predictions_csv(p, job.csv);
+  }
   if (!job.abaw.empty()) s.abaw_files = write_abaw_submission(p, job.abaw);
   return s;
 }

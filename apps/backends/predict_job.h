@@ -17,7 +17,7 @@ struct PredictJob {
   std::vector<std::string> inputs;
   std::string data;  ///< a data config whose `split` is predicted (load_split)
   data::Role split = data::Role::kValidation;
-  std::string csv;   ///< write_predictions_csv here, unless empty
+  std::string csv;   ///< write_predictions_csv here ("-": stdout), unless empty
   std::string abaw;  ///< write_abaw_submission here, unless empty
   PredictOptions options;
 

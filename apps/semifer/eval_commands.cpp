@@ -123,7 +123,9 @@ void add_eval_commands(CLI::App& app) {
                  "lengths from the Aff-Wild2 annotation files)");
   pr->add_option("--split", p->split, "With --data: validation or labeled")
       ->check(CLI::IsMember({"validation", "labeled"}));
-  pr->add_option("--out", p->out, "CSV: path,label,<class>...");
+  pr->add_option("--out", p->out,
+                 "CSV: path,label,<class>... ('-': standard output, and the "
+                 "summary goes to standard error)");
   pr->add_option("--abaw", p->abaw,
                  "Folder for the ABAW files, one <video>.txt per video");
   pr->footer(
@@ -149,16 +151,21 @@ void add_eval_commands(CLI::App& app) {
     job.options.batch = p->batch;
     job.options.progress = !p->quiet;
     const eval::PredictSummary s = eval::run_predict_job(job);
-    std::cout << "predicted " << s.images << " images (" << s.videos
-              << " videos)";
-    if (!job.csv.empty()) std::cout << "; wrote " << job.csv;
-    if (!job.abaw.empty()) {
-      std::cout << "; wrote " << s.abaw_files << " ABAW files to " << job.abaw;
-      if (s.non_frames > 0)
-        std::cout << " (" << s.non_frames
-                  << " images outside videos are only in the CSV)";
+    // With the CSV on stdout, the summary goes to stderr.
+    std::ostream& os = job.csv == "-" ? std::cerr : std::cout;
+    os << "predicted " << s.images << " images (" << s.videos << " videos)";
+    if (job.csv == "-") {
+      os << "; the CSV went to standard output";
+    } else if (!job.csv.empty()) {
+      os << "; wrote " << job.csv;
     }
-    std::cout << std::endl;
+    if (!job.abaw.empty()) {
+      os << "; wrote " << s.abaw_files << " ABAW files to " << job.abaw;
+      if (s.non_frames > 0)
+        os << " (" << s.non_frames
+           << " images outside videos are only in the CSV)";
+    }
+    os << std::endl;
   });
 }
 

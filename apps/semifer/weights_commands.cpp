@@ -18,7 +18,7 @@ struct WeightsFlags {
   std::string file;
   std::string model;
   std::string out;
-  int64_t num_classes = 8;
+  int64_t num_classes = 0;  ///< 0: the checkpoint's, or 8
   bool all = false;
   /// import: a classifier of another size is replaced
   bool allow_new_head = false;
@@ -26,16 +26,31 @@ struct WeightsFlags {
   std::string network = "B";
 };
 
+std::string names() {
+  std::string s;
+  for (const auto& n : models::model_names()) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
 // Loads `flags.file` into a fresh `flags.model` with `flags.num_classes`
 // outputs and writes the model's weights to `flags.out`; import and export
 // differ only in whether a replaced classifier is acceptable.
-models::LoadReport convert(const WeightsFlags& flags) {
-  models::Classifier model = models::create_model(
-      flags.model, models::ModelOptions{flags.num_classes});
+models::LoadReport convert(WeightsFlags& flags) {
   if (infer::is_checkpoint(flags.file)) {
-    infer::load_network(*model, flags.file,
-                        flags.network == "A" ? infer::Network::kStudent
-                                             : infer::Network::kTeacher);
+    // The checkpoint's model card names the architecture and the classes.
+    infer::LoadedModel loaded = infer::load_model(
+        flags.file, flags.network == "A" ? infer::Network::kStudent
+                                         : infer::Network::kTeacher);
+    const auto classes = static_cast<int64_t>(loaded.card.classes.size());
+    SEMIFER_CHECK(flags.model.empty() || flags.model == loaded.card.model,
+                  flags.file, " holds a ", loaded.card.model, ", not --model ",
+                  flags.model);
+    SEMIFER_CHECK(flags.num_classes <= 0 || flags.num_classes == classes,
+                  flags.file, " has ", classes, " classes, not --num-classes ",
+                  flags.num_classes);
+    flags.model = loaded.card.model;
+    flags.num_classes = classes;
+    models::Classifier model = loaded.model;
     models::export_weights(*model, flags.out);
     // The model card says how to feed the exported network (Recognizer).
     infer::write_model_card(infer::model_card_path(flags.out),
@@ -44,6 +59,12 @@ models::LoadReport convert(const WeightsFlags& flags) {
     report.loaded = models::state_dict(*model).keys;
     return report;
   }
+  SEMIFER_CHECK(!flags.model.empty(), flags.file,
+                " is a state_dict: --model names its architecture (", names(),
+                ")");
+  if (flags.num_classes <= 0) flags.num_classes = 8;
+  models::Classifier model = models::create_model(
+      flags.model, models::ModelOptions{flags.num_classes});
   const models::LoadReport report = models::import_weights(*model, flags.file);
   SEMIFER_CHECK(report.replaced.empty() || flags.allow_new_head, flags.file,
                 ": the classifier has another class count than --num-classes ",
@@ -52,16 +73,19 @@ models::LoadReport convert(const WeightsFlags& flags) {
   return report;
 }
 
-std::string names() {
-  std::string s;
-  for (const auto& n : models::model_names()) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
-void add_conversion_flags(CLI::App* cmd, WeightsFlags& f, const char* what) {
+void add_conversion_flags(CLI::App* cmd, WeightsFlags& f, const char* what,
+                          bool from_checkpoint) {
   cmd->add_option("file", f.file, what)->required();
-  cmd->add_option("--model", f.model, "Architecture")->required();
-  cmd->add_option("--num-classes", f.num_classes, "Output classes")
+  auto* model = cmd->add_option(
+      "--model", f.model,
+      from_checkpoint ? "Architecture (of a .pth; a checkpoint's model card "
+                        "names its own)"
+                      : "Architecture");
+  if (!from_checkpoint) model->required();
+  cmd->add_option("--num-classes", f.num_classes,
+                  from_checkpoint ? "Output classes (default: the "
+                                    "checkpoint's, or 8 for a .pth)"
+                                  : "Output classes (default: 8)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--out", f.out, "Output .pth")->required();
 }
@@ -78,8 +102,13 @@ void add_weights_commands(CLI::App& app) {
 
   auto f = std::make_shared<WeightsFlags>();
   CLI::App* inspect = weights->add_subcommand(
-      "inspect", "List a .pth state_dict's tensors and the zoo models it fits");
-  inspect->add_option("file", f->file, "A .pth file written by torch.save")
+      "inspect",
+      "List a .pth state_dict's tensors and the zoo models it fits (of a "
+      "training checkpoint: its model card and network B)");
+  inspect
+      ->add_option("file", f->file,
+                   "A .pth file written by torch.save, or a training "
+                   "checkpoint")
       ->required();
   inspect->add_flag("--all", f->all,
                     "List every tensor, not only the first 20");
@@ -87,7 +116,21 @@ void add_weights_commands(CLI::App& app) {
       "Example:\n  semifer weights inspect "
       "efficientnet_b0_rwightman-3dd342df.pth");
   inspect->callback([f] {
-    const io::StateDict state = io::load_state_dict(f->file);
+    io::StateDict state;
+    if (infer::is_checkpoint(f->file)) {
+      // A training checkpoint: its model card, then network B's tensors.
+      const infer::LoadedModel loaded = infer::load_model(f->file);
+      const infer::ModelCard& c = loaded.card;
+      std::cout << f->file << ": a training checkpoint at step " << c.step
+                << "; " << c.model << ", " << c.classes.size() << " classes (";
+      for (size_t i = 0; i < c.classes.size(); ++i)
+        std::cout << (i ? ", " : "") << c.classes[i];
+      std::cout << "), input " << c.input.size << "x" << c.input.size
+                << "\nnetwork B (EMA teacher):\n";
+      state = models::state_dict(*loaded.model);
+    } else {
+      state = io::load_state_dict(f->file);
+    }
     const models::WeightsInfo info = models::inspect_weights(state);
     std::cout << f->file << ": " << info.tensors << " tensors, "
               << info.parameters << " floating-point values\n";
@@ -113,7 +156,7 @@ void add_weights_commands(CLI::App& app) {
       "Load torchvision weights (e.g. ImageNet) into a zoo model with "
       "--num-classes outputs and save them as the model's weights file; the "
       "classifier is re-initialised when the class count differs");
-  add_conversion_flags(import, *g, "torchvision .pth state_dict");
+  add_conversion_flags(import, *g, "torchvision .pth state_dict", false);
   import->footer(
       "Example:\n  semifer weights import "
       "efficientnet_b0_rwightman-3dd342df.pth "
@@ -132,14 +175,14 @@ CLI::App* exp = weights->add_subcommand(
     "models.<arch>(num_classes=N).load_state_dict(torch.load(path)) accepts; "
     "from a training checkpoint, also its model card (OUT with .json: "
     "classes, input size, normalisation) for semifer::Recognizer");
-add_conversion_flags(exp, *h,
-                     "semifer weights (.pth) or a training checkpoint");
+add_conversion_flags(exp, *h, "semifer weights (.pth) or a training checkpoint",
+                     true);
 exp->add_option("--network", h->network,
                 "From a training checkpoint: A (trained) or B (EMA teacher)")
     ->check(CLI::IsMember({"A", "B"}));
 exp->footer(
-    "Example:\n  semifer weights export runs/fer/checkpoint_best.pt --model "
-    "efficientnet_b0 --num-classes 8 --network B --out for_python.pth");
+    "Example:\n  semifer weights export runs/fer/checkpoint_best.pt --network "
+    "B --out for_python.pth");
 exp->callback([h] {
   const models::LoadReport report = convert(*h);
   std::cout << "wrote " << h->out << " (" << report.loaded.size()

@@ -31,6 +31,10 @@ std::string csv_field(const std::string& s) {
 }  // namespace
 
 void write_predictions_csv(const Predictions& p, const std::string& path) {
+  util::write_text(path, predictions_csv(p));
+}
+
+std::string predictions_csv(const Predictions& p) {
   const size_t c_count = p.classes.size();
   SEMIFER_CHECK(p.probs.size() == p.paths.size() * c_count &&
                     p.labels.size() == p.paths.size(),
@@ -49,7 +53,7 @@ void write_predictions_csv(const Predictions& p, const std::string& path) {
     }
     text += "\n";
   }
-  util::write_text(path, text);
+  return text;
 }
 
 void check_abaw_videos(const std::vector<VideoItems>& videos,

@@ -30,28 +30,6 @@ std::string text_of(const std::string& path) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-// Starts `semifer ARGS` with `env` added, stdout and stderr to files, in a
-// process group of its own; returns its pid.
-pid_t start_cli(const std::vector<std::string>& args,
-                const std::vector<std::string>& env, const std::string& out,
-                const std::string& err) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(o, 1);
-    dup2(e, 2);
-    for (const auto& v : env) putenv(const_cast<char*>(v.c_str()));
-    std::vector<char*> argv = {const_cast<char*>(SEMIFER_CLI)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(SEMIFER_CLI, argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 // The exit code (128 + signal for a signal), or -1 after `seconds`.
 int wait_exit(pid_t pid, double seconds) {
   const auto end = Clock::now() + std::chrono::milliseconds(
@@ -129,7 +107,7 @@ TEST(LaunchCli, ResumesAfterTheWholeJobIsKilled) {
   const std::string run = t.file("run");
   const pid_t job =
       start_cli({"launch", "--nproc", "2", "--", "train", config, "--out", run},
-                {}, t.file("out"), t.file("err"));
+                t.file("out"), t.file("err"), {}, true);
   ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
       << text_of(t.file("err"));
   // The launcher dies by SIGKILL; its ranks die with it.
@@ -159,10 +137,10 @@ TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {
     e.push_back("RANK=" + rank);
     return e;
   };
-  const pid_t r0 = start_cli({"train", config, "--out", run}, with("0"),
-                             t.file("out0"), t.file("err0"));
-  const pid_t r1 = start_cli({"train", config, "--out", run}, with("1"),
-                             t.file("out1"), t.file("err1"));
+  const pid_t r0 = start_cli({"train", config, "--out", run}, t.file("out0"),
+                             t.file("err0"), with("0"), true);
+  const pid_t r1 = start_cli({"train", config, "--out", run}, t.file("out1"),
+                             t.file("err1"), with("1"), true);
   ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
       << text_of(t.file("err0"));
   kill(r1, SIGKILL);

@@ -228,6 +228,15 @@ TEST_F(EvalCli, PredictWritesCsvWithProbabilities) {
     EXPECT_NEAR(sum, 1.0, 1e-4) << lines[i];
     EXPECT_EQ(row[1], argmax) << lines[i];
   }
+  // --out -: the same CSV on standard output, the summary on stderr.
+  const RunResult piped =
+      run_cli({"predict", "--checkpoint", checkpoint(),
+               data("validation/images"), "--out", "-", "--quiet"});
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  const auto bytes = util::read_file(out);
+  EXPECT_EQ(piped.out, std::string(bytes.begin(), bytes.end()));
+  EXPECT_NE(piped.err.find("predicted 48 images"), std::string::npos)
+      << piped.err;
 }
 
 TEST_F(EvalCli, AbawFilesListEveryFrameOfAFrameFolder) {

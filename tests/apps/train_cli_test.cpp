@@ -84,7 +84,29 @@ TEST(TrainCli, WritesConfigMetricsAndCheckpoints) {
   e = run_cli({"weights", "export", t.file("run/checkpoint_last.pt"), "--model",
                "smallnet", "--num-classes", "5", "--out", t.file("x.pth")});
   EXPECT_EQ(e.exit_code, 1);
-  EXPECT_NE(e.err.find("classifier.1.weight"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("has 8 classes, not --num-classes 5"), std::string::npos)
+      << e.err;
+  // The checkpoint's model card names the architecture and classes.
+  e = run_cli({"weights", "export", t.file("run/checkpoint_last.pt"), "--out",
+               t.file("card.pth")});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("smallnet, 8 classes"), std::string::npos) << e.out;
+  e = run_cli({"weights", "export", t.file("run/checkpoint_last.pt"), "--model",
+               "resnet18", "--out", t.file("x.pth")});
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_NE(e.err.find("holds a smallnet, not --model resnet18"),
+            std::string::npos)
+      << e.err;
+  e = run_cli({"weights", "inspect", t.file("run/checkpoint_last.pt")});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_NE(e.out.find("a training checkpoint at step"), std::string::npos)
+      << e.out;
+  EXPECT_NE(e.out.find("matches smallnet (8 classes)"), std::string::npos)
+      << e.out;
+  e = run_cli({"weights", "export", t.file("b.pth"), "--out", t.file("x.pth")});
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_NE(e.err.find("--model names its architecture"), std::string::npos)
+      << e.err;
   for (const char* weights : {"run/checkpoint_last.pt", "a.pth"}) {
     e = run_cli({"train", config, "--out",
                  t.file(std::string("next_") + weights[0]), "--quiet", "--set",

@@ -17,8 +17,9 @@ namespace semifer::test {
 /// Writes a synthetic data set (32 px) and train.yaml with `train_keys`
 /// inside `train: {...}`; returns the config's path.
 inline std::string setup(const TempDir& t, const std::string& train_keys) {
-  const RunResult r = run_cli(
-      {"data", "synth", t.file("data"), "--size", "32", "--scale", "0.3"});
+  // --overwrite: a test may set up twice in one folder.
+  const RunResult r = run_cli({"data", "synth", t.file("data"), "--size", "32",
+                               "--scale", "0.3", "--overwrite"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return write_text_file(t.file("train.yaml"),
                          "data: data/data.yaml\n"

@@ -1,5 +1,6 @@
 #include "support/support.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,6 +104,27 @@ RunResult run_cli(const std::vector<std::string>& args) {
   r.out = slurp(tmp.path() / "out");
   r.err = slurp(tmp.path() / "err");
   return r;
+}
+
+int start_cli(const std::vector<std::string>& args, const std::string& out,
+              const std::string& err, const std::vector<std::string>& env,
+              bool own_group) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (own_group) setpgid(0, 0);
+    const int o = ::open(out.empty() ? "/dev/null" : out.c_str(),
+                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(o, 1);
+    dup2(e, 2);
+    for (const auto& v : env) putenv(const_cast<char*>(v.c_str()));
+    std::vector<char*> argv = {const_cast<char*>(SEMIFER_CLI)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(SEMIFER_CLI, argv.data());
+    _exit(127);
+  }
+  return pid;
 }
 
 }  // namespace semifer::test

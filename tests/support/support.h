@@ -55,6 +55,13 @@ struct RunResult {
 /// Runs the semifer CLI with the given arguments (shell-quoted here).
 RunResult run_cli(const std::vector<std::string>& args);
 
+/// Starts the semifer CLI without waiting: stdout and stderr to the files
+/// (stdout to /dev/null when `out` is empty), `env` ("NAME=value") added,
+/// in a process group of its own when `own_group`. Returns its pid.
+int start_cli(const std::vector<std::string>& args, const std::string& out,
+              const std::string& err, const std::vector<std::string>& env = {},
+              bool own_group = false);
+
 /// Expects `fn` to throw a std::exception whose message contains every
 /// string in `parts` and is one line.
 template <typename F>

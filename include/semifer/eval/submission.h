@@ -14,6 +14,8 @@ namespace semifer::eval {
 /// Throws semifer::Error naming the file when it cannot be written.
 void write_predictions_csv(const Predictions& predictions,
                            const std::string& path);
+/// The text write_predictions_csv() writes.
+std::string predictions_csv(const Predictions& predictions);
 
 /// The header line of every ABAW expression submission file.
 extern const char* const kAbawHeader;
