@@ -423,24 +423,28 @@ void flat_collective(Group& g, Group::Impl& impl, const char* what,
   flat.scatter(tensors);
 }
 
-}  // namespace
+c10d::AllreduceOptions reduce_with(c10d::ReduceOp op) {
+  c10d::AllreduceOptions o;
+  o.reduceOp = op;
+  return o;
+}
 
-void Group::all_reduce_sum(std::vector<at::Tensor>& tensors) {
-  flat_collective(*this, *impl_, "all-reduce", tensors,
+void all_reduce(Group& g, Group::Impl& impl, std::vector<at::Tensor>& tensors,
+                c10d::ReduceOp op) {
+  flat_collective(g, impl, "all-reduce", tensors,
                   [&](std::vector<at::Tensor>& t) {
-                    c10d::AllreduceOptions o;
-                    o.reduceOp = c10d::ReduceOp::SUM;
-                    return impl_->main->allreduce(t, o);
+                    return impl.main->allreduce(t, reduce_with(op));
                   });
 }
 
+}  // namespace
+
+void Group::all_reduce_sum(std::vector<at::Tensor>& tensors) {
+  all_reduce(*this, *impl_, tensors, c10d::ReduceOp::SUM);
+}
+
 void Group::all_reduce_max(std::vector<at::Tensor>& tensors) {
-  flat_collective(*this, *impl_, "all-reduce", tensors,
-                  [&](std::vector<at::Tensor>& t) {
-                    c10d::AllreduceOptions o;
-                    o.reduceOp = c10d::ReduceOp::MAX;
-                    return impl_->main->allreduce(t, o);
-                  });
+  all_reduce(*this, *impl_, tensors, c10d::ReduceOp::MAX);
 }
 
 void Group::broadcast(std::vector<at::Tensor>& tensors, int root) {
@@ -471,9 +475,7 @@ bool Group::any(bool flag) {
   std::vector<at::Tensor> t = {torch::full({1}, flag ? 1 : 0, torch::kInt32)};
   c10::intrusive_ptr<c10d::Work> work;
   try {
-    c10d::AllreduceOptions o;
-    o.reduceOp = c10d::ReduceOp::MAX;
-    work = impl_->control->allreduce(t, o);
+    work = impl_->control->allreduce(t, reduce_with(c10d::ReduceOp::MAX));
   } catch (const std::exception& e) {
     fail_collective("all-reduce", one_line(e));
   }
@@ -527,9 +529,7 @@ Group::Pending Group::all_reduce_sum_async(at::Tensor& tensor) {
   p.impl_->group = this;
   std::vector<at::Tensor> t = {tensor};
   try {
-    c10d::AllreduceOptions o;
-    o.reduceOp = c10d::ReduceOp::SUM;
-    p.impl_->work = impl_->main->allreduce(t, o);
+    p.impl_->work = impl_->main->allreduce(t, reduce_with(c10d::ReduceOp::SUM));
   } catch (const std::exception& e) {
     fail_collective("all-reduce", one_line(e));
   }
