@@ -374,6 +374,11 @@ at::Tensor tiny_steps(const Synthetic& s, int64_t batch, train::Group* group) {
     };
     sync.gather = [group](const at::Tensor& t) { return group->all_gather(t); };
     st.labeler.set_rank_sync(sync);
+    // Rank 0's start, as the Trainer broadcasts it.
+    std::vector<at::Tensor> start;
+    for (auto& p : st.student->parameters()) start.push_back(p.data());
+    for (auto& p : st.teacher->parameters()) start.push_back(p.data());
+    group->broadcast(start);
   }
   data::Loader loader(s.dataset, s.config.augment, lc);
   st.student->train();
