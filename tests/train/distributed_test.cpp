@@ -333,13 +333,15 @@ at::Tensor tiny_steps(const Synthetic& s, int64_t batch, train::Group* group) {
   const int classes = static_cast<int>(s.dataset->classes.names().size());
   train::TrainState st;
   {
-    // The ranks are threads sharing torch's generator: one at a time.
+    // The ranks are threads sharing torch's generator: one at a time, and
+    // the clone inside the lock too (it builds a network, which draws
+    // initial weights, before copying the student's over them).
     static std::mutex init;
     std::lock_guard<std::mutex> lock(init);
     torch::manual_seed(3);
     st.student = std::make_shared<TinyNetImpl>(classes, 32);
+    st.teacher = st.student->clone_classifier();
   }
-  st.teacher = st.student->clone_classifier();
   train::LoopConfig loop = s.config.train;
   loop.optimizer = train::OptimizerKind::kSgd;
   loop.lr = 0.05;
