@@ -41,6 +41,13 @@ PredictSummary run_predict_job(const PredictJob& job) {
   s.videos = static_cast<int64_t>(p.videos.size());
   s.non_frames = s.images;
   for (const auto& v : p.videos) s.non_frames -= v.rows.size();
+  s.skipped = p.skipped;
+  for (const std::string& w :
+       {infer::near_chance_warning(model.card,
+                                   infer::network_name(job.options.network)),
+        one_class_warning(p.labels, p.classes)}) {
+    if (!w.empty()) s.warnings.push_back(w);
+  }
   if (job.csv == "-") {
     std::cout << predictions_csv(p) << std::flush;
   } else if (!job.csv.empty()) {

@@ -32,6 +32,10 @@ struct PredictSummary {
   int64_t videos = 0;      ///< of which frames of this many videos
   int64_t non_frames = 0;  ///< images of no video (only in the CSV)
   int abaw_files = 0;      ///< ABAW files written
+  /// Images left out (options.skip_bad): one-line errors naming the files.
+  std::vector<std::string> skipped;
+  /// One-line warnings (near-chance recorded F1, one class for nearly all).
+  std::vector<std::string> warnings;
 };
 
 /// Finds the images, predicts them and writes the files. With `abaw` set,

@@ -4,6 +4,7 @@
 #include "backends/predict_job.h"
 #include "commands.h"
 #include "semifer/eval/evaluate.h"
+#include "semifer/infer/checkpoint.h"
 
 namespace semifer::app {
 
@@ -13,7 +14,8 @@ struct EvalFlags {
   std::string checkpoint;
   std::string data;
   std::string split = "validation";
-  std::string network = "B";
+  std::string network = "auto";
+  std::string on_error = "fail";
   int smooth = 0;
   std::string smooth_mode = "centered";
   bool json = false;
@@ -28,15 +30,28 @@ struct PredictFlags {
   std::string split = "validation";
   std::string out;
   std::string abaw;
-  std::string network = "B";
+  std::string network = "auto";
+  std::string on_error = "fail";
   int smooth = 0;
   std::string smooth_mode = "centered";
   int64_t batch = 64;
   bool quiet = false;
 };
 
-infer::Network network(const std::string& name) {
-  return name == "A" ? infer::Network::kStudent : infer::Network::kTeacher;
+// "auto": the checkpoint's preferred network (infer::preferred_network);
+// an exported .pth holds one network, and either name loads it.
+infer::Network network(const std::string& name, const std::string& checkpoint) {
+  std::string n = name;
+  if (n == "auto")
+    n = infer::is_checkpoint(checkpoint)
+            ? infer::preferred_network(infer::read_checkpoint_card(checkpoint))
+            : "B";
+  return n == "A" ? infer::Network::kStudent : infer::Network::kTeacher;
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings)
+    std::cerr << "semifer: warning: " << w << std::endl;
 }
 
 data::Role split(const std::string& name) {
@@ -49,8 +64,16 @@ void add_model_flags(CLI::App* cmd, Flags& f) {
                   "A checkpoint written by semifer train")
       ->required();
   cmd->add_option("--network", f.network,
-                  "A (the trained student) or B (its EMA teacher, default)")
-      ->check(CLI::IsMember({"A", "B"}));
+                  "A (the trained student), B (its EMA teacher) or auto: the "
+                  "network a best checkpoint was chosen by, else the one "
+                  "with the better recorded validation F1, else B")
+      ->check(CLI::IsMember({"auto", "A", "B"}))
+      ->capture_default_str();
+  cmd->add_option("--on-error", f.on_error,
+                  "An image that cannot be decoded: fail (stop, naming it) "
+                  "or skip (leave it out and list it)")
+      ->check(CLI::IsMember({"fail", "skip"}))
+      ->capture_default_str();
   cmd->add_option("--smooth", f.smooth,
                   "Temporal smoothing window in frames (the paper: 350)")
       ->check(CLI::PositiveNumber);
@@ -98,7 +121,8 @@ void add_eval_commands(CLI::App& app) {
   ev->callback([e] {
     eval::EvalOptions options;
     options.split = split(e->split);
-    options.network = network(e->network);
+    options.network = network(e->network, e->checkpoint);
+    options.skip_bad = e->on_error == "skip";
     options.smooth = smooth_options(*e);
     options.batch = e->batch;
     options.progress = !e->quiet;
@@ -106,6 +130,7 @@ void add_eval_commands(CLI::App& app) {
         eval::evaluate(e->checkpoint, e->data, options);
     std::cout << (e->json ? eval::eval_json(report) : eval::eval_text(report))
               << std::endl;
+    print_warnings(report.warnings);
   });
 
   auto p = std::make_shared<PredictFlags>();
@@ -137,7 +162,8 @@ void add_eval_commands(CLI::App& app) {
       "  semifer predict --checkpoint runs/abaw/checkpoint_best.pt --data "
       "abaw.yaml --split validation \\\n"
       "      --abaw submission/ --smooth 350\n"
-      "An image that cannot be decoded stops the run with its path.");
+      "An image that cannot be decoded stops the run with its path (--on-error "
+      "skip: it is left out and listed).");
   pr->callback([p] {
     eval::PredictJob job;
     job.checkpoint = p->checkpoint;
@@ -146,7 +172,8 @@ void add_eval_commands(CLI::App& app) {
     job.split = split(p->split);
     job.csv = p->out;
     job.abaw = p->abaw;
-    job.options.network = network(p->network);
+    job.options.network = network(p->network, p->checkpoint);
+    job.options.skip_bad = p->on_error == "skip";
     job.options.smooth = smooth_options(*p);
     job.options.batch = p->batch;
     job.options.progress = !p->quiet;
@@ -166,6 +193,13 @@ void add_eval_commands(CLI::App& app) {
            << " images outside videos are only in the CSV)";
     }
     os << std::endl;
+    if (!s.skipped.empty()) {
+      std::cerr << "semifer: skipped " << s.skipped.size()
+                << " images that cannot be decoded:\n";
+      for (const auto& m : s.skipped) std::cerr << "  " << m << "\n";
+      std::cerr << std::flush;
+    }
+    print_warnings(s.warnings);
   });
 }
 

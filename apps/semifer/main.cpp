@@ -49,6 +49,8 @@ int main(int argc, char** argv) try {
       "large pool of unlabeled faces (Yu et al., ABAW5 2023)"};
   app.set_version_flag("--version", semifer::kVersion);
   app.require_subcommand(1);
+  // Every option's default shows in --help (subcommands inherit this).
+  app.option_defaults()->always_capture_default();
   app.footer(
       "Run 'semifer <command> --help' for a command's flags and an example.");
   semifer::app::add_data_commands(app);

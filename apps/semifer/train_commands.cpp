@@ -61,7 +61,10 @@ void run(const TrainFlags& f) {
               << ")";
   std::cout << "; run folder " << options.run_dir;
   if (s.best_f1 >= 0)
-    std::cout << "; best validation macro F1 (EMA teacher) " << s.best_f1;
+    std::cout << "; best validation macro F1 " << s.best_f1 << " (network "
+              << s.best_network << ", step " << s.best_step << "): "
+              << (std::filesystem::path(options.run_dir) / "checkpoint_best.pt")
+                     .string();
   std::cout << std::endl;
 }
 

@@ -125,8 +125,18 @@ void add_weights_commands(CLI::App& app) {
                 << "; " << c.model << ", " << c.classes.size() << " classes (";
       for (size_t i = 0; i < c.classes.size(); ++i)
         std::cout << (i ? ", " : "") << c.classes[i];
-      std::cout << "), input " << c.input.size << "x" << c.input.size
-                << "\nnetwork B (EMA teacher):\n";
+      std::cout << "), input " << c.input.size << "x" << c.input.size;
+      if (c.validation_step >= 0) {
+        auto f1 = [](double v) { return v < 0 ? std::string("-") : str(v); };
+        std::cout << "\nvalidation macro F1 at step " << c.validation_step
+                  << ": A " << f1(c.validation_f1_a) << ", B "
+                  << f1(c.validation_f1_b);
+      }
+      if (!c.selected_network.empty())
+        std::cout << "\nchosen by network " << c.selected_network
+                  << "'s validation macro F1 (eval and predict use it by "
+                     "default)";
+      std::cout << "\nnetwork B (EMA teacher):\n";
       state = models::state_dict(*loaded.model);
     } else {
       state = io::load_state_dict(f->file);

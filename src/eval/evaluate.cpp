@@ -142,19 +142,30 @@ EvalReport evaluate(const std::string& checkpoint,
   po.smooth = options.smooth;
   po.batch = options.batch;
   po.progress = options.progress;
+  po.skip_bad = options.skip_bad;
   const Predictions p = predict(model, set, po);
+  r.skipped = p.skipped;
 
   const int num_classes = static_cast<int>(r.card.classes.size());
   const size_t c_count = static_cast<size_t>(num_classes);
   r.matrix = infer::ConfusionMatrix(num_classes);
   if (options.smooth.window > 0)
     r.smoothed = infer::ConfusionMatrix(num_classes);
-  for (size_t i = 0; i < set.items.size(); ++i) {
+  std::vector<int> raw_labels, truth;
+  for (size_t i = 0; i < p.items.size(); ++i) {
     const float* row = p.probs.data() + i * c_count;
     const int raw =
         static_cast<int>(std::max_element(row, row + c_count) - row);
-    r.matrix.add(set.items[i].label, raw);
-    if (r.smoothed) r.smoothed->add(set.items[i].label, p.labels[i]);
+    const int label = set.items[p.items[i]].label;
+    r.matrix.add(label, raw);
+    raw_labels.push_back(raw);
+    truth.push_back(label);
+    if (r.smoothed) r.smoothed->add(label, p.labels[i]);
+  }
+  for (const std::string& w :
+       {infer::near_chance_warning(r.card, infer::network_name(r.network)),
+        one_class_warning(raw_labels, r.card.classes, &truth)}) {
+    if (!w.empty()) r.warnings.push_back(w);
   }
   r.videos = static_cast<int64_t>(p.videos.size());
   for (const auto& v : p.videos)
@@ -170,6 +181,11 @@ std::string eval_text(const EvalReport& r) {
                     ", step " + std::to_string(r.card.step) + "\n";
   out += "data " + r.data_config + ", split " + data::role_name(r.split) +
          ": " + std::to_string(r.matrix.total()) + " samples\n";
+  if (!r.skipped.empty()) {
+    out += std::to_string(r.skipped.size()) +
+           " images could not be decoded and are left out:\n";
+    for (const auto& s : r.skipped) out += "  " + s + "\n";
+  }
   out += score_table(r.matrix, r.card.classes);
   if (r.smoothed) {
     out += "\nafter temporal smoothing: window " +
@@ -193,6 +209,8 @@ std::string eval_json(const EvalReport& r) {
                               {"step", r.card.step},
                               {"classes", r.card.classes}};
   j.update(scores_json(r.matrix, r.card.classes));
+  j["skipped"] = r.skipped;
+  j["warnings"] = r.warnings;
   if (r.smoothed) {
     nlohmann::ordered_json s = {{"window", r.smooth.window},
                                 {"mode", smooth_mode_name(r.smooth.mode)},

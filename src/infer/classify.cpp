@@ -2,6 +2,10 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <mutex>
+#include <utility>
+
 #include "semifer/augment/functional.h"
 #include "semifer/util/error.h"
 
@@ -49,14 +53,63 @@ at::Tensor classify(models::ClassifierImpl& model, int64_t n,
   return torch::cat(out, 0);
 }
 
+at::Tensor classify_skipping(models::ClassifierImpl& model, int64_t n,
+                             const ImageLoader& load,
+                             const std::function<bool(int64_t)>& may_skip,
+                             Skipped& skipped, const InputSpec& input,
+                             int64_t batch, const BatchDone& done) {
+  std::mutex mutex;
+  std::vector<std::pair<size_t, std::string>> bad;
+  const at::Tensor probs = classify(
+      model, n,
+      [&](int64_t i) {
+        try {
+          return load(i);
+        } catch (const Error& e) {
+          if (!may_skip(i)) throw;
+          std::lock_guard<std::mutex> lock(mutex);
+          bad.emplace_back(static_cast<size_t>(i), e.what());
+          return io::Image(1, 1);  // a stand-in whose row is dropped below
+        }
+      },
+      input, batch, done);
+  if (bad.empty()) return probs;
+  std::sort(bad.begin(), bad.end());
+  std::vector<int64_t> kept;
+  size_t next = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (next < bad.size() && bad[next].first == static_cast<size_t>(i)) {
+      skipped.positions.push_back(bad[next].first);
+      skipped.messages.push_back(bad[next].second);
+      ++next;
+    } else {
+      kept.push_back(i);
+    }
+  }
+  return probs.index_select(0, torch::tensor(kept, torch::kInt64));
+}
+
 at::Tensor classify(models::ClassifierImpl& model, const data::Dataset& dataset,
                     const std::vector<data::PoolItem>& items,
                     const InputSpec& input, int64_t batch,
-                    const BatchDone& done) {
-  return classify(
-      model, static_cast<int64_t>(items.size()),
-      [&](int64_t i) { return dataset.load(items[static_cast<size_t>(i)]); },
-      input, batch, done);
+                    const BatchDone& done, const MaySkip& may_skip,
+                    Skipped* skipped) {
+  const auto n = static_cast<int64_t>(items.size());
+  auto load = [&](int64_t i) {
+    return dataset.load(items[static_cast<size_t>(i)]);
+  };
+  if (!may_skip || !skipped)
+    return classify(model, n, load, input, batch, done);
+  return classify_skipping(
+      model, n, load,
+      [&](int64_t i) { return may_skip(items[static_cast<size_t>(i)]); },
+      *skipped, input, batch, done);
+}
+
+MaySkip skip_as_sources_say(const data::Dataset& dataset) {
+  return [&dataset](const data::PoolItem& item) {
+    return dataset.reports[item.source].on_image_error == data::OnError::kSkip;
+  };
 }
 
 }  // namespace semifer::infer

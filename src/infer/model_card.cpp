@@ -1,7 +1,9 @@
 #include "semifer/infer/model_card.h"
 
 #include <filesystem>
+#include <iomanip>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "semifer/io/atomic_file.h"
 #include "semifer/util/error.h"
@@ -10,11 +12,40 @@
 namespace semifer::infer {
 
 std::string to_json(const ModelCard& c) {
-  const nlohmann::ordered_json j = {
-      {"model", c.model},     {"dropout", c.dropout}, {"classes", c.classes},
-      {"size", c.input.size}, {"mean", c.input.mean}, {"std", c.input.std},
-      {"step", c.step}};
+  nlohmann::ordered_json j = {{"model", c.model},     {"dropout", c.dropout},
+                              {"classes", c.classes}, {"size", c.input.size},
+                              {"mean", c.input.mean}, {"std", c.input.std},
+                              {"step", c.step}};
+  if (c.validation_step >= 0) {
+    nlohmann::ordered_json f1 = nlohmann::ordered_json::object();
+    if (c.validation_f1_a >= 0) f1["A"] = c.validation_f1_a;
+    if (c.validation_f1_b >= 0) f1["B"] = c.validation_f1_b;
+    j["validation"] = {{"step", c.validation_step}, {"macro_f1", f1}};
+  }
+  if (!c.selected_network.empty()) j["selected_network"] = c.selected_network;
   return j.dump();
+}
+
+std::string preferred_network(const ModelCard& card) {
+  if (!card.selected_network.empty()) return card.selected_network;
+  if (card.validation_f1_a > card.validation_f1_b) return "A";
+  return "B";
+}
+
+std::string near_chance_warning(const ModelCard& card,
+                                const std::string& network) {
+  const double f1 =
+      network == "A" ? card.validation_f1_a : card.validation_f1_b;
+  const double classes = static_cast<double>(card.classes.size());
+  if (f1 < 0 || classes < 2 || f1 >= 1.2 / classes) return "";
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(3) << "network " << network
+    << "'s recorded validation macro F1 is " << f1 << " (step "
+    << card.validation_step << "), near chance for " << card.classes.size()
+    << " classes (1/" << card.classes.size() << " = " << 1.0 / classes
+    << "): the model may predict one class for nearly every face; train "
+       "longer or use the other network";
+  return o.str();
 }
 
 ModelCard parse_model_card(const std::string& text, const std::string& file) {
@@ -28,10 +59,22 @@ ModelCard parse_model_card(const std::string& text, const std::string& file) {
     c.input.mean = j.at("mean").get<std::array<float, 3>>();
     c.input.std = j.at("std").get<std::array<float, 3>>();
     c.step = j.value("step", int64_t{0});
+    if (j.contains("validation")) {
+      const auto& v = j.at("validation");
+      c.validation_step = v.at("step").get<int64_t>();
+      const auto& f1 = v.at("macro_f1");
+      c.validation_f1_a = f1.value("A", -1.0);
+      c.validation_f1_b = f1.value("B", -1.0);
+    }
+    c.selected_network = j.value("selected_network", std::string());
   } catch (const nlohmann::json::exception& e) {
     fail(file, ": unreadable model card: ", e.what());
   }
   SEMIFER_CHECK(!c.classes.empty(), file, ": the model card lists no class");
+  SEMIFER_CHECK(c.selected_network.empty() || c.selected_network == "A" ||
+                    c.selected_network == "B",
+                file, ": the model card's selected_network is '",
+                c.selected_network, "', not A or B");
   try {
     c.input.validate();
   } catch (const Error& e) {

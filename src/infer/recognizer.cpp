@@ -73,16 +73,23 @@ struct Recognizer::Impl {
 Recognizer::Recognizer(const std::string& model_path,
                        const RecognizerOptions& options)
     : impl_(std::make_unique<Impl>()) {
-  SEMIFER_CHECK(options.network == "A" || options.network == "B",
-                "Recognizer: network must be A or B, got '", options.network,
-                "'");
+  SEMIFER_CHECK(options.network == "A" || options.network == "B" ||
+                    options.network == "auto",
+                "Recognizer: network must be auto, A or B, got '",
+                options.network, "'");
   SEMIFER_CHECK(options.batch > 0, "Recognizer: batch must be positive, got ",
                 options.batch);
   impl_->device = c10::Device(util::resolve_device(options.device));
   impl_->batch = options.batch;
-  impl_->loaded = infer::load_model(model_path, options.network == "A"
-                                                    ? infer::Network::kStudent
-                                                    : infer::Network::kTeacher);
+  std::string network = options.network;
+  if (network == "auto")
+    network =
+        infer::is_checkpoint(model_path)
+            ? infer::preferred_network(infer::read_checkpoint_card(model_path))
+            : "B";
+  impl_->loaded =
+      infer::load_model(model_path, network == "A" ? infer::Network::kStudent
+                                                   : infer::Network::kTeacher);
   impl_->loaded.model->to(impl_->device);
   impl_->loaded.model->eval();
 }

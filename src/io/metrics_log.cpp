@@ -1,8 +1,11 @@
 #include "semifer/io/metrics_log.h"
 
 #include <cmath>
+#include <iomanip>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
@@ -222,6 +225,81 @@ std::vector<MetricsLine> parse_metrics(const std::string& text,
 std::vector<MetricsLine> read_metrics(const std::string& path) {
   const std::vector<uint8_t> bytes = util::read_file(path);
   return parse_metrics(std::string(bytes.begin(), bytes.end()), path);
+}
+
+std::vector<Scalar> metrics_scalars(const MetricsLine& l) {
+  std::vector<Scalar> out;
+  auto put = [&](const std::string& tag, std::optional<double> v) {
+    if (v && std::isfinite(*v)) out.emplace_back(tag, *v);
+  };
+  auto put_all = [&](const std::string& prefix, const PerClass& values,
+                     bool skip_negative) {
+    for (const auto& [name, v] : values) {
+      if (!skip_negative || v >= 0) put(prefix + name, v);
+    }
+  };
+  if (l.epoch) put("epoch", static_cast<double>(*l.epoch));
+  put("loss/labeled", l.loss_labeled);
+  put("loss/unlabeled", l.loss_unlabeled);
+  put("lr", l.lr);
+  put("images_per_second", l.images_per_second);
+  put("mask_rate", l.mask_rate);
+  put_all("mask_rate/", l.mask_rate_per_class, false);
+  put_all("pseudo_label_accuracy/", l.pseudo_label_accuracy_per_class, true);
+  put_all("tau/", l.tau, false);
+  put_all("dtm_mean_confidence/", l.dtm_mean_confidence, true);
+  for (const auto& [net, v] : {std::make_pair("A", &l.validation_a),
+                               std::make_pair("B", &l.validation_b)}) {
+    if (!*v) continue;
+    const std::string prefix = std::string("validation/") + net + "/";
+    put(prefix + "accuracy", (*v)->accuracy);
+    put(prefix + "macro_f1", (*v)->macro_f1);
+    put_all(prefix + "f1/", (*v)->f1, false);
+  }
+  return out;
+}
+
+std::vector<std::string> metrics_csv_columns(
+    const std::vector<std::string>& classes, bool semi_supervised) {
+  std::vector<std::string> c = {"step", "epoch", "loss/labeled"};
+  auto per_class = [&](const std::string& prefix) {
+    for (const auto& name : classes) c.push_back(prefix + name);
+  };
+  if (semi_supervised) c.push_back("loss/unlabeled");
+  c.push_back("lr");
+  c.push_back("images_per_second");
+  if (semi_supervised) {
+    c.push_back("mask_rate");
+    per_class("mask_rate/");
+    per_class("pseudo_label_accuracy/");
+    per_class("tau/");
+    per_class("dtm_mean_confidence/");
+  }
+  for (const char* net : {"A", "B"}) {
+    const std::string prefix = std::string("validation/") + net + "/";
+    c.push_back(prefix + "accuracy");
+    c.push_back(prefix + "macro_f1");
+    per_class(prefix + "f1/");
+  }
+  return c;
+}
+
+std::string metrics_csv_row(const MetricsLine& line,
+                            const std::vector<std::string>& columns) {
+  std::map<std::string, double> values;
+  for (const auto& [tag, v] : metrics_scalars(line)) values[tag] = v;
+  std::ostringstream o;
+  o << std::setprecision(9);
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i) o << ',';
+    if (columns[i] == "step") {
+      if (line.step) o << *line.step;
+      continue;
+    }
+    const auto it = values.find(columns[i]);
+    if (it != values.end()) o << it->second;
+  }
+  return o.str();
 }
 
 }  // namespace semifer::io

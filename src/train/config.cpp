@@ -85,6 +85,27 @@ const Section<DistributedConfig>& distributed_section() {
   return s;
 }
 
+const Section<BestConfig>& best_section() {
+  using C = BestConfig;
+  static const Section<C> s(
+      "train.best", "train.best",
+      {util::choice("monitor", &C::monitor,
+                    {{"either", BestMonitor::kEither},
+                     {"a", BestMonitor::kStudent},
+                     {"b", BestMonitor::kTeacher}},
+                    "The validation macro F1 that picks checkpoint_best.pt: "
+                    "`either` (the better of A and B), `a` or `b`."),
+       value("min_step", &C::min_step,
+             "Validations before this step do not count for the best "
+             "checkpoints.",
+             at_least<int64_t>(0)),
+       value("keep", &C::keep,
+             "The k best validations by the monitor each keep a "
+             "checkpoint_step<N>.pt (1: checkpoint_best.pt only).",
+             positive<int64_t>())});
+  return s;
+}
+
 const Section<LoopConfig>& loop_section() {
   using C = LoopConfig;
   static const Section<C> s(
@@ -141,6 +162,8 @@ const Section<LoopConfig>& loop_section() {
              "A step loss above it stops the run (divergence); 0: only NaN "
              "and infinity do.",
              at_least(0.0)),
+       util::nested<C>(
+           "best", best_section(), [](auto& c) -> auto& { return c.best; }),
        util::nested<C>(
            "distributed", distributed_section(),
            [](auto& c) -> auto& { return c.distributed; })});
@@ -319,6 +342,11 @@ bool operator==(const DistributedConfig& a, const DistributedConfig& b) {
          std::tie(b.backend, b.bucket_mb, b.timeout_s);
 }
 
+bool operator==(const BestConfig& a, const BestConfig& b) {
+  return std::tie(a.monitor, a.min_step, a.keep) ==
+         std::tie(b.monitor, b.min_step, b.keep);
+}
+
 bool operator==(const LoopConfig& a, const LoopConfig& b) {
   auto tie = [](const LoopConfig& c) {
     return std::tie(c.epochs, c.steps_per_epoch, c.batch_labeled,
@@ -326,7 +354,7 @@ bool operator==(const LoopConfig& a, const LoopConfig& b) {
                     c.nesterov, c.weight_decay, c.lr_schedule, c.warmup_steps,
                     c.clip_grad_norm, c.seed, c.threads, c.torch_threads,
                     c.log_every, c.checkpoint_every, c.deterministic, c.device,
-                    c.bf16, c.channels_last, c.max_loss, c.distributed);
+                    c.bf16, c.channels_last, c.max_loss, c.best, c.distributed);
   };
   return tie(a) == tie(b);
 }

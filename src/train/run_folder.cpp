@@ -1,12 +1,16 @@
 #include "semifer/train/run_folder.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "semifer/io/atomic_file.h"
 #include "semifer/io/metrics_log.h"
+#include "semifer/io/tfevents.h"
 #include "semifer/train/state.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
@@ -23,15 +27,79 @@ constexpr const char* kRunFiles[] = {"config.yaml",
                                      "metrics.jsonl",
                                      "checkpoint_last.pt",
                                      "checkpoint_best.pt",
+                                     "checkpoint_best_a.pt",
+                                     "checkpoint_best_b.pt",
                                      "checkpoint_last.pt.unconfirmed",
+                                     "metrics.csv",
                                      "report.html"};
 constexpr const char* kUnconfirmed = "checkpoint_last.pt.unconfirmed";
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// The run's files present in `dir`: the fixed names and the kept best
+// checkpoints (checkpoint_step<N>.pt).
+std::vector<std::string> present_run_files(const std::string& dir) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const char* name : kRunFiles) {
+    if (fs::exists(fs::path(dir) / name, ec)) found.emplace_back(name);
+  }
+  if (!fs::is_directory(dir, ec)) return found;
+  std::vector<std::string> steps;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if ((starts_with(name, "checkpoint_step") &&
+         e.path().extension() == ".pt") ||
+        starts_with(name, "events.out.tfevents."))
+      steps.push_back(name);
+  }
+  std::sort(steps.begin(), steps.end());
+  found.insert(found.end(), steps.begin(), steps.end());
+  return found;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 }  // namespace
 
 RunFolder::RunFolder(std::string dir, bool writer)
     : dir_(std::move(dir)), writer_(writer) {
   SEMIFER_CHECK(!dir_.empty(), "no run folder given");
+}
+
+RunFolder::~RunFolder() = default;
+RunFolder::RunFolder(RunFolder&&) noexcept = default;
+RunFolder& RunFolder::operator=(RunFolder&&) noexcept = default;
+
+void RunFolder::set_metric_columns(const std::vector<std::string>& classes,
+                                   bool semi_supervised) {
+  columns_ = io::metrics_csv_columns(classes, semi_supervised);
+}
+
+void RunFolder::open_copies(const std::vector<io::MetricsLine>& lines) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (starts_with(name, "events.out.tfevents.")) fs::remove(e.path(), ec);
+  }
+  std::string csv;
+  for (size_t i = 0; i < columns_.size(); ++i)
+    csv += (i ? "," : "") + columns_[i];
+  csv += "\n";
+  for (const auto& line : lines)
+    csv += io::metrics_csv_row(line, columns_) + "\n";
+  io::write_file_atomically(path("metrics.csv"), csv);
+  const double now = now_seconds();
+  events_ =
+      std::make_unique<io::EventWriter>(file(io::event_file_name(now)), now);
+  for (const auto& line : lines)
+    events_->write(line.step.value_or(0), now, io::metrics_scalars(line));
 }
 
 std::string RunFolder::path(const char* name) const {
@@ -51,24 +119,24 @@ bool RunFolder::has_last_checkpoint() const {
 void RunFolder::start(bool overwrite) {
   if (!writer_) return;
   std::error_code ec;
-  std::string found;
-  for (const char* name : kRunFiles) {
-    if (fs::exists(path(name), ec))
-      found += (found.empty() ? "" : ", ") + std::string(name);
-  }
-  if (!found.empty() && !overwrite) {
+  const auto present = present_run_files(dir_);
+  if (!present.empty() && !overwrite) {
+    std::string found;
+    for (const auto& name : present)
+      found += (found.empty() ? "" : ", ") + name;
     fail("run folder ", dir_, " holds another run (", found,
          "): pass --resume to continue it, --overwrite to replace it, or "
          "another --out");
   }
-  for (const char* name : kRunFiles) {
-    fs::remove(path(name), ec);
-    SEMIFER_CHECK(!ec, "cannot remove ", path(name), ": ", ec.message());
+  for (const auto& name : present) {
+    fs::remove(file(name), ec);
+    SEMIFER_CHECK(!ec, "cannot remove ", file(name), ": ", ec.message());
   }
   fs::create_directories(dir_, ec);
   SEMIFER_CHECK(!ec, "cannot create run folder ", dir_, ": ", ec.message());
   // A fresh, empty metrics file: the run's lines follow.
   io::write_file_atomically(path("metrics.jsonl"), "");
+  open_copies({});
 }
 
 void RunFolder::resume_at(int64_t step) {
@@ -78,20 +146,24 @@ void RunFolder::resume_at(int64_t step) {
   discard_last();
   const std::string metrics = path("metrics.jsonl");
   std::string kept;
+  std::vector<io::MetricsLine> lines;
   std::error_code ec;
   if (fs::exists(metrics, ec)) {
     for (const auto& line : util::read_lines(metrics)) {
       if (util::trim(line).empty()) continue;
       try {
         const auto parsed = io::parse_metrics(line, metrics);
-        if (!parsed.empty() && parsed[0].step.value_or(0) <= step)
+        if (!parsed.empty() && parsed[0].step.value_or(0) <= step) {
           kept += line + "\n";
+          lines.push_back(parsed[0]);
+        }
       } catch (const Error&) {
         // A line cut short when the run was killed mid-write.
       }
     }
   }
   io::write_file_atomically(metrics, kept);
+  open_copies(lines);
 }
 
 void RunFolder::write_config(const std::string& yaml) const {
@@ -107,10 +179,32 @@ void RunFolder::append_metrics(const io::MetricsLine& line) const {
     const int e = errno;
     fail("cannot write ", file, ": ", std::strerror(e));
   }
+  const std::string csv = path("metrics.csv");
+  std::ofstream c(csv, std::ios::app);
+  c << io::metrics_csv_row(line, columns_) << "\n" << std::flush;
+  if (!c) {
+    const int e = errno;
+    fail("cannot write ", csv, ": ", std::strerror(e));
+  }
+  if (events_)
+    events_->write(line.step.value_or(0), now_seconds(),
+                   io::metrics_scalars(line));
 }
 
-void RunFolder::save_best(const TrainState& state) const {
-  if (writer_) state.save(best_checkpoint(), /*window=*/false);
+std::string RunFolder::file(const std::string& name) const {
+  return (fs::path(dir_) / name).string();
+}
+
+void RunFolder::save_best(const TrainState& state, const std::string& name,
+                          const std::string& selected) const {
+  if (writer_) state.save(file(name), /*window=*/false, selected);
+}
+
+void RunFolder::remove(const std::string& name) const {
+  if (!writer_) return;
+  std::error_code ec;
+  fs::remove(file(name), ec);
+  SEMIFER_CHECK(!ec, "cannot remove ", file(name), ": ", ec.message());
 }
 
 void RunFolder::save_last(const TrainState& state) const {

@@ -41,10 +41,12 @@ bool TrainState::weights_finite() const {
   return bad.empty() || !torch::cat(bad).any().item<bool>();
 }
 
-void TrainState::save(const std::string& path, bool with_window) const {
+void TrainState::save(const std::string& path, bool with_window,
+                      const std::string& selected) const {
   torch::serialize::OutputArchive archive;
   infer::ModelCard c = card;
   c.step = step;
+  c.selected_network = selected;
   infer::write_text(archive, keys::kCard, infer::to_json(c));
   infer::write_text(archive, keys::kConfig, config_yaml);
   torch::serialize::OutputArchive a, b, opt;
@@ -61,6 +63,20 @@ void TrainState::save(const std::string& path, bool with_window) const {
   archive.write(keys::kStep, torch::tensor(step, torch::kInt64));
   archive.write(keys::kBestF1, torch::tensor(best_f1, torch::kFloat64));
   archive.write(keys::kWorldSize, torch::tensor(world_size, torch::kInt64));
+  archive.write(keys::kBestNetworks,
+                torch::tensor({best_a.f1, static_cast<double>(best_a.step),
+                               best_b.f1, static_cast<double>(best_b.step),
+                               static_cast<double>(best_step),
+                               best_network == "A" ? 0.0 : 1.0},
+                              torch::kFloat64));
+  std::vector<double> kept_flat;
+  for (const auto& k : kept) {
+    kept_flat.push_back(static_cast<double>(k.step));
+    kept_flat.push_back(k.f1);
+  }
+  archive.write(keys::kKeptBest,
+                torch::tensor(kept_flat, torch::kFloat64)
+                    .reshape({static_cast<int64_t>(kept.size()), 2}));
   if (with_window) {
     archive.write(keys::kWindow, window.to_tensor());
   } else {
@@ -124,6 +140,31 @@ void TrainState::load(
   world_size = archive.try_read(keys::kWorldSize, ranks)
                    ? ranks.to(torch::kCPU).item<int64_t>()
                    : 1;
+  // Checkpoints from before per-network best checkpoints: none recorded.
+  best_a = best_b = Score{};
+  best_step = -1;
+  best_network.clear();
+  kept.clear();
+  at::Tensor t;
+  if (archive.try_read(keys::kBestNetworks, t)) {
+    t = t.to(torch::kCPU).contiguous();
+    SEMIFER_CHECK(t.numel() == 6, path, ": '", keys::kBestNetworks, "' holds ",
+                  t.numel(), " values, not 6");
+    const double* v = t.data_ptr<double>();
+    best_a = {v[0], static_cast<int64_t>(v[1])};
+    best_b = {v[2], static_cast<int64_t>(v[3])};
+    best_step = static_cast<int64_t>(v[4]);
+    if (best_step >= 0) best_network = v[5] == 0 ? "A" : "B";
+  }
+  at::Tensor k;
+  if (archive.try_read(keys::kKeptBest, k)) {
+    k = k.to(torch::kCPU).contiguous();
+    SEMIFER_CHECK(k.dim() == 2 && k.size(1) == 2, path, ": '", keys::kKeptBest,
+                  "' is not a [k, 2] table");
+    const double* v = k.data_ptr<double>();
+    for (int64_t i = 0; i < k.size(0); ++i)
+      kept.push_back({v[2 * i + 1], static_cast<int64_t>(v[2 * i])});
+  }
   try {
     window.from_tensor(read(keys::kWindow));
   } catch (const Error& e) {

@@ -235,6 +235,7 @@ void Trainer::build_state() {
 
 void Trainer::open_run() {
   TrainState& s = *state_;
+  folder_.set_metric_columns(s.card.classes, config_.ssl.enabled);
   if (!options_.resume) {
     folder_.start(options_.overwrite);
     folder_.write_config(s.config_yaml);
@@ -327,6 +328,10 @@ int64_t Trainer::total_steps() const {
   return config_.train.epochs * config_.train.steps_per_epoch;
 }
 
+std::string step_checkpoint(int64_t step) {
+  return str("checkpoint_step", step, ".pt");
+}
+
 std::string Trainer::last_good() const {
   if (saved_step_ < 0) return "not written yet";
   return str(folder_.last_checkpoint(), " (step ", saved_step_, ")");
@@ -351,23 +356,67 @@ void Trainer::check_losses(const WindowSummary& w) const {
     diverged(w.max_loss, str(" (the largest of the last ", w.steps, " steps)"));
 }
 
-void Trainer::save(bool best) {
-  TrainState& s = *state_;
+void Trainer::check_saveable() const {
+  const TrainState& s = *state_;
   if (s.window.steps() > 0) check_losses(s.window.summary());
   SEMIFER_CHECK(s.weights_finite(), "step ", s.step,
                 ": the weights are no longer finite; stopped. The last good "
                 "checkpoint is ",
                 last_good(), "; resume from it with a lower train.lr");
-  if (best) {
-    folder_.save_best(s);
-    return;
-  }
+}
+
+void Trainer::save() {
+  TrainState& s = *state_;
+  check_saveable();
   if (options_.group) {
     sync_buffers();
     s.window.reduce(*options_.group, /*root_only=*/true);
   }
   folder_.save_last(s);
   pending_step_ = s.step;
+}
+
+void Trainer::keep_best(double f1_a, double f1_b) {
+  TrainState& s = *state_;
+  const BestConfig& best = config_.train.best;
+  if (s.step < best.min_step) return;
+  bool checked = false;
+  auto write = [&](const std::string& name, const char* network) {
+    if (!checked) check_saveable();
+    checked = true;
+    folder_.save_best(s, name, network);
+  };
+  if (f1_a > s.best_a.f1) {
+    s.best_a = {f1_a, s.step};
+    write("checkpoint_best_a.pt", "A");
+  }
+  if (f1_b > s.best_b.f1) {
+    s.best_b = {f1_b, s.step};
+    write("checkpoint_best_b.pt", "B");
+  }
+  const bool by_a = best.monitor == BestMonitor::kStudent ||
+                    (best.monitor == BestMonitor::kEither && f1_a > f1_b);
+  const double f1 = by_a ? f1_a : f1_b;
+  const char* network = by_a ? "A" : "B";
+  if (f1 < 0) return;
+  if (f1 > s.best_f1) {
+    s.best_f1 = f1;
+    s.best_step = s.step;
+    s.best_network = network;
+    write("checkpoint_best.pt", network);
+  }
+  if (best.keep <= 1) return;
+  auto& kept = s.kept;
+  const size_t keep = static_cast<size_t>(best.keep);
+  if (kept.size() >= keep && f1 <= kept.back().f1) return;
+  write(step_checkpoint(s.step), network);
+  kept.push_back({f1, s.step});
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const auto& x, const auto& y) { return x.f1 > y.f1; });
+  while (kept.size() > keep) {
+    folder_.remove(step_checkpoint(kept.back().step));
+    kept.pop_back();
+  }
 }
 
 void Trainer::confirm(const at::Tensor& next_loss) {
@@ -416,7 +465,7 @@ RunSummary Trainer::run() {
       // Every rank stops at the same step.
       if (options_.group) stop = options_.group->any(stop);
       if (stop && s.step < total) {
-        if (pending_step_ != s.step) save(false);
+        if (pending_step_ != s.step) save();
         summary_.stopped = true;
         break;
       }
@@ -429,6 +478,8 @@ RunSummary Trainer::run() {
   summary_.steps = s.step;
   summary_.first_step = first_step_;
   summary_.best_f1 = s.best_f1;
+  summary_.best_step = s.best_step;
+  summary_.best_network = s.best_network;
   return summary_;
 }
 
@@ -452,7 +503,7 @@ void Trainer::train_step(data::Loader& loader) {
   if (s.step % loop.log_every == 0 || epoch_end) end_window(epoch_end);
   if (s.step % loop.checkpoint_every == 0 || epoch_end ||
       s.step == total_steps())
-    save(false);
+    save();
 }
 
 void Trainer::show_progress(int64_t total) {
@@ -516,11 +567,12 @@ void Trainer::end_epoch(io::MetricsLine& line) {
   if (!scores) return;
   line.validation_a = scores->a;
   line.validation_b = scores->b;
-  const double f1 = scores->b.macro_f1.value_or(-1);
-  if (f1 > s.best_f1) {
-    s.best_f1 = f1;
-    save(/*best=*/true);
-  }
+  const double f1_a = scores->a.macro_f1.value_or(-1);
+  const double f1_b = scores->b.macro_f1.value_or(-1);
+  s.card.validation_step = s.step;
+  s.card.validation_f1_a = f1_a;
+  s.card.validation_f1_b = f1_b;
+  keep_best(f1_a, f1_b);
 }
 
 void Trainer::warn_no_pseudo_labels(const std::vector<double>& tau,

@@ -12,6 +12,7 @@
 #include "semifer/train/distributed.h"
 #include "semifer/train/state.h"
 #include "semifer/util/error.h"
+#include "semifer/util/log.h"
 #include "semifer/util/random.h"
 
 namespace semifer::train {
@@ -42,11 +43,6 @@ std::vector<std::vector<data::PoolItem>> by_class(
   std::vector<std::vector<data::PoolItem>> out(num_classes);
   for (const auto& item : items) out[item.label].push_back(item);
   return out;
-}
-
-template <typename T>
-std::vector<T> slice(const std::vector<T>& v, int64_t first, int64_t count) {
-  return std::vector<T>(v.begin() + first, v.begin() + first + count);
 }
 
 }  // namespace
@@ -104,51 +100,78 @@ EpochEvaluator::EpochEvaluator(std::shared_ptr<const data::Dataset> dataset,
     vgen.shuffle(val_items_);
     val_items_.resize(static_cast<size_t>(config.eval_max));
   }
-  dtm_labels_ = labels_of(dtm_items_);
-  val_labels_ = labels_of(val_items_);
-  dtm_count_ = static_cast<int64_t>(dtm_items_.size());
-  val_count_ = static_cast<int64_t>(val_items_.size());
+  dtm_.what = "DTM";
+  val_.what = "validation";
+  take_shares();
+}
+
+void EpochEvaluator::take_shares() {
+  const int64_t r = group_ ? group_->rank() : 0;
+  const int64_t w = group_ ? group_->size() : 1;
+  auto share = [&](const std::vector<data::PoolItem>& all, Share& out) {
+    const auto total = static_cast<int64_t>(all.size());
+    const int64_t first = total * r / w, last = total * (r + 1) / w;
+    out.items.assign(all.begin() + first, all.begin() + last);
+    out.labels = labels_of(out.items);
+    out.keys.clear();
+    for (int64_t k = first; k < last; ++k) out.keys.push_back(k);
+  };
+  share(dtm_items_, dtm_);
+  share(val_items_, val_);
+}
+
+void EpochEvaluator::Share::drop(const infer::Skipped& skipped,
+                                 int64_t* total) {
+  if (skipped.positions.empty()) return;
+  *total += static_cast<int64_t>(skipped.positions.size());
+  util::log_message(
+      str("warning: ", skipped.positions.size(), " ", what,
+          " image(s) cannot be decoded and are left out from now on (their "
+          "sources' images have on_error: skip; ",
+          *total, " so far): ", skipped.messages.front(),
+          skipped.messages.size() > 1 ? " (and more)" : ""));
+  for (auto it = skipped.positions.rbegin(); it != skipped.positions.rend();
+       ++it) {
+    const auto i = static_cast<std::ptrdiff_t>(*it);
+    items.erase(items.begin() + i);
+    labels.erase(labels.begin() + i);
+    keys.erase(keys.begin() + i);
+  }
 }
 
 void EpochEvaluator::set_group(std::shared_ptr<Group> group) {
   group_ = std::move(group);
-  const int64_t r = group_ ? group_->rank() : 0;
-  const int64_t w = group_ ? group_->size() : 1;
-  auto share = [&](size_t n, int64_t* first, int64_t* count) {
-    const auto total = static_cast<int64_t>(n);
-    *first = total * r / w;
-    *count = total * (r + 1) / w - *first;
-  };
-  share(dtm_items_.size(), &dtm_first_, &dtm_count_);
-  share(val_items_.size(), &val_first_, &val_count_);
+  take_shares();
 }
 
 std::vector<double> EpochEvaluator::update_thresholds(TrainState& state) const {
   at::Tensor probs;
+  const auto may_skip = infer::skip_as_sources_say(*dataset_);
+  infer::Skipped skipped;
   if (weak_view_) {
     // A weak view per image, drawn anew at each update (Ada-CM measures the
     // teacher on the training views).
     const auto step = static_cast<uint64_t>(state.step);
-    probs = infer::classify(
-        *state.teacher, dtm_count_,
+    probs = infer::classify_skipping(
+        *state.teacher, static_cast<int64_t>(dtm_.items.size()),
         [&](int64_t i) {
-          const int64_t k = dtm_first_ + i;
+          const auto k = static_cast<size_t>(i);
           util::Generator gen(
-              {seed_, 0xd7e6ULL, step, static_cast<uint64_t>(k)});
-          const auto resized = augment::resize(
-              dataset_->load(dtm_items_[static_cast<size_t>(k)]), augment_.size,
-              augment_.size);
+              {seed_, 0xd7e6ULL, step, static_cast<uint64_t>(dtm_.keys[k])});
+          const auto resized = augment::resize(dataset_->load(dtm_.items[k]),
+                                               augment_.size, augment_.size);
           return augment::apply_plan(resized, augment::plan_weak(augment_, gen),
                                      augment_);
         },
-        input_);
+        [&](int64_t i) { return may_skip(dtm_.items[static_cast<size_t>(i)]); },
+        skipped, input_);
   } else {
-    probs = infer::classify(*state.teacher, *dataset_,
-                            slice(dtm_items_, dtm_first_, dtm_count_), input_);
+    probs = infer::classify(*state.teacher, *dataset_, dtm_.items, input_, 64,
+                            {}, may_skip, &skipped);
   }
+  dtm_.drop(skipped, &skipped_);
   at::Tensor sums = state.thresholds.measure(
-      probs,
-      torch::tensor(slice(dtm_labels_, dtm_first_, dtm_count_), torch::kInt64));
+      probs, torch::tensor(dtm_.labels, torch::kInt64));
   if (group_) {
     std::vector<at::Tensor> t = {sums};
     group_->all_reduce_sum(t);
@@ -161,12 +184,16 @@ std::vector<double> EpochEvaluator::update_thresholds(TrainState& state) const {
 std::optional<EpochEvaluator::Scores> EpochEvaluator::validate(
     TrainState& state) const {
   if (val_items_.empty()) return std::nullopt;
-  const auto items = slice(val_items_, val_first_, val_count_);
-  const auto labels = slice(val_labels_, val_first_, val_count_);
   const auto c = static_cast<int>(names_.size());
+  const auto may_skip = infer::skip_as_sources_say(*dataset_);
   auto score = [&](models::ClassifierImpl& model) {
-    const at::Tensor pred =
-        infer::classify(model, *dataset_, items, input_).argmax(1).contiguous();
+    infer::Skipped skipped;
+    const at::Tensor pred = infer::classify(model, *dataset_, val_.items,
+                                            input_, 64, {}, may_skip, &skipped)
+                                .argmax(1)
+                                .contiguous();
+    val_.drop(skipped, &skipped_);
+    const auto& labels = val_.labels;
     infer::ConfusionMatrix m(c);
     m.add(labels,
           std::vector<int64_t>(pred.data_ptr<int64_t>(),

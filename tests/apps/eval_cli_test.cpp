@@ -144,7 +144,7 @@ std::vector<std::string> lines_of(const std::string& path) {
 
 TEST_F(EvalCli, PrintsScoresAndConfusion) {
   const RunResult r = run_cli({"eval", "--checkpoint", checkpoint(), "--data",
-                               data("data.yaml"), "--quiet"});
+                               data("data.yaml"), "--network", "B", "--quiet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* s : {"network B (EMA teacher)", "split validation: 48",
                         "macro F1", "mean of the 8 per-class F1",
@@ -159,7 +159,7 @@ TEST_F(EvalCli, JsonHasScoresThatAddUp) {
   const int64_t n =
       static_cast<int64_t>(lines_of(data("validation/list.csv")).size()) - 1;
   ASSERT_EQ(n, 48);
-  const auto j = eval_json({"--data", data("data.yaml")});
+  const auto j = eval_json({"--data", data("data.yaml"), "--network", "B"});
   expect_scores(j, n);
   EXPECT_EQ(j["network"], "B");
   EXPECT_EQ(j["split"], "validation");
@@ -367,6 +367,87 @@ TEST_F(EvalCli, InputErrorsNameTheFile) {
   r = run_cli({"eval", "--checkpoint", checkpoint(), "--data",
                data("data.yaml"), "--smooth", "5", "--smooth-mode", "median"});
   EXPECT_NE(r.exit_code, 0);
+}
+
+TEST_F(EvalCli, OnErrorSkipLeavesOutAndListsUndecodableImages) {
+  TempDir t;
+  write_pattern(t.file("in/a.jpg"));
+  write_pattern(t.file("in/b.jpg"));
+  write_text_file(t.file("in/broken.jpg"), "not a jpeg");
+  // The default stops at the broken file and writes nothing.
+  RunResult r = run_cli({"predict", "--checkpoint", checkpoint(), t.file("in"),
+                         "--out", t.file("p.csv"), "--quiet"});
+  expect_cli_error(r, {"broken.jpg"});
+  EXPECT_FALSE(fs::exists(t.file("p.csv")));
+  r = run_cli({"predict", "--checkpoint", checkpoint(), t.file("in"), "--out",
+               t.file("p.csv"), "--quiet", "--on-error", "skip"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("predicted 2 images"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("skipped 1 images that cannot be decoded"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("broken.jpg"), std::string::npos) << r.err;
+  const auto rows = lines_of(t.file("p.csv"));
+  ASSERT_EQ(rows.size(), 3u);  // header + a.jpg + b.jpg
+  EXPECT_EQ(std::string(rows[1]).find("broken"), std::string::npos);
+  EXPECT_EQ(std::string(rows[2]).find("broken"), std::string::npos);
+
+  // eval: a validation list with one broken image scores the others.
+  fs::create_directories(t.file("v/images"));
+  fs::copy_file(t.file("in/a.jpg"), t.file("v/images/a.jpg"));
+  fs::copy_file(t.file("in/broken.jpg"), t.file("v/images/broken.jpg"));
+  write_text_file(t.file("v/list.csv"),
+                  "path,label\nimages/a.jpg,Happiness\nimages/broken.jpg,"
+                  "Anger\n");
+  const std::string config = write_text_file(
+      t.file("v.yaml"), std::string(kClasses) +
+                            "validation:\n  - {format: csv, csv: v/list.csv, "
+                            "root: v}\n");
+  r = run_cli({"eval", "--checkpoint", checkpoint(), "--data", config,
+               "--quiet", "--json"});
+  expect_cli_error(r, {"broken.jpg"});
+  r = run_cli({"eval", "--checkpoint", checkpoint(), "--data", config,
+               "--quiet", "--json", "--on-error", "skip"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n"], 1);
+  ASSERT_EQ(j["skipped"].size(), 1u);
+  EXPECT_NE(j["skipped"][0].get<std::string>().find("broken.jpg"),
+            std::string::npos);
+}
+
+TEST_F(EvalCli, AutoNetworkFollowsTheCheckpointAndDegenerateModelsWarn) {
+  // checkpoint_best.pt names the network it was chosen by; auto uses it.
+  const std::string best = dir_->file("run/checkpoint_best.pt");
+  ASSERT_TRUE(fs::exists(best));
+  RunResult r = run_cli({"weights", "inspect", best});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string chosen =
+      r.out.find("chosen by network A") != std::string::npos ? "A" : "B";
+  ASSERT_NE(r.out.find("chosen by network " + chosen), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("validation macro F1 at step"), std::string::npos);
+  r = run_cli({"eval", "--checkpoint", best, "--data", data("data.yaml"),
+               "--quiet", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["network"], chosen);
+
+  // A warning, on stderr and in the JSON, exactly when one class takes 90%
+  // of the predictions (a 3-step teacher often does).
+  r = run_cli({"eval", "--checkpoint", checkpoint(), "--data",
+               data("data.yaml"), "--quiet", "--json", "--network", "B"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  std::vector<int64_t> predicted(j["confusion"].size(), 0);
+  for (const auto& row : j["confusion"])
+    for (size_t c = 0; c < row.size(); ++c)
+      predicted[c] += row[c].get<int64_t>();
+  const int64_t top = *std::max_element(predicted.begin(), predicted.end());
+  const bool one_class = top >= 0.9 * j["n"].get<double>();
+  EXPECT_EQ(r.err.find("it looks degenerate") != std::string::npos, one_class)
+      << r.err;
+  EXPECT_EQ(j["warnings"].size() > 0,
+            r.err.find("semifer: warning:") != std::string::npos);
 }
 
 TEST_F(EvalCli, HelpShowsExamples) {

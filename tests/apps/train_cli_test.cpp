@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "semifer/infer/checkpoint.h"
 #include "semifer/models/registry.h"
 #include "semifer/util/strings.h"
 #include "support/support.h"
+#include "support/tfevents_reader.h"
 #include "train_setup.h"
 
 namespace semifer::test {
@@ -117,6 +119,174 @@ TEST(TrainCli, WritesConfigMetricsAndCheckpoints) {
   // The resolved config names every section and reloads.
   const std::string resolved = util::read_lines(t.file("run/config.yaml"))[0];
   EXPECT_NE(resolved.find("data"), std::string::npos);
+}
+
+// The best checkpoints follow train.best; metrics.csv and the TensorBoard
+// event file hold what metrics.jsonl holds, also after a resume.
+TEST(TrainCli, BestCheckpointsAndMetricsForOtherTools) {
+  TempDir t;
+  const std::string config =
+      setup(t,
+            "epochs: 5, steps_per_epoch: 4, batch_labeled: 8, "
+            "batch_unlabeled: 8, log_every: 2, best: {min_step: 8, keep: 2}");
+  RunResult r = run_cli({"train", config, "--out", t.file("run"), "--quiet",
+                         "--set", "train.epochs=3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_cli({"train", config, "--out", t.file("run"), "--quiet", "--resume"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = metric_lines(t.file("run/metrics.jsonl"));
+  // Validations at steps 4..20; 4 is before min_step.
+  struct Val {
+    int64_t step;
+    double a, b;
+  };
+  std::vector<Val> vals;
+  for (const auto& l : lines) {
+    if (l.contains("validation"))
+      vals.push_back({l["step"].get<int64_t>(),
+                      l["validation"]["A"]["macro_f1"].get<double>(),
+                      l["validation"]["B"]["macro_f1"].get<double>()});
+  }
+  ASSERT_EQ(vals.size(), 5u);
+  // Expected: the first strict maximum from step 8 on, per monitor.
+  auto best_of = [&](auto f1) {
+    const Val* best = nullptr;
+    for (const auto& v : vals)
+      if (v.step >= 8 && (!best || f1(v) > f1(*best))) best = &v;
+    return best;
+  };
+  const Val* a = best_of([](const Val& v) { return v.a; });
+  const Val* b = best_of([](const Val& v) { return v.b; });
+  const Val* either = best_of([](const Val& v) { return std::max(v.a, v.b); });
+  auto card = [&](const std::string& name) {
+    return infer::read_checkpoint_card(t.file("run/" + name));
+  };
+  EXPECT_EQ(card("checkpoint_best_a.pt").step, a->step);
+  EXPECT_EQ(card("checkpoint_best_a.pt").selected_network, "A");
+  EXPECT_EQ(card("checkpoint_best_b.pt").step, b->step);
+  EXPECT_EQ(card("checkpoint_best_b.pt").selected_network, "B");
+  const auto best = card("checkpoint_best.pt");
+  EXPECT_EQ(best.step, either->step);
+  EXPECT_EQ(best.selected_network, either->a > either->b ? "A" : "B");
+  EXPECT_EQ(best.validation_step, either->step);
+  EXPECT_NEAR(best.validation_f1_a, either->a, 1e-9);
+  EXPECT_NEAR(best.validation_f1_b, either->b, 1e-9);
+  EXPECT_TRUE(card("checkpoint_last.pt").selected_network.empty());
+  // keep 2: the two best by the monitor, each as checkpoint_step<N>.pt.
+  std::vector<Val> ranked;
+  for (const auto& v : vals)
+    if (v.step >= 8) ranked.push_back(v);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const Val& x, const Val& y) {
+                     return std::max(x.a, x.b) > std::max(y.a, y.b);
+                   });
+  std::set<std::string> want = {
+      "checkpoint_step" + std::to_string(ranked[0].step) + ".pt",
+      "checkpoint_step" + std::to_string(ranked[1].step) + ".pt"};
+  std::set<std::string> have;
+  for (const auto& e : fs::directory_iterator(t.file("run"))) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("checkpoint_step", 0) == 0) have.insert(name);
+  }
+  EXPECT_EQ(have, want);
+  // The summary names checkpoint_best.pt and its network.
+  EXPECT_NE(r.out.find("checkpoint_best.pt"), std::string::npos) << r.out;
+
+  // metrics.csv: a header and one row per metrics.jsonl line, same values.
+  const auto csv = util::read_lines(t.file("run/metrics.csv"));
+  ASSERT_EQ(csv.size(), lines.size() + 1);
+  const auto header = util::split(csv[0], ',');
+  EXPECT_EQ(header[0], "step");
+  auto column = [&](const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    EXPECT_NE(it, header.end()) << name;
+    return static_cast<size_t>(it - header.begin());
+  };
+  const size_t f1_b = column("validation/B/macro_f1");
+  const size_t loss = column("loss/labeled");
+  column("tau/Anger");
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto row = util::split(csv[i + 1], ',');
+    ASSERT_EQ(row.size(), header.size()) << csv[i + 1];
+    EXPECT_EQ(std::string(row[0]),
+              std::to_string(lines[i]["step"].get<int64_t>()));
+    EXPECT_NEAR(std::stod(std::string(row[loss])),
+                lines[i]["loss_labeled"].get<double>(), 1e-6);
+    if (lines[i].contains("validation")) {
+      EXPECT_NEAR(std::stod(std::string(row[f1_b])),
+                  lines[i]["validation"]["B"]["macro_f1"].get<double>(), 1e-6);
+    } else {
+      EXPECT_TRUE(row[f1_b].empty());
+    }
+  }
+
+  // One event file (the resume wrote it again): the version event, then
+  // one event per line with the same step and scalars.
+  std::vector<std::string> event_files;
+  for (const auto& e : fs::directory_iterator(t.file("run"))) {
+    const auto name = e.path().filename().string();
+    if (name.rfind("events.out.tfevents.", 0) == 0)
+      event_files.push_back(e.path().string());
+  }
+  ASSERT_EQ(event_files.size(), 1u);
+  const auto events = read_events(event_files[0]);
+  ASSERT_EQ(events.size(), lines.size() + 1);
+  EXPECT_EQ(events[0].file_version, "brain.Event:2");
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& e = events[i + 1];
+    EXPECT_EQ(e.step, lines[i]["step"].get<int64_t>());
+    EXPECT_FLOAT_EQ(e.scalars.at("loss/labeled"),
+                    lines[i]["loss_labeled"].get<float>());
+    EXPECT_FLOAT_EQ(e.scalars.at("mask_rate"),
+                    lines[i]["mask_rate"].get<float>());
+    if (lines[i].contains("validation")) {
+      EXPECT_FLOAT_EQ(e.scalars.at("validation/A/macro_f1"),
+                      lines[i]["validation"]["A"]["macro_f1"].get<float>());
+    }
+  }
+}
+
+// An undecodable validation image is left out with a warning (images
+// default to on_error skip); with on_error fail it stops the run naming it.
+TEST(TrainCli, UndecodableValidationImagesFollowTheSourcesPolicy) {
+  TempDir t;
+  const std::string config =
+      setup(t,
+            "epochs: 2, steps_per_epoch: 2, batch_labeled: 8, "
+            "batch_unlabeled: 8");
+  write_text_file(t.file("data/validation/images/neutral_0.png"), "not a png");
+  RunResult r = run_cli({"train", config, "--out", t.file("run"), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 validation image(s) cannot be decoded"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("neutral_0.png"), std::string::npos) << r.err;
+  // Said once: the second validation leaves it out silently.
+  EXPECT_EQ(r.err.find("validation image(s)"),
+            r.err.rfind("validation image(s)"));
+  const auto lines = metric_lines(t.file("run/metrics.jsonl"));
+  int validations = 0;
+  for (const auto& l : lines) {
+    if (!l.contains("validation")) continue;
+    ++validations;
+    int64_t n = 0;
+    for (const auto& row : l["validation"]["B"]["confusion"])
+      for (const auto& x : row) n += x.get<int64_t>();
+    EXPECT_EQ(n, 47);  // 48 less the broken one
+  }
+  EXPECT_EQ(validations, 2);
+
+  const auto bytes = util::read_file(t.file("data/data.yaml"));
+  std::string yaml(bytes.begin(), bytes.end());
+  const std::string from = "root: validation}";
+  ASSERT_NE(yaml.find(from), std::string::npos) << yaml;
+  yaml.replace(yaml.find(from), from.size(),
+               "root: validation, on_error: {images: fail}}");
+  write_text_file(t.file("data/data.yaml"), yaml);
+  r = run_cli({"train", config, "--out", t.file("run2"), "--quiet"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("semifer: error:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("neutral_0.png"), std::string::npos) << r.err;
 }
 
 TEST(TrainCli, ConfigErrorsNameFileAndKey) {

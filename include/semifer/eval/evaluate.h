@@ -34,6 +34,9 @@ struct EvalOptions {
   SmoothOptions smooth;
   int64_t batch = 64;    ///< images per forward pass
   bool progress = true;  ///< a progress bar on stderr (when a terminal)
+  /// Leave out (and list) images that cannot be decoded instead of
+  /// stopping (`--on-error skip`).
+  bool skip_bad = false;
 };
 
 /// Scores of a checkpoint on a split (paper section 4.3).
@@ -53,6 +56,12 @@ struct EvalReport {
   std::optional<infer::ConfusionMatrix> smoothed;
   int64_t videos = 0;         ///< videos among the samples
   int64_t video_samples = 0;  ///< samples that are frames of a video
+  /// Images left out (skip_bad): one-line errors naming their files.
+  std::vector<std::string> skipped;
+  /// One-line warnings: a recorded validation F1 near chance
+  /// (infer::near_chance_warning), one class for nearly every image
+  /// (one_class_warning).
+  std::vector<std::string> warnings;
 };
 
 /// Predicts every sample of a split with network `options.network` of a

@@ -24,6 +24,9 @@ struct PredictOptions {
   SmoothOptions smooth;  ///< window 0: no smoothing
   int64_t batch = 64;    ///< images per forward pass
   bool progress = true;  ///< progress through the installed log sink
+  /// Leave out images that cannot be decoded (listed in
+  /// Predictions::skipped) instead of stopping (`--on-error skip`).
+  bool skip_bad = false;
 
   /// Throws semifer::Error naming the first bad value.
   void validate() const;
@@ -34,7 +37,12 @@ struct PredictOptions {
 struct Predictions {
   std::vector<std::string> classes;  ///< model output order, canonical names
   std::vector<std::string> paths;    ///< per image, as data::Dataset::describe
-  std::vector<float> probs;          ///< [images, classes] row-major
+  /// Per image (row), its position in the ImageSet's items (they differ
+  /// when images were skipped).
+  std::vector<size_t> items;
+  /// The images left out (skip_bad): one-line errors naming their files.
+  std::vector<std::string> skipped;
+  std::vector<float> probs;  ///< [images, classes] row-major
   /// Per image, a model class index: the smoothed label of its frame for
   /// video frames when smoothing is on, else the argmax of its row.
   std::vector<int> labels;
@@ -50,9 +58,18 @@ using infer::LoadedModel;
 /// Predicts every image of `images` with `model`, at the checkpoint's input
 /// size and normalisation, then smooths each video's frames
 /// (`options.network` is not used: the model is loaded). An undecodable
-/// image throws semifer::Error naming the file.
+/// image throws semifer::Error naming the file, or is left out with
+/// options.skip_bad.
 Predictions predict(const LoadedModel& model, const ImageSet& images,
                     const PredictOptions& options);
+
+/// A warning (one line, without "warning: ") when one class takes at least
+/// 90% of 20 or more predicted labels (and, when `truth` is given, less
+/// than half of the true labels): the model looks degenerate. Empty
+/// otherwise.
+std::string one_class_warning(const std::vector<int>& predicted,
+                              const std::vector<std::string>& classes,
+                              const std::vector<int>* truth = nullptr);
 
 /// infer::load_model(checkpoint, options.network), then predict.
 Predictions predict(const std::string& checkpoint, const ImageSet& images,

@@ -31,6 +31,11 @@ inline constexpr const char* kCudaRng = "cuda_rng";
 inline constexpr const char* kConfig = "config";  ///< resolved config YAML
 /// [] int64: the ranks of the run that wrote it (absent: 1)
 inline constexpr const char* kWorldSize = "world_size";
+/// [6] float64: best macro F1 and its step of network A, then of B, then
+/// checkpoint_best.pt's step and network (0 A, 1 B) (absent: none recorded)
+inline constexpr const char* kBestNetworks = "best_networks";
+/// [k, 2] float64: (step, monitor F1) of the kept best checkpoints
+inline constexpr const char* kKeptBest = "kept_best";
 }  // namespace keys
 
 /// Reads an archive into memory, verifies it (io::verify_zip: a damaged

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "semifer/data/dataset.h"
@@ -29,10 +30,35 @@ at::Tensor classify(models::ClassifierImpl& model, int64_t n,
                     const ImageLoader& load, const InputSpec& input,
                     int64_t batch = 64, const BatchDone& done = {});
 
-/// classify() over pool items of a dataset, in the order of `items`.
+/// Images classify() left out (`may_skip`): their positions in `items`,
+/// ascending, and the one-line errors naming their files.
+struct Skipped {
+  std::vector<size_t> positions;
+  std::vector<std::string> messages;
+};
+
+/// classify() that leaves out image i when load(i) throws semifer::Error
+/// and may_skip(i): the result has no row for it and `skipped` lists it.
+at::Tensor classify_skipping(models::ClassifierImpl& model, int64_t n,
+                             const ImageLoader& load,
+                             const std::function<bool(int64_t)>& may_skip,
+                             Skipped& skipped, const InputSpec& input,
+                             int64_t batch = 64, const BatchDone& done = {});
+
+/// Whether an item whose image fails to decode may be left out.
+using MaySkip = std::function<bool(const data::PoolItem& item)>;
+
+/// classify() over pool items of a dataset, in the order of `items`. With
+/// `may_skip` and `skipped` given, an image that fails to decode and that
+/// may_skip allows is left out: the result has no row for it and
+/// `skipped` lists it; other decoding errors propagate.
 at::Tensor classify(models::ClassifierImpl& model, const data::Dataset& dataset,
                     const std::vector<data::PoolItem>& items,
                     const InputSpec& input, int64_t batch = 64,
-                    const BatchDone& done = {});
+                    const BatchDone& done = {}, const MaySkip& may_skip = {},
+                    Skipped* skipped = nullptr);
+
+/// A MaySkip that follows each item's source (`on_error` of images: skip).
+MaySkip skip_as_sources_say(const data::Dataset& dataset);
 
 }  // namespace semifer::infer

@@ -44,9 +44,10 @@ struct Prediction {
 struct RecognizerOptions {
   /// "auto" (CUDA when LibTorch has a device), "cpu", "cuda" or "cuda:N".
   std::string device = "cpu";
-  /// From a training checkpoint: the EMA teacher B (the paper's choice) or
-  /// the student A ("A").
-  std::string network = "B";
+  /// From a training checkpoint: "auto" (the network a best checkpoint was
+  /// chosen by, else the one with the better recorded validation F1, else
+  /// B), "B" (the EMA teacher, the paper's choice) or "A" (the student).
+  std::string network = "auto";
   int64_t batch = 32;  ///< images per forward pass in batch predictions
 };
 

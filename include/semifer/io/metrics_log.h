@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "semifer/io/tfevents.h"
+
 /// The metrics a training run logs, RUN_DIR/metrics.jsonl (docs/training.md):
 /// one schema for the writer (the trainer) and the readers (resume, the
 /// report).
@@ -60,6 +62,24 @@ std::string format_metrics_line(const MetricsLine& line);
 /// must be a square matrix of non-negative integers).
 std::vector<MetricsLine> parse_metrics(const std::string& text,
                                        const std::string& file);
+
+/// A line's numbers as tagged scalars, for TensorBoard (RUN_DIR's events
+/// file) and metrics.csv, in a fixed order: epoch, loss/labeled,
+/// loss/unlabeled, lr, images_per_second, mask_rate, mask_rate/<class>,
+/// pseudo_label_accuracy/<class>, tau/<class>, dtm_mean_confidence/<class>,
+/// then validation/A/accuracy, validation/A/macro_f1, validation/A/f1/<class>
+/// and the same for B. Absent and non-finite values (and accuracies of -1)
+/// are left out.
+std::vector<Scalar> metrics_scalars(const MetricsLine& line);
+
+/// metrics.csv's header for a run with these classes: step, then every tag
+/// metrics_scalars can give (with or without the semi-supervised ones).
+std::vector<std::string> metrics_csv_columns(
+    const std::vector<std::string>& classes, bool semi_supervised);
+/// One CSV row (no newline) of `line` under `columns`: the step, then each
+/// column's value, or nothing where the line has none.
+std::string metrics_csv_row(const MetricsLine& line,
+                            const std::vector<std::string>& columns);
 
 /// Reads and parses a metrics.jsonl file. Throws semifer::Error naming the
 /// path when it cannot be read.

@@ -44,6 +44,24 @@ struct DistributedConfig {
   double timeout_s = 300;  ///< a collective or the rendezvous waits this long
 };
 
+/// Which validation macro F1 picks checkpoint_best.pt (train.best.monitor).
+enum class BestMonitor {
+  kEither,   ///< the better of A and B at each validation
+  kStudent,  ///< A's
+  kTeacher,  ///< B's (the paper's final model)
+};
+
+/// `train.best:` how the best checkpoints are chosen (docs/training.md).
+struct BestConfig {
+  BestMonitor monitor = BestMonitor::kEither;
+  /// Validations before this step do not count (the EMA teacher starts near
+  /// the initial weights).
+  int64_t min_step = 0;
+  /// The k best validations by the monitor each keep a checkpoint_step<N>.pt
+  /// (1: checkpoint_best.pt only).
+  int64_t keep = 1;
+};
+
 /// `train:` of a training config.
 struct LoopConfig {
   int64_t epochs = 10;
@@ -72,6 +90,7 @@ struct LoopConfig {
   /// A step loss above this stops the run (divergence); <= 0: only NaN and
   /// infinity do.
   double max_loss = 1000;
+  BestConfig best;
   DistributedConfig distributed;
 };
 
@@ -153,6 +172,7 @@ struct TrainConfig {
 /// and resume checks.
 bool operator==(const ModelConfig& a, const ModelConfig& b);
 bool operator==(const DistributedConfig& a, const DistributedConfig& b);
+bool operator==(const BestConfig& a, const BestConfig& b);
 bool operator==(const LoopConfig& a, const LoopConfig& b);
 bool operator==(const SslConfig& a, const SslConfig& b);
 bool operator==(const TrainConfig& a, const TrainConfig& b);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "semifer/infer/model_card.h"
 #include "semifer/models/classifier.h"
@@ -27,8 +28,19 @@ struct TrainState {
   DynamicThresholds thresholds{1};
   PseudoLabeler labeler;  ///< the recipe's running estimates
   MetricWindow window{1, c10::Device(c10::kCPU)};
-  int64_t step = 0;         ///< optimizer steps done
-  double best_f1 = -1;      ///< best validation macro F1 of B (-1: none yet)
+  int64_t step = 0;  ///< optimizer steps done
+  /// A validation's macro F1 and its step (f1 -1: none yet).
+  struct Score {
+    double f1 = -1;
+    int64_t step = -1;
+  };
+  /// Best validation macro F1 by train.best.monitor (-1: none yet): the
+  /// score of checkpoint_best.pt.
+  double best_f1 = -1;
+  int64_t best_step = -1;    ///< of checkpoint_best.pt
+  std::string best_network;  ///< "A" or "B": checkpoint_best.pt's
+  Score best_a, best_b;      ///< of checkpoint_best_a.pt, checkpoint_best_b.pt
+  std::vector<Score> kept;   ///< the train.best.keep best by the monitor
   int64_t world_size = 1;   ///< ranks of the data-parallel run (1: one process)
   infer::ModelCard card;    ///< written with `step` filled in
   std::string config_yaml;  ///< the resolved config of the run
@@ -43,9 +55,11 @@ struct TrainState {
   bool weights_finite() const;
 
   /// Writes the state to `path` crash-safely (temp file, fsync, rename);
-  /// `window` false stores an empty metric window (the best checkpoint).
+  /// `window` false stores an empty metric window (the best checkpoint);
+  /// `selected` ("A"/"B") goes into the card as its selected_network.
   /// Throws semifer::Error in one line naming the file.
-  void save(const std::string& path, bool window = true) const;
+  void save(const std::string& path, bool window = true,
+            const std::string& selected = "") const;
   /// Reads a state save() wrote into this one, whose networks, optimizer
   /// and window must already be built for the same model and classes
   /// (tensors land on the networks' device). The file is verified first.

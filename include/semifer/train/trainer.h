@@ -56,8 +56,11 @@ struct RunOptions {
 struct RunSummary {
   int64_t steps = 0;       ///< the run's step at the end
   int64_t first_step = 0;  ///< where this invocation started (a resume's step)
-  /// Best validation macro F1 of the EMA teacher (-1: none).
+  /// Best validation macro F1 by train.best.monitor (-1: none): that of
+  /// checkpoint_best.pt.
   double best_f1 = -1;
+  int64_t best_step = -1;
+  std::string best_network;  ///< "A" or "B"
   std::string last_checkpoint;
   bool stopped = false;  ///< stop_requested ended it early
   /// Keys a resumed run changed (allowed ones; they are logged).
@@ -74,7 +77,9 @@ struct RunSummary {
 /// Writes RUN_DIR/config.yaml (resolved), RUN_DIR/metrics.jsonl (a line
 /// every log_every steps and one per epoch) and checkpoints
 /// (checkpoint_last.pt every checkpoint_every steps, at each epoch end and
-/// when stopped; checkpoint_best.pt by the teacher's validation F1), all
+/// when stopped; checkpoint_best.pt by train.best.monitor's validation
+/// F1, checkpoint_best_a.pt and checkpoint_best_b.pt by each network's and
+/// checkpoint_step<N>.pt for the train.best.keep best), all
 /// crash-safely. A resumed run continues bit for bit where the last
 /// checkpoint was written (on CPU with train.deterministic); it refuses a
 /// config whose data, classes, model, views or method differ from the
@@ -116,7 +121,9 @@ class Trainer {
   bool loss_sound(double loss) const;
   [[noreturn]] void diverged(double loss, const std::string& detail) const;
   void check_losses(const WindowSummary& w) const;
-  void save(bool best);
+  void check_saveable() const;
+  void save();
+  void keep_best(double f1_a, double f1_b);
   void confirm(const at::Tensor& next_loss);
   void commit();
   void show_progress(int64_t total);
@@ -145,6 +152,9 @@ class Trainer {
   double lr_ = 0;  ///< the learning rate of the last step
   Clock::time_point run_start_, window_start_;
 };
+
+/// "checkpoint_step<N>.pt": a kept best checkpoint (train.best.keep).
+std::string step_checkpoint(int64_t step);
 
 /// The config keys a resumed run may change (the rest must equal the
 /// checkpoint's): train.lr, train.epochs, train.steps_per_epoch,

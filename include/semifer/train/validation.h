@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "semifer/data/dataset.h"
+#include "semifer/infer/classify.h"
 #include "semifer/infer/input_spec.h"
 #include "semifer/io/metrics_log.h"
 #include "semifer/train/config.h"
@@ -25,7 +26,9 @@ std::vector<data::PoolItem> hold_out(data::Dataset& dataset, double fraction,
 /// from the teacher's predictions on a seeded per-class cap of the labeled
 /// set or of `dtm_pool` when it is not empty (paper equations 6-8; clean
 /// images, or weak views with ssl.dtm_weak_view), and validation of
-/// networks A and B.
+/// networks A and B. An image of either that fails to decode is left out
+/// from then on with a warning, when its source's images have `on_error:
+/// skip` (the default); with `fail` the error stops the run.
 class EpochEvaluator {
  public:
   EpochEvaluator(std::shared_ptr<const data::Dataset> dataset,
@@ -58,10 +61,19 @@ class EpochEvaluator {
   bool weak_view_ = false;
   std::vector<std::string> names_;
   std::vector<data::PoolItem> dtm_items_, val_items_;
-  std::vector<int64_t> dtm_labels_, val_labels_;
   std::shared_ptr<Group> group_;
-  // This rank's share: [first, first + count) of each list.
-  int64_t dtm_first_ = 0, dtm_count_ = 0, val_first_ = 0, val_count_ = 0;
+  // This rank's share of each list, less the images found undecodable
+  // (skipped as their sources' on_error says, warned about once each).
+  struct Share {
+    std::vector<data::PoolItem> items;
+    std::vector<int64_t> labels;
+    std::vector<int64_t> keys;  ///< positions in the whole list
+    const char* what = "";
+    void drop(const infer::Skipped& skipped, int64_t* total);
+  };
+  void take_shares();
+  mutable Share dtm_, val_;
+  mutable int64_t skipped_ = 0;
 };
 
 }  // namespace semifer::train
