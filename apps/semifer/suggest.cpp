@@ -3,28 +3,9 @@
 #include <vector>
 
 #include "commands.h"
+#include "semifer/util/strings.h"
 
 namespace semifer::app {
-
-namespace {
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
 
 std::optional<std::string> unknown_subcommand(const CLI::App& app, int argc,
                                               char** argv) {
@@ -37,18 +18,14 @@ std::optional<std::string> unknown_subcommand(const CLI::App& app, int argc,
         level->get_subcommands([](const CLI::App*) { return true; });
     if (subs.empty()) return std::nullopt;
     const CLI::App* next = nullptr;
-    std::string best;
-    size_t best_distance = 3;  // suggest only close names
+    std::vector<std::string> all;
     std::string names;
     for (const CLI::App* sub : subs) {
       if (sub->get_name() == word) next = sub;
-      const size_t d = edit_distance(word, sub->get_name());
-      if (d < best_distance) {
-        best_distance = d;
-        best = sub->get_name();
-      }
+      all.push_back(sub->get_name());
       names += (names.empty() ? "" : ", ") + sub->get_name();
     }
+    const std::string best = util::closest(word, all);
     if (next == nullptr) {
       std::string msg = "unknown command '" + path + " " + word + "'";
       msg += best.empty() ? "; the commands are " + names

@@ -464,6 +464,22 @@ std::vector<ConfigChange> config_changes(const TrainConfig& before,
   return out;
 }
 
+std::string config_value(const TrainConfig& config, const std::string& key) {
+  YAML::Node node = train_section().emit(config);
+  for (const auto part : util::split(key, '.')) {
+    if (!node.IsMap()) return "";
+    // Read through a const node: operator[] on a mutable one adds the key.
+    const YAML::Node next =
+        static_cast<const YAML::Node&>(node)[std::string(part)];
+    if (!next) return "";
+    node.reset(next);
+  }
+  if (node.IsScalar()) return node.Scalar();
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
 std::vector<util::KeyDoc> train_config_keys() {
   return train_section().docs("");
 }

@@ -135,6 +135,56 @@ Trainer::Trainer(TrainConfig config, RunOptions options)
     }
     options_.group->broadcast(t);
   }
+  show_start();
+}
+
+void Trainer::show_start() const {
+  if (!options_.progress || (options_.group && options_.group->rank() != 0))
+    return;
+  const TrainState& s = *state_;
+  const auto& loop = config_.train;
+  const auto& names = s.card.classes;
+  int64_t params = 0;
+  for (const auto& p : s.student->parameters()) params += p.numel();
+  std::vector<int64_t> per_class(names.size(), 0);
+  for (const auto& item : dataset_->labeled) {
+    if (item.label >= 0 && static_cast<size_t>(item.label) < names.size())
+      ++per_class[static_cast<size_t>(item.label)];
+  }
+  std::string classes;
+  for (size_t c = 0; c < names.size(); ++c)
+    classes += str(c ? ", " : "", names[c], " ", per_class[c]);
+  const auto& ssl = config_.ssl;
+  util::log_message(
+      str("train: ",
+          ssl.enabled ? "semi-supervised stage"
+                      : "supervised stage (ssl.enabled "
+                        "false)",
+          " on ", device_.str(), ", ", at::get_num_threads(),
+          " intra-op threads, ", loop.threads, " loader threads",
+          options_.group ? str(", ", options_.group->size(), " ranks") : ""));
+  util::log_message(str("model ", s.card.model, ": ", params,
+                        " parameters, input ", s.card.input.size, "x",
+                        s.card.input.size, ", ", names.size(), " classes"));
+  util::log_message(str("data: labeled ", dataset_->labeled.size(), " (",
+                        classes, "), unlabeled ", dataset_->unlabeled.size(),
+                        ", validation ", dataset_->validation.size()));
+  if (ssl.enabled) {
+    util::log_message(
+        str("pseudo-labels: ", config_value(config_, "ssl.pseudo_labels"),
+            ", thresholds ", config_value(config_, "ssl.thresholds"), " (tau ",
+            ssl.tau, "), weighting ", config_value(config_, "ssl.weighting"),
+            ", alignment ", config_value(config_, "ssl.alignment"),
+            ", EMA decay ", ssl.ema_decay));
+  }
+  const int64_t total = total_steps();
+  util::log_message(str(
+      "steps: ", total, " (", loop.epochs, " epochs x ", loop.steps_per_epoch,
+      "), batch ", loop.batch_labeled,
+      ssl.enabled ? str(" labeled + ", loop.batch_unlabeled, " unlabeled") : "",
+      ", lr ", loop.lr, "; run folder ", options_.run_dir,
+      options_.resume ? str(" (resuming at step ", s.step, ")")
+                      : " (new run)"));
 }
 
 void Trainer::join_group() {
@@ -552,6 +602,18 @@ void Trainer::end_epoch(io::MetricsLine& line) {
   TrainState& s = *state_;
   const auto& names = s.card.classes;
   sync_buffers();
+  if (options_.progress && progress_) {
+    // Shown in place (on a terminal) while the epoch-end work runs.
+    progress_->update(
+        s.step,
+        str("epoch ", line.epoch.value_or(0), ": ",
+            config_.ssl.enabled ? "DTM update, " : "", "validating A and B on ",
+            config_.eval_max > 0
+                ? std::min<int64_t>(config_.eval_max,
+                                    dataset_->validation.size())
+                : static_cast<int64_t>(dataset_->validation.size()),
+            " images"));
+  }
   if (config_.ssl.enabled) {
     const auto tau = thresholds(s);  // the ones this epoch used
     const auto confidence = evaluator_->update_thresholds(s);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "semifer/util/strings.h"
+
 namespace semifer::util {
 
 std::string yaml_where(const YAML::Node& node, const std::string& file) {
@@ -20,7 +22,9 @@ void yaml_check_keys(const YAML::Node& node,
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string list;
     for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    const std::string near = closest(key, known);
     fail(yaml_where(kv.first, file), ": unknown key '", key, "' in ", what,
+         near.empty() ? "" : str("; did you mean '", near, "'?"),
          " (known keys: ", list, ")");
   }
 }

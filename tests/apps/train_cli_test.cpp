@@ -289,6 +289,33 @@ TEST(TrainCli, UndecodableValidationImagesFollowTheSourcesPolicy) {
   EXPECT_NE(r.err.find("neutral_0.png"), std::string::npos) << r.err;
 }
 
+// What the run is about to do, before the first step; a resume says where
+// it continues.
+TEST(TrainCli, StartUpSummarySaysWhatTheRunWillDo) {
+  TempDir t;
+  const std::string config =
+      setup(t,
+            "epochs: 1, steps_per_epoch: 2, batch_labeled: 8, "
+            "batch_unlabeled: 4");
+  RunResult r = run_cli({"train", config, "--out", t.file("run")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* s :
+       {"train: semi-supervised stage on cpu", "loader threads",
+        "model smallnet: ", " parameters, input 32x32, 8 classes",
+        "data: labeled ", "Neutral ", "unlabeled ", "validation 48",
+        "pseudo-labels: mean, thresholds dynamic (tau 0.95)",
+        "steps: 2 (1 epochs x 2), batch 8 labeled + 4 unlabeled",
+        "(new run)"}) {
+    EXPECT_NE(r.err.find(s), std::string::npos) << s << " in\n" << r.err;
+  }
+  // The summary comes before the first log line.
+  EXPECT_LT(r.err.find("model smallnet"), r.err.find("step 2/2")) << r.err;
+  r = run_cli({"train", config, "--out", t.file("run"), "--resume", "--set",
+               "train.epochs=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("(resuming at step 2)"), std::string::npos) << r.err;
+}
+
 TEST(TrainCli, ConfigErrorsNameFileAndKey) {
   TempDir t;
   const std::string config =

@@ -376,17 +376,28 @@ TEST(TrainConfig, ErrorsNameFileAndLine) {
                 "known keys: epochs, steps_per_epoch"});
   expect_error([&] { load(data + "trian: {}\n"); },
                {"t.yaml:2", "unknown key 'trian' in the training config",
+                "did you mean 'train'?",
                 "known keys: data, augment, model, train, ssl, eval"});
   expect_error(
       [&] {
         load("data:\n  labeled:\n    - {format: folder, root: x, lyout: a}\n");
       },
-      {"t.yaml:3", "unknown key 'lyout'", "(format folder)", "layout"});
+      {"t.yaml:3", "unknown key 'lyout'", "(format folder)",
+       "did you mean 'layout'?"});
   expect_error(
       [&] { load("data:\n  labeled: []\n  lables: []\n"); },
       {"t.yaml:3", "unknown key 'lables' in the data config", "known keys"});
-  expect_error([&] { load(data + "augment: {sise: 3}\n"); },
-               {"t.yaml:2", "unknown key 'sise' in augment"});
+  expect_error(
+      [&] { load(data + "augment: {sise: 3}\n"); },
+      {"t.yaml:2", "unknown key 'sise' in augment", "did you mean 'size'?"});
+  // Nothing close: no guess.
+  try {
+    load(data + "train:\n  zzzzzzzz: 1\n");
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find("did you mean"), std::string::npos)
+        << e.what();
+  }
   expect_error([&] { load("model: {name: smallnet}\n"); },
                {"t.yaml:1", "needs 'data'"});
   expect_error(

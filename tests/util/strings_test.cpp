@@ -19,6 +19,18 @@ TEST(Strings, TrimAndSplit) {
   EXPECT_EQ(ws[2], "z");
 }
 
+TEST(Strings, EditDistanceAndClosest) {
+  EXPECT_EQ(util::edit_distance("", ""), 0u);
+  EXPECT_EQ(util::edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(util::edit_distance("trian", "train"), 2u);
+  EXPECT_EQ(util::edit_distance("abc", ""), 3u);
+  const std::vector<std::string> keys = {"epochs", "lr", "seed"};
+  EXPECT_EQ(util::closest("epoch", keys), "epochs");
+  EXPECT_EQ(util::closest("sede", keys), "seed");
+  EXPECT_EQ(util::closest("momentum", keys), "");
+  EXPECT_EQ(util::closest("lr", keys), "lr");
+}
+
 TEST(Strings, CsvQuoting) {
   auto f = split_csv(R"x(a,"(0, 0, 48, 48)","say ""hi""",)x");
   ASSERT_TRUE(f);

@@ -213,6 +213,10 @@ struct ConfigChange {
 std::vector<ConfigChange> config_changes(const TrainConfig& before,
                                          const TrainConfig& after);
 
+/// One key's value as to_yaml writes it ("dynamic" for "ssl.thresholds");
+/// "" when the key is absent.
+std::string config_value(const TrainConfig& config, const std::string& key);
+
 /// Every documented key of a training config (docs/config.md lists exactly
 /// these; tests/train/config_test.cpp holds the two equal): "data",
 /// "data.classes", "data.source.subset.from", "data.source.rafdb.split",

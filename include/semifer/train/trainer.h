@@ -109,6 +109,7 @@ class Trainer {
   using Clock = std::chrono::steady_clock;
 
   void setup_device();
+  void show_start() const;
   void build_state();
   void join_group();
   void load_resumed(const std::string& path);

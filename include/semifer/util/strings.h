@@ -22,6 +22,15 @@ std::vector<std::string_view> split_ws(std::string_view s);
 std::optional<std::vector<std::string>> split_csv(std::string_view line);
 
 /// Lower-cases ASCII letters.
+/// Levenshtein distance (insertions, deletions, substitutions).
+size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate nearest to `word` by edit_distance when it is closer than
+/// `limit` (a typo, not another word); "" otherwise.
+std::string closest(std::string_view word,
+                    const std::vector<std::string>& candidates,
+                    size_t limit = 3);
+
 std::string to_lower(std::string_view s);
 
 /// Parses the whole string (after trimming) as a base-10 integer.
