@@ -31,7 +31,8 @@ const MetricsLine* latest_validation(const std::vector<MetricsLine>& lines);
 std::string losses_section(const std::vector<MetricsLine>& lines);
 /// Validation macro F1 of A and B against the step (id plot-f1).
 std::string f1_section(const std::vector<MetricsLine>& lines);
-/// tau per class against the epoch (id plot-tau).
+/// tau per class against the epoch, a panel per class, with a note naming
+/// the classes whose lines coincide (id plot-tau).
 std::string tau_section(const std::vector<MetricsLine>& lines);
 /// Mask rate per class and overall against the step (id plot-mask-rate).
 std::string mask_section(const std::vector<MetricsLine>& lines);

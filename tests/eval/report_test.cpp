@@ -53,7 +53,8 @@ int polyline_points(const std::string& html, const std::string& plot_id,
                     const std::string& name) {
   const auto fig = html.find("id=\"" + plot_id + "\"");
   const auto end = html.find("</figure>", fig);
-  const auto at = html.find("data-name=\"" + name + "\"", fig);
+  const auto at =
+      html.find("<polyline class=\"series\" data-name=\"" + name + "\"", fig);
   if (fig == std::string::npos || at == std::string::npos || at > end)
     return -1;
   const auto p = html.find("points=\"", at) + 8;
@@ -80,7 +81,11 @@ TEST(Report, SemiSupervisedRunHasEveryPlot) {
     EXPECT_TRUE(has(fig, "<figcaption>")) << id;
     if (std::string(id) != "plot-confusion") {
       EXPECT_TRUE(has(fig, "<polyline class=\"series\"")) << id;
-      EXPECT_TRUE(has(fig, "class=\"legend\"")) << id;
+      // The thresholds are small multiples: each class's panel names it.
+      EXPECT_TRUE(has(fig, std::string(id) == "plot-tau"
+                               ? "class=\"panel-title\""
+                               : "class=\"legend\""))
+          << id;
     }
   }
   EXPECT_FALSE(has(html, "Not recorded in this run"));
@@ -224,6 +229,62 @@ TEST(Report, TauIsPlottedPerFinishedEpoch) {
       "{\"epoch\":1,\"tau\":{\"x\":0.9}}\n{\"epoch\":2,\"tau\":{\"x\":0.8}}\n",
       nullptr, "plain"));
   EXPECT_EQ(polyline_points(plain, "plot-tau", "x"), 2);  // epochs 1 and 2
+}
+
+// Seven classes under fixed thresholds: one tau for all, at every epoch.
+std::string equal_tau_metrics(const std::string& anger = "0.95") {
+  std::string out;
+  for (int epoch = 1; epoch <= 3; ++epoch) {
+    out += "{\"epoch\":" + std::to_string(epoch) +
+           ",\"step\":" + std::to_string(10 * epoch) +
+           ",\"tau\":{\"Neutral\":0.95,\"Anger\":" + anger +
+           ",\"Disgust\":0.95,\"Fear\":0.95,\"Happiness\":0.95,"
+           "\"Sadness\":0.95,\"Surprise\":0.95}}\n";
+  }
+  return out;
+}
+
+TEST(Report, TauPlotShowsEveryClassWhenTheLinesCoincide) {
+  TempDir t;
+  const std::string html =
+      eval::render_report(make_run(t, equal_tau_metrics(), nullptr));
+  const std::string fig = section(html, "tau");
+  ASSERT_TRUE(has(fig, "id=\"plot-tau\"")) << fig;
+  // One panel per class, each titled with the class and holding its line.
+  for (const char* cls : {"Neutral", "Anger", "Disgust", "Fear", "Happiness",
+                          "Sadness", "Surprise"}) {
+    const std::string name = cls;
+    const auto panel =
+        fig.find("<g class=\"panel\" data-name=\"" + name + "\">");
+    ASSERT_NE(panel, std::string::npos) << name;
+    const std::string g = fig.substr(panel, fig.find("</g>", panel) - panel);
+    const auto title = g.find("<text class=\"panel-title\"");
+    ASSERT_NE(title, std::string::npos) << g;
+    EXPECT_EQ(g.substr(g.find('>', title) + 1, name.size() + 7),
+              name + "</text>")
+        << g;
+    EXPECT_TRUE(has(g, "<polyline class=\"series\" data-name=\"" + name)) << g;
+    EXPECT_TRUE(has(g, ">last 0.95</text>")) << g;
+    EXPECT_EQ(polyline_points(html, "plot-tau", name), 3) << name;
+  }
+  size_t titles = 0;
+  for (size_t p = fig.find("class=\"panel-title\""); p != std::string::npos;
+       p = fig.find("class=\"panel-title\"", p + 1))
+    ++titles;
+  EXPECT_EQ(titles, 7u);
+  // The plot says that the lines coincide, and on what value.
+  EXPECT_TRUE(has(fig, "<text class=\"note\"")) << fig;
+  EXPECT_TRUE(has(fig, "all 7 classes equal: 0.95")) << fig;
+
+  // One class apart: the others are named as equal, that one is not.
+  const std::string apart = eval::render_report(
+      make_run(t, equal_tau_metrics("0.9"), nullptr, "apart"));
+  const std::string note = section(apart, "tau");
+  EXPECT_FALSE(has(note, "all 7 classes")) << note;
+  EXPECT_TRUE(has(note,
+                  "equal lines: Neutral = Disgust = Fear = Happiness = "
+                  "Sadness = Surprise<"))
+      << note;
 }
 
 TEST(Report, LinesWithAnySubsetOfKeys) {
