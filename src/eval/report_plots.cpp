@@ -134,6 +134,25 @@ std::string coinciding(const std::vector<Series>& series) {
   return out;
 }
 
+// "; tau 0.95 for every class at step N" or "; tau 0.9 to 0.97 by class at
+// step N", from the last line that holds tau; "" when none does.
+std::string latest_tau(const std::vector<MetricsLine>& lines) {
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    std::optional<double> lo, hi;
+    for (const auto& [cls, v] : it->tau) {
+      if (!std::isfinite(v)) continue;
+      lo = lo ? std::min(*lo, v) : v;
+      hi = hi ? std::max(*hi, v) : v;
+    }
+    if (!lo) continue;
+    const std::string at = " at " + step_of(*it);
+    if (*hi - *lo <= 1e-9)
+      return "; tau " + tau_text(*lo) + " for every class" + at;
+    return "; tau " + tau_text(*lo) + " to " + tau_text(*hi) + " by class" + at;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string fmt(double v, int decimals) {
@@ -295,10 +314,31 @@ std::string pseudo_accuracy_section(const std::vector<MetricsLine>& lines) {
       [](double v) { return v >= 0; });
   if (p.series.empty())
     return missing("no pseudo-label accuracy (a supervised run)");
-  if (!has_points(p.series))
+  if (!has_points(p.series)) {
+    // No accuracy has two causes that need different fixes: nothing was
+    // kept (tau too high for the teacher's confidence), or what was kept
+    // had no known label (the pool's labels are hidden).
+    bool kept = false, measured = false;
+    for (const auto& m : lines) {
+      if (m.mask_rate) {
+        measured = true;
+        kept = kept || *m.mask_rate > 0;
+      }
+      for (const auto& [cls, v] : m.mask_rate_per_class) {
+        if (!std::isfinite(v) || v < 0) continue;
+        measured = true;
+        kept = kept || v > 0;
+      }
+    }
+    if (measured && !kept)
+      return missing(
+          "no pseudo-label accuracy: no pseudo-label passed the "
+          "threshold (the mask rate was 0 at every line" +
+          latest_tau(lines) + "), so none was kept to score");
     return missing(
         "no pseudo-label accuracy: no kept pseudo-label had a known "
         "label (the unlabeled pool's labels are hidden or unknown)");
+  }
   return figure("pseudo-accuracy", render_svg(p),
                 "Accuracy of the kept pseudo-labels of class c among unlabeled "
                 "samples whose hidden label is known, since the previous line; "

@@ -287,6 +287,34 @@ TEST(Report, TauPlotShowsEveryClassWhenTheLinesCoincide) {
       << note;
 }
 
+TEST(Report, PseudoAccuracyNoteSaysWhyItIsMissing) {
+  TempDir t;
+  // Nothing passed tau: the mask rate is 0 at every line.
+  const std::string none = eval::render_report(make_run(
+      t,
+      R"({"epoch":1,"step":5,"mask_rate":0,"mask_rate_per_class":{"x":0,"y":-1},"pseudo_label_accuracy_per_class":{"x":-1,"y":-1},"tau":{"x":0.95,"y":0.95}}
+{"epoch":1,"step":10,"mask_rate":0,"mask_rate_per_class":{"x":0,"y":0},"pseudo_label_accuracy_per_class":{"x":-1,"y":-1},"tau":{"x":0.95,"y":0.95},"dtm_mean_confidence":{"x":0.5,"y":0.4}}
+)",
+      nullptr));
+  const std::string nothing_kept = section(none, "pseudo-accuracy");
+  EXPECT_TRUE(has(nothing_kept, "no pseudo-label passed the threshold"))
+      << nothing_kept;
+  EXPECT_TRUE(has(nothing_kept, "tau 0.95 for every class at step 10"))
+      << nothing_kept;
+  EXPECT_FALSE(has(nothing_kept, "hidden")) << nothing_kept;
+
+  // Pseudo-labels were kept, but none had a known label: the hidden labels
+  // are the reason.
+  const std::string hidden = eval::render_report(make_run(
+      t,
+      R"({"epoch":1,"step":5,"mask_rate":0.4,"mask_rate_per_class":{"x":0.5,"y":0.2},"pseudo_label_accuracy_per_class":{"x":-1,"y":-1},"tau":{"x":0.7,"y":0.8}}
+)",
+      nullptr, "hidden"));
+  const std::string unknown = section(hidden, "pseudo-accuracy");
+  EXPECT_TRUE(has(unknown, "labels are hidden")) << unknown;
+  EXPECT_FALSE(has(unknown, "passed the threshold")) << unknown;
+}
+
 TEST(Report, LinesWithAnySubsetOfKeys) {
   TempDir t;
   // No validation, no config.yaml, a line without a step, blank lines, a
