@@ -315,6 +315,40 @@ TEST(Report, PseudoAccuracyNoteSaysWhyItIsMissing) {
   EXPECT_FALSE(has(unknown, "passed the threshold")) << unknown;
 }
 
+TEST(Report, ConfigShowsShortFloatsAndWraps) {
+  TempDir t;
+  // A config.yaml as semifer wrote it before its key tables: floats at full
+  // precision.
+  const std::string html = eval::render_report(
+      make_run(t, kSslMetrics,
+               "train: {lr: 0.00050000000000000001, epochs: 2}\n"
+               "ssl: {tau: 0.14999999999999999, mu: 0.90000000000000002, "
+               "ema_decay: 1.0000000000000000, other: 0.15000000000000002}\n"
+               "augment: {mean: [0.485, 0.456], note: '0.14999999999999999'}\n"
+               "# lr was 0.14999999999999999\n"
+               "model: {name: smallnet, version: 1.13, dropout: 0.150}\n"));
+  const std::string cfg = section(html, "configuration");
+  for (const char* want :
+       {"lr: 0.0005,", "tau: 0.15,", "mu: 0.9,", "ema_decay: 1.0,",
+        // A different double keeps its digits; short numbers as written.
+        "other: 0.15000000000000002}", "[0.485, 0.456]", "version: 1.13,",
+        "dropout: 0.150}",
+        // Quoted strings and comments are text, not numbers.
+        "note: &#39;0.14999999999999999&#39;", "# lr was 0.14999999999999999"})
+    EXPECT_TRUE(has(cfg, want)) << want << "\n" << cfg;
+  EXPECT_FALSE(has(cfg, "tau: 0.1499999")) << cfg;
+  EXPECT_FALSE(has(cfg, "0.00050000")) << cfg;
+  // The block wraps instead of scrolling sideways.
+  const std::string style =
+      html.substr(html.find("<style>"), html.find("</style>"));
+  const auto pre = style.find("\npre {");
+  ASSERT_NE(pre, std::string::npos) << style;
+  const std::string rule = style.substr(pre, style.find('}', pre) - pre);
+  EXPECT_TRUE(has(rule, "white-space: pre-wrap")) << rule;
+  EXPECT_TRUE(has(rule, "overflow-wrap: anywhere")) << rule;
+  EXPECT_FALSE(has(rule, "overflow-x")) << rule;
+}
+
 TEST(Report, LinesWithAnySubsetOfKeys) {
   TempDir t;
   // No validation, no config.yaml, a line without a step, blank lines, a

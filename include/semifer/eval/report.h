@@ -12,7 +12,8 @@ namespace semifer::eval {
 /// validation macro F1 of A and B and its step), line plots of the training
 /// losses, validation macro F1, mask rate and pseudo-label accuracy per
 /// class, tau per class (a panel per class), the latest confusion matrix of
-/// B as a heat map, a per-class F1 table and the configuration. A section
+/// B as a heat map, a per-class F1 table and the configuration (numbers
+/// written at full double precision shown in their shortest form). A section
 /// without data says "not recorded in this run". Each plot is a `<figure
 /// class="plot" id="plot-...">` holding one `<svg>`. Throws semifer::Error when
 /// the folder or metrics.jsonl is missing, or naming metrics.jsonl and the line
