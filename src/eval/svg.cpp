@@ -339,8 +339,10 @@ std::string render_svg(const PanelPlot& plot) {
   // Fewer ticks than a full plot: a panel is a quarter as wide.
   const Scale sc =
       scale_for(plot.series, plot.y_min, plot.y_max, plot.integer_x, 4, 4);
+  // The last value two digits finer than the ticks: panels of nearly equal
+  // series (0.782 and 0.786) still read apart.
   const int value_decimals = std::min(
-      4, tick_decimals(sc.yt.size() > 1 ? sc.yt[1] - sc.yt[0] : 1) + 1);
+      4, tick_decimals(sc.yt.size() > 1 ? sc.yt[1] - sc.yt[0] : 1) + 2);
 
   std::ostringstream o;
   open_svg(o, width, height);
