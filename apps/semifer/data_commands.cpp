@@ -45,7 +45,9 @@ void add_data_commands(CLI::App& app) {
   stats->add_flag("--json", stats_flags->json,
                   "Print one JSON object on stdout instead of a table");
   stats->add_flag("--verify", stats_flags->verify,
-                  "Also decode every image and report the ones that fail");
+                  "Also decode every image, report the ones that fail and "
+                  "print how many decoded (verified: N images decoded, M "
+                  "failed)");
   stats
       ->add_option("--threads", stats_flags->threads,
                    "Decoding threads for --verify (0 = all cores)")

@@ -55,7 +55,8 @@ void add_source(Dataset& ds, const SourceConfig& config,
 }
 
 // Decodes every item of `pool`; keeps the ones that decode.
-void verify_pool(Dataset& ds, std::vector<PoolItem>& pool, int threads) {
+DecodeCounts verify_pool(Dataset& ds, std::vector<PoolItem>& pool,
+                         int threads) {
   std::vector<uint8_t> ok(pool.size(), 1);
   std::atomic<size_t> next{0};
   std::mutex mutex;
@@ -83,10 +84,19 @@ void verify_pool(Dataset& ds, std::vector<PoolItem>& pool, int threads) {
   for (size_t i = 0; i < pool.size(); ++i) {
     if (ok[i]) pool[out++] = pool[i];
   }
+  DecodeCounts counts;
+  counts.decoded = static_cast<int64_t>(out);
+  counts.failed = static_cast<int64_t>(pool.size() - out);
   pool.resize(out);
+  return counts;
 }
 
 }  // namespace
+
+DecodeCounts Verification::total() const {
+  return {labeled.decoded + unlabeled.decoded + validation.decoded,
+          labeled.failed + unlabeled.failed + validation.failed};
+}
 
 io::Image Dataset::load(const PoolItem& item) const {
   return load_image(*tables.at(item.source), item.index);
@@ -116,9 +126,11 @@ Dataset build_dataset(const DataConfig& config, const BuildOptions& options) {
     const int threads = options.threads > 0
                             ? options.threads
                             : std::max(1u, std::thread::hardware_concurrency());
-    verify_pool(ds, labeled, threads);
-    verify_pool(ds, ds.unlabeled, threads);
-    verify_pool(ds, ds.validation, threads);
+    Verification v;
+    v.labeled = verify_pool(ds, labeled, threads);
+    v.unlabeled = verify_pool(ds, ds.unlabeled, threads);
+    v.validation = verify_pool(ds, ds.validation, threads);
+    ds.verified = v;
     for (auto& r : ds.reports) {
       r.read.fill(0);
       r.unlabeled = 0;

@@ -100,6 +100,17 @@ std::string stats_json(const Dataset& ds) {
         {"sources", validation_sources}}},
       {"skipped", skips_json(t.skips)},
   };
+  if (ds.verified) {
+    auto counts = [](const DecodeCounts& c) {
+      return json{{"decoded", c.decoded}, {"failed", c.failed}};
+    };
+    const Verification& v = *ds.verified;
+    json verified = counts(v.total());
+    verified["labeled"] = counts(v.labeled);
+    verified["unlabeled"] = counts(v.unlabeled);
+    verified["validation"] = counts(v.validation);
+    out["verified"] = verified;
+  }
   return out.dump(2);
 }
 
@@ -159,6 +170,18 @@ std::string stats_text(const Dataset& ds) {
       << ds.validation.size() << "\n";
   out << "per epoch: " << ds.sampling.per_class << " per class, seed "
       << ds.sampling.seed << "\n";
+  if (ds.verified) {
+    const Verification& v = *ds.verified;
+    auto pool = [](const char* name, const DecodeCounts& c) {
+      std::string s = std::string(name) + " " + std::to_string(c.decoded);
+      if (c.failed) s += " and " + std::to_string(c.failed) + " failed";
+      return s;
+    };
+    out << "verified: " << v.total().decoded << " images decoded, "
+        << v.total().failed << " failed (" << pool("labeled", v.labeled) << ", "
+        << pool("unlabeled", v.unlabeled) << ", "
+        << pool("validation", v.validation) << ")\n";
+  }
   if (t.skips.total() > 0) {
     out << "skipped or dropped:";
     for (const auto& [reason, n] : t.skips.counts)

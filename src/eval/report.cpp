@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -15,6 +16,7 @@
 #include "semifer/io/metrics_log.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
+#include "semifer/util/yaml_fields.h"
 #include "semifer/version.h"
 
 namespace semifer::eval {
@@ -78,6 +80,73 @@ RunConfig read_config(const fs::path& path) {
     c.problem = e.what();
   }
   return c;
+}
+
+// Whether `c` ends a plain YAML scalar in flow or block style.
+bool scalar_edge(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':' ||
+         c == ',' || c == '[' || c == ']' || c == '{' || c == '}';
+}
+
+// `text` with every plain number written at a double's full precision (16
+// or more significant digits: "0.14999999999999999", as configs written
+// before the key tables hold) in the shortest form that reads back as the
+// same double ("0.15"). Quoted strings and comments are left as they are;
+// so is every other character.
+std::string shortest_numbers(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  char quote = 0;
+  bool comment = false;
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '\n') quote = 0, comment = false;
+    if (comment || quote) {
+      if (c == quote) quote = 0;
+      out += text[i++];
+      continue;
+    }
+    if (c == '#' && (i == 0 || scalar_edge(text[i - 1]))) {
+      comment = true;
+      out += text[i++];
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      quote = c;
+      out += text[i++];
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() && !scalar_edge(text[end])) ++end;
+    if (end == i) {
+      out += text[i++];
+      continue;
+    }
+    const std::string token = text.substr(i, end - i);
+    // A number YAML reads as a float: digits, one point or an exponent.
+    const bool floaty =
+        token.find_first_not_of("0123456789+-.eE") == std::string::npos &&
+        token.find_first_of("0123456789") != std::string::npos &&
+        token.find_first_of(".eE") != std::string::npos;
+    char* parsed = nullptr;
+    const double v = floaty ? std::strtod(token.c_str(), &parsed) : 0.0;
+    const bool number =
+        floaty && parsed == token.c_str() + token.size() && std::isfinite(v);
+    // Only the 16- and 17-digit texts of a double's full precision: "0.150"
+    // or "1.0" as a person wrote them stay.
+    int digits = 0;
+    bool leading = true;
+    for (char d : token.substr(0, token.find_first_of("eE"))) {
+      if (d < '0' || d > '9') continue;
+      leading = leading && d == '0';
+      digits += leading ? 0 : 1;
+    }
+    std::string shorter = number && digits >= 16 ? util::shortest(v) : token;
+    if (shorter.find_first_of(".e") == std::string::npos) shorter += ".0";
+    out += shorter.size() < token.size() ? shorter : token;
+    i = end;
+  }
+  return out;
 }
 
 std::string f1_table(const std::vector<MetricsLine>& lines) {
@@ -195,7 +264,8 @@ figure.plot { margin: 0.8em 0; }
 figure.plot svg { max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 0.9em; max-width: 760px; }
 p.missing { color: #8a6d00; background: #fff8e1; padding: 0.5em 0.8em; }
-pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+pre { background: #f6f6f6; padding: 0.8em; font-size: 0.85em;
+      white-space: pre-wrap; overflow-wrap: anywhere; }
 footer { color: #777; font-size: 0.85em; margin-top: 3em; }
 )";
 
@@ -253,7 +323,8 @@ std::string render_report(const std::string& run_dir) {
       cfg = "<p class=\"missing\">config.yaml could not be read as YAML (" +
             html_escape(config.problem) + "); its text:</p>\n";
     }
-    cfg += "<pre id=\"config\">" + html_escape(config.text) + "</pre>\n";
+    cfg += "<pre id=\"config\">" + html_escape(shortest_numbers(config.text)) +
+           "</pre>\n";
   }
   section(7, cfg);
   o << "<footer>Written by semifer " << kVersion

@@ -6,8 +6,10 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "semifer/eval/svg.h"
+#include "semifer/util/yaml_fields.h"
 
 namespace semifer::eval::detail {
 
@@ -73,6 +75,82 @@ std::vector<Series> per_class_series(
     }
   }
   return out;
+}
+
+// A threshold as people write it: "0.95", or "0.931" for a DTM value.
+std::string tau_text(double v) {
+  const std::string s = util::shortest(v);
+  return s.size() <= 6 ? s : fmt(v, 3);
+}
+
+// Whether two series hold the same points (NaN matching NaN).
+bool same_points(const Series& a, const Series& b) {
+  if (a.x != b.x || a.y.size() != b.y.size()) return false;
+  for (size_t i = 0; i < a.y.size(); ++i) {
+    const bool na = !std::isfinite(a.y[i]), nb = !std::isfinite(b.y[i]);
+    if (na != nb || (!na && std::abs(a.y[i] - b.y[i]) > 1e-9)) return false;
+  }
+  return true;
+}
+
+// What the panels cannot show at a glance: which series coincide. "all 7
+// classes equal: 0.95" ("all 7 classes equal at every epoch" when the
+// common line moves), else the groups of equal series ("equal lines: Anger
+// = Fear"), else "".
+std::string coinciding(const std::vector<Series>& series) {
+  std::vector<std::vector<size_t>> groups;
+  std::vector<bool> placed(series.size(), false);
+  for (size_t i = 0; i < series.size(); ++i) {
+    if (placed[i]) continue;
+    std::vector<size_t> g = {i};
+    for (size_t j = i + 1; j < series.size(); ++j) {
+      if (!placed[j] && same_points(series[i], series[j])) {
+        g.push_back(j);
+        placed[j] = true;
+      }
+    }
+    if (g.size() > 1) groups.push_back(std::move(g));
+  }
+  if (groups.empty()) return "";
+  if (groups.size() == 1 && groups[0].size() == series.size()) {
+    const std::string all =
+        "all " + std::to_string(series.size()) + " classes equal";
+    std::optional<double> value;
+    bool constant = true;
+    for (double y : series[0].y) {
+      if (!std::isfinite(y)) continue;
+      if (value && std::abs(*value - y) > 1e-9) constant = false;
+      if (!value) value = y;
+    }
+    if (value && constant) return all + ": " + tau_text(*value);
+    return all + " at every epoch";
+  }
+  std::string out = "equal lines: ";
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (g) out += "; ";
+    for (size_t k = 0; k < groups[g].size(); ++k)
+      out += (k ? " = " : "") + series[groups[g][k]].name;
+  }
+  return out;
+}
+
+// "; tau 0.95 for every class at step N" or "; tau 0.9 to 0.97 by class at
+// step N", from the last line that holds tau; "" when none does.
+std::string latest_tau(const std::vector<MetricsLine>& lines) {
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+    std::optional<double> lo, hi;
+    for (const auto& [cls, v] : it->tau) {
+      if (!std::isfinite(v)) continue;
+      lo = lo ? std::min(*lo, v) : v;
+      hi = hi ? std::max(*hi, v) : v;
+    }
+    if (!lo) continue;
+    const std::string at = " at " + step_of(*it);
+    if (*hi - *lo <= 1e-9)
+      return "; tau " + tau_text(*lo) + " for every class" + at;
+    return "; tau " + tau_text(*lo) + " to " + tau_text(*hi) + " by class" + at;
+  }
+  return "";
 }
 
 }  // namespace
@@ -166,22 +244,28 @@ std::string tau_section(const std::vector<MetricsLine>& lines) {
   if (points.empty())
     return missing("no thresholds (a supervised run has no tau)");
 
-  LinePlot p;
+  // One panel per class on shared axes: the DTM often sets several classes
+  // nearly the same tau, and fixed thresholds set all of them equal, so in
+  // one plot most lines would hide under another.
+  PanelPlot p;
   p.x_label = "epoch";
   p.y_label = "confidence threshold tau";
   p.integer_x = true;
+  p.y_max = 1.0;  // a confidence: the axis never needs to pass 1
   std::map<std::string, size_t> index;
   for (const auto& [epoch, m] : points) {
     for (const auto& [cls, v] : m->tau)
       add_point(class_series(p.series, index, cls), static_cast<double>(epoch),
                 v);
   }
+  p.note = coinciding(p.series);
   return figure("tau", render_svg(p),
                 "Per-class confidence threshold tau_c of the Dynamic "
                 "Threshold Module after each epoch's update (the threshold "
-                "used in the next epoch); epoch 0 is the starting value where "
-                "a line was logged before the first update. A pseudo-label "
-                "of class c counts only when its confidence exceeds tau_c.");
+                "used in the next epoch), one panel per class on the same "
+                "axes; epoch 0 is the starting value where a line was logged "
+                "before the first update. A pseudo-label of class c counts "
+                "only when its confidence exceeds tau_c.");
 }
 
 std::string mask_section(const std::vector<MetricsLine>& lines) {
@@ -230,10 +314,31 @@ std::string pseudo_accuracy_section(const std::vector<MetricsLine>& lines) {
       [](double v) { return v >= 0; });
   if (p.series.empty())
     return missing("no pseudo-label accuracy (a supervised run)");
-  if (!has_points(p.series))
+  if (!has_points(p.series)) {
+    // No accuracy has two causes that need different fixes: nothing was
+    // kept (tau too high for the teacher's confidence), or what was kept
+    // had no known label (the pool's labels are hidden).
+    bool kept = false, measured = false;
+    for (const auto& m : lines) {
+      if (m.mask_rate) {
+        measured = true;
+        kept = kept || *m.mask_rate > 0;
+      }
+      for (const auto& [cls, v] : m.mask_rate_per_class) {
+        if (!std::isfinite(v) || v < 0) continue;
+        measured = true;
+        kept = kept || v > 0;
+      }
+    }
+    if (measured && !kept)
+      return missing(
+          "no pseudo-label accuracy: no pseudo-label passed the "
+          "threshold (the mask rate was 0 at every line" +
+          latest_tau(lines) + "), so none was kept to score");
     return missing(
         "no pseudo-label accuracy: no kept pseudo-label had a known "
         "label (the unlabeled pool's labels are hidden or unknown)");
+  }
   return figure("pseudo-accuracy", render_svg(p),
                 "Accuracy of the kept pseudo-labels of class c among unlabeled "
                 "samples whose hidden label is known, since the previous line; "

@@ -31,12 +31,14 @@ const MetricsLine* latest_validation(const std::vector<MetricsLine>& lines);
 std::string losses_section(const std::vector<MetricsLine>& lines);
 /// Validation macro F1 of A and B against the step (id plot-f1).
 std::string f1_section(const std::vector<MetricsLine>& lines);
-/// tau per class against the epoch (id plot-tau).
+/// tau per class against the epoch, a panel per class, with a note naming
+/// the classes whose lines coincide (id plot-tau).
 std::string tau_section(const std::vector<MetricsLine>& lines);
 /// Mask rate per class and overall against the step (id plot-mask-rate).
 std::string mask_section(const std::vector<MetricsLine>& lines);
 /// Pseudo-label accuracy per class against the step, -1 left out (id
-/// plot-pseudo-accuracy).
+/// plot-pseudo-accuracy). Without any accuracy, a note: no pseudo-label
+/// passed tau (mask rate 0 at every line), or none kept had a known label.
 std::string pseudo_accuracy_section(const std::vector<MetricsLine>& lines);
 /// The latest confusion matrix of B (of A when B has none) as a heat map (id
 /// plot-confusion). Class names come from the line's F1 keys, else from

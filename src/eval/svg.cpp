@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "semifer/util/error.h"
@@ -23,6 +24,14 @@ std::string fixed(double v, int decimals) {
   // No "-0.00".
   if (s[0] == '-' && s.find_first_not_of("-0.") == std::string::npos)
     s = s.substr(1);
+  return s;
+}
+
+// "0.950" -> "0.95", "1.00" -> "1".
+std::string trimmed(std::string s) {
+  if (s.find('.') == std::string::npos) return s;
+  s.erase(s.find_last_not_of('0') + 1);
+  if (s.back() == '.') s.pop_back();
   return s;
 }
 
@@ -126,139 +135,255 @@ std::vector<double> nice_ticks(double lo, double hi, int target, bool integer) {
   return ticks;
 }
 
-std::string render_svg(const LinePlot& plot) {
-  const double left = 64, right = 180, top = 14, bottom = 46;
-  const double width = plot.width;
-  const double height =
-      std::max<double>(plot.height, top + 18.0 * plot.series.size() + bottom);
-  const double x0 = left, x1 = width - right, y0 = top, y1 = height - bottom;
+namespace {
 
+// Ticks and ends of the axes of some series.
+struct Scale {
+  std::vector<double> xt, yt;
+  double xa = 0, xb = 1, ya = 0, yb = 1;
+};
+
+Scale scale_for(const std::vector<Series>& series, std::optional<double> y_min,
+                std::optional<double> y_max, bool integer_x, int x_ticks,
+                int y_ticks) {
   Range xr, yr;
-  for (const auto& s : plot.series) {
+  for (const auto& s : series) {
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
       xr.add(s.x[i]);
       yr.add(s.y[i]);
     }
   }
-  const std::vector<double> xt = nice_ticks(xr.lo, xr.hi, 7, plot.integer_x);
-  std::vector<double> yt;
-  double ya, yb;
-  if (plot.y_min && plot.y_max && *plot.y_max > *plot.y_min) {
-    ya = *plot.y_min;
-    yb = *plot.y_max;
-    for (double t : nice_ticks(ya, yb, 6)) {
-      if (t >= ya - 1e-9 && t <= yb + 1e-9) yt.push_back(t);
+  Scale sc;
+  sc.xt = nice_ticks(xr.lo, xr.hi, x_ticks, integer_x);
+  if (y_min && y_max && *y_max > *y_min) {
+    sc.ya = *y_min;
+    sc.yb = *y_max;
+    for (double t : nice_ticks(sc.ya, sc.yb, y_ticks)) {
+      if (t >= sc.ya - 1e-9 && t <= sc.yb + 1e-9) sc.yt.push_back(t);
     }
   } else {
-    double lo = plot.y_min ? *plot.y_min : yr.lo;
-    double hi = plot.y_max ? *plot.y_max : yr.hi;
-    if (plot.y_min) hi = std::max(hi, lo);
-    if (plot.y_max) lo = std::min(lo, hi);
-    yt = nice_ticks(lo, hi, 6);
-    ya = yt.front();
-    yb = yt.back();
+    double lo = y_min ? *y_min : yr.lo;
+    double hi = y_max ? *y_max : yr.hi;
+    if (y_min) hi = std::max(hi, lo);
+    if (y_max) lo = std::min(lo, hi);
+    sc.yt = nice_ticks(lo, hi, y_ticks);
+    sc.ya = sc.yt.front();
+    sc.yb = sc.yt.back();
   }
-  const double xa = xt.front(), xb = xt.back();
-  // Data coordinates inside the clipping <svg> below, which reaches `pad`
-  // beyond the plot area so lines and markers on its edges show whole.
-  const double pad = 4;
+  sc.xa = sc.xt.front();
+  sc.xb = sc.xt.back();
+  return sc;
+}
+
+// Data coordinates inside the clipping <svg> of a plot area: that <svg>
+// reaches `kPad` beyond the area so lines and markers on its edges show
+// whole.
+constexpr double kPad = 4;
+
+// A plot area [x0, x1] x [y0, y1] (y0 at the top) under a scale.
+struct Area {
+  double x0, y0, x1, y1;
+  const Scale* sc;
   // Far-off points (outside fixed limits, or absurd values) are clamped to
   // a finite position well outside the clipped area.
-  auto sx = [&](double x) {
-    return std::clamp(pad + (x - xa) / (xb - xa) * (x1 - x0), -1e5, 1e5);
-  };
-  auto sy = [&](double y) {
-    return std::clamp(pad + (yb - y) / (yb - ya) * (y1 - y0), -1e5, 1e5);
-  };
+  double sx(double x) const {
+    return std::clamp(kPad + (x - sc->xa) / (sc->xb - sc->xa) * (x1 - x0), -1e5,
+                      1e5);
+  }
+  double sy(double y) const {
+    return std::clamp(kPad + (sc->yb - y) / (sc->yb - sc->ya) * (y1 - y0), -1e5,
+                      1e5);
+  }
+};
 
-  std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width
-    << "\" height=\"" << height << "\" viewBox=\"0 0 " << width << " " << height
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  // Grid, ticks and tick labels.
-  const int xd = tick_decimals(xt.size() > 1 ? xt[1] - xt[0] : 1);
-  for (double t : xt) {
-    const double x = x0 - pad + sx(t);
-    o << "<line class=\"grid\" x1=\"" << px(x) << "\" y1=\"" << px(y0)
-      << "\" x2=\"" << px(x) << "\" y2=\"" << px(y1)
+// Grid lines, tick labels and the axes of `a`.
+void draw_grid(std::ostringstream& o, const Area& a) {
+  const Scale& sc = *a.sc;
+  const int xd = tick_decimals(sc.xt.size() > 1 ? sc.xt[1] - sc.xt[0] : 1);
+  for (double t : sc.xt) {
+    const double x = a.x0 - kPad + a.sx(t);
+    o << "<line class=\"grid\" x1=\"" << px(x) << "\" y1=\"" << px(a.y0)
+      << "\" x2=\"" << px(x) << "\" y2=\"" << px(a.y1)
       << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << px(x) << "\" y=\""
-      << px(y1 + 16) << "\" text-anchor=\"middle\">" << fixed(t, xd)
+      << px(a.y1 + 16) << "\" text-anchor=\"middle\">" << fixed(t, xd)
       << "</text>\n";
   }
-  const int yd = tick_decimals(yt.size() > 1 ? yt[1] - yt[0] : 1);
-  for (double t : yt) {
-    const double y = y0 - pad + sy(t);
-    o << "<line class=\"grid\" x1=\"" << px(x0) << "\" y1=\"" << px(y)
-      << "\" x2=\"" << px(x1) << "\" y2=\"" << px(y)
-      << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << px(x0 - 6) << "\" y=\""
+  const int yd = tick_decimals(sc.yt.size() > 1 ? sc.yt[1] - sc.yt[0] : 1);
+  for (double t : sc.yt) {
+    const double y = a.y0 - kPad + a.sy(t);
+    o << "<line class=\"grid\" x1=\"" << px(a.x0) << "\" y1=\"" << px(y)
+      << "\" x2=\"" << px(a.x1) << "\" y2=\"" << px(y)
+      << "\" stroke=\"#e5e5e5\"/>\n<text x=\"" << px(a.x0 - 6) << "\" y=\""
       << px(y + 4) << "\" text-anchor=\"end\">" << fixed(t, yd) << "</text>\n";
   }
-  // Axes and their labels.
   o << "<polyline class=\"axes\" fill=\"none\" stroke=\"#333\" points=\""
-    << px(x0) << "," << px(y0) << " " << px(x0) << "," << px(y1) << " "
-    << px(x1) << "," << px(y1) << "\"/>\n";
-  o << "<text class=\"x-label\" x=\"" << px((x0 + x1) / 2) << "\" y=\""
-    << px(height - 8) << "\" text-anchor=\"middle\">"
-    << html_escape(plot.x_label) << "</text>\n";
-  o << "<text class=\"y-label\" transform=\"translate(14," << px((y0 + y1) / 2)
-    << ") rotate(-90)\" text-anchor=\"middle\">" << html_escape(plot.y_label)
-    << "</text>\n";
+    << px(a.x0) << "," << px(a.y0) << " " << px(a.x0) << "," << px(a.y1) << " "
+    << px(a.x1) << "," << px(a.y1) << "\"/>\n";
+}
 
-  // The data, clipped to the plot area by a nested <svg> (no ids needed):
-  // values outside fixed y limits do not spill over the axes.
-  o << "<svg x=\"" << px(x0 - pad) << "\" y=\"" << px(y0 - pad) << "\" width=\""
-    << px(x1 - x0 + 2 * pad) << "\" height=\"" << px(y1 - y0 + 2 * pad)
-    << "\" overflow=\"hidden\">\n";
+// Opens the nested <svg> that clips the data to `a` (no ids needed): values
+// outside fixed y limits do not spill over the axes.
+void open_clip(std::ostringstream& o, const Area& a) {
+  o << "<svg x=\"" << px(a.x0 - kPad) << "\" y=\"" << px(a.y0 - kPad)
+    << "\" width=\"" << px(a.x1 - a.x0 + 2 * kPad) << "\" height=\""
+    << px(a.y1 - a.y0 + 2 * kPad) << "\" overflow=\"hidden\">\n";
+}
+
+// The lines of `s` (one polyline per run of finite points: a non-finite
+// point is a gap) and, for few points, a marker per point; returns the
+// number of finite points.
+size_t draw_series(std::ostringstream& o, const Area& a, const Series& s,
+                   const std::string& colour) {
+  size_t n = 0;
+  std::string points;
+  auto flush = [&] {
+    if (points.empty()) return;
+    o << "<polyline class=\"series\" data-name=\"" << html_escape(s.name)
+      << "\" fill=\"none\" stroke=\"" << html_escape(colour)
+      << "\" stroke-width=\"1.8\" stroke-linejoin=\"round\""
+      << (s.dashed ? " stroke-dasharray=\"6 4\"" : "") << " points=\"" << points
+      << "\"/>\n";
+    points.clear();
+  };
+  const size_t count = std::min(s.x.size(), s.y.size());
+  for (size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) {
+      flush();
+      continue;
+    }
+    points +=
+        (points.empty() ? "" : " ") + px(a.sx(s.x[i])) + "," + px(a.sy(s.y[i]));
+    ++n;
+  }
+  flush();
+  if (n <= 40) {
+    for (size_t i = 0; i < count; ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+      o << "<circle cx=\"" << px(a.sx(s.x[i])) << "\" cy=\"" << px(a.sy(s.y[i]))
+        << "\" r=\"2.5\" fill=\"" << html_escape(colour) << "\"/>\n";
+    }
+  }
+  return n;
+}
+
+void open_svg(std::ostringstream& o, double width, double height) {
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << px(width)
+    << "\" height=\"" << px(height) << "\" viewBox=\"0 0 " << px(width) << " "
+    << px(height) << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+}
+
+// The x and y axis labels: x centred on [x0, x1] at `x_base`, y turned on
+// the left edge, centred on [y0, y1].
+void axis_labels(std::ostringstream& o, const std::string& x_label,
+                 const std::string& y_label, double x0, double x1,
+                 double x_base, double y0, double y1) {
+  o << "<text class=\"x-label\" x=\"" << px((x0 + x1) / 2) << "\" y=\""
+    << px(x_base) << "\" text-anchor=\"middle\">" << html_escape(x_label)
+    << "</text>\n";
+  o << "<text class=\"y-label\" transform=\"translate(14," << px((y0 + y1) / 2)
+    << ") rotate(-90)\" text-anchor=\"middle\">" << html_escape(y_label)
+    << "</text>\n";
+}
+
+}  // namespace
+
+std::string render_svg(const LinePlot& plot) {
+  const double left = 64, right = 180, top = 14, bottom = 46;
+  const double width = plot.width;
+  const double height =
+      std::max<double>(plot.height, top + 18.0 * plot.series.size() + bottom);
+  const Scale sc =
+      scale_for(plot.series, plot.y_min, plot.y_max, plot.integer_x, 7, 6);
+  const Area a{left, top, width - right, height - bottom, &sc};
+
+  std::ostringstream o;
+  open_svg(o, width, height);
+  draw_grid(o, a);
+  axis_labels(o, plot.x_label, plot.y_label, a.x0, a.x1, height - 8, a.y0,
+              a.y1);
+  open_clip(o, a);
   std::vector<std::string> colours;
   size_t next_colour = 0;
   for (const auto& s : plot.series) {
-    const std::string colour =
-        s.colour.empty() ? kPalette[next_colour++ % 10] : s.colour;
-    colours.push_back(colour);
-    // One polyline per run of finite points: a non-finite point is a gap.
-    size_t n = 0;
-    std::string points;
-    auto flush = [&] {
-      if (points.empty()) return;
-      o << "<polyline class=\"series\" data-name=\"" << html_escape(s.name)
-        << "\" fill=\"none\" stroke=\"" << html_escape(colour)
-        << "\" stroke-width=\"1.8\" stroke-linejoin=\"round\""
-        << (s.dashed ? " stroke-dasharray=\"6 4\"" : "") << " points=\""
-        << points << "\"/>\n";
-      points.clear();
-    };
-    const size_t count = std::min(s.x.size(), s.y.size());
-    for (size_t i = 0; i < count; ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) {
-        flush();
-        continue;
-      }
-      points +=
-          (points.empty() ? "" : " ") + px(sx(s.x[i])) + "," + px(sy(s.y[i]));
-      ++n;
-    }
-    flush();
-    if (n <= 40) {
-      for (size_t i = 0; i < count; ++i) {
-        if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
-        o << "<circle cx=\"" << px(sx(s.x[i])) << "\" cy=\"" << px(sy(s.y[i]))
-          << "\" r=\"2.5\" fill=\"" << html_escape(colour) << "\"/>\n";
-      }
-    }
+    colours.push_back(s.colour.empty() ? kPalette[next_colour++ % 10]
+                                       : s.colour);
+    draw_series(o, a, s, colours.back());
   }
   o << "</svg>\n";
 
   // Legend, right of the plot area.
   for (size_t i = 0; i < plot.series.size(); ++i) {
-    const double y = y0 + 8 + 18.0 * i;
-    o << "<g class=\"legend\"><line x1=\"" << px(x1 + 14) << "\" y1=\"" << px(y)
-      << "\" x2=\"" << px(x1 + 38) << "\" y2=\"" << px(y) << "\" stroke=\""
-      << html_escape(colours[i]) << "\" stroke-width=\"2.5\""
+    const double y = a.y0 + 8 + 18.0 * i;
+    o << "<g class=\"legend\"><line x1=\"" << px(a.x1 + 14) << "\" y1=\""
+      << px(y) << "\" x2=\"" << px(a.x1 + 38) << "\" y2=\"" << px(y)
+      << "\" stroke=\"" << html_escape(colours[i]) << "\" stroke-width=\"2.5\""
       << (plot.series[i].dashed ? " stroke-dasharray=\"6 4\"" : "")
-      << "/><text x=\"" << px(x1 + 44) << "\" y=\"" << px(y + 4) << "\">"
+      << "/><text x=\"" << px(a.x1 + 44) << "\" y=\"" << px(y + 4) << "\">"
       << html_escape(plot.series[i].name) << "</text></g>\n";
   }
+  o << "</svg>";
+  return o.str();
+}
+
+std::string render_svg(const PanelPlot& plot) {
+  const size_t n = plot.series.size();
+  const size_t cols =
+      std::max<size_t>(1, std::min<size_t>(std::max(plot.columns, 1), n));
+  const size_t rows = (n + cols - 1) / cols;
+  const double left = 24, note_h = plot.note.empty() ? 0 : 22, bottom = 30;
+  const double pw = std::max(plot.panel_width, 120);
+  const double ph = std::max(plot.panel_height, 90);
+  const double width = left + cols * pw + 8;
+  const double height = note_h + rows * ph + bottom;
+  // Fewer ticks than a full plot: a panel is a quarter as wide.
+  const Scale sc =
+      scale_for(plot.series, plot.y_min, plot.y_max, plot.integer_x, 4, 4);
+  // The last value two digits finer than the ticks: panels of nearly equal
+  // series (0.782 and 0.786) still read apart.
+  const int value_decimals = std::min(
+      4, tick_decimals(sc.yt.size() > 1 ? sc.yt[1] - sc.yt[0] : 1) + 2);
+
+  std::ostringstream o;
+  open_svg(o, width, height);
+  if (!plot.note.empty()) {
+    o << "<text class=\"note\" x=\"" << px(left) << "\" y=\"15\">"
+      << html_escape(plot.note) << "</text>\n";
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const Series& s = plot.series[i];
+    const std::string colour = s.colour.empty() ? kPalette[i % 10] : s.colour;
+    const double cx = left + pw * (i % cols), cy = note_h + ph * (i / cols);
+    const Area a{cx + 44, cy + 24, cx + pw - 12, cy + ph - 22, &sc};
+    o << "<g class=\"panel\" data-name=\"" << html_escape(s.name) << "\">\n"
+      << "<text class=\"panel-title\" x=\"" << px(cx + 6) << "\" y=\""
+      << px(cy + 14) << "\" font-weight=\"bold\" fill=\"" << html_escape(colour)
+      << "\">" << html_escape(s.name) << "</text>\n";
+    draw_grid(o, a);
+    open_clip(o, a);
+    draw_series(o, a, s, colour);
+    o << "</svg>\n";
+    std::optional<double> last;
+    for (size_t k = std::min(s.x.size(), s.y.size()); k-- > 0;) {
+      if (std::isfinite(s.x[k]) && std::isfinite(s.y[k])) {
+        last = s.y[k];
+        break;
+      }
+    }
+    if (!last) {
+      o << "<text class=\"end-value\" x=\"" << px((a.x0 + a.x1) / 2)
+        << "\" y=\"" << px((a.y0 + a.y1) / 2) << "\" text-anchor=\"middle\" "
+        << "fill=\"#777\">no data</text>\n";
+    } else {
+      o << "<text class=\"end-value\" x=\"" << px(a.x1) << "\" y=\""
+        << px(cy + 14) << "\" text-anchor=\"end\" font-size=\"10\" "
+        << "fill=\"#555\">last " << trimmed(fixed(*last, value_decimals))
+        << "</text>\n";
+    }
+    o << "</g>\n";
+  }
+  axis_labels(o, plot.x_label, plot.y_label, left, width - 8, height - 8,
+              note_h, note_h + rows * ph);
   o << "</svg>";
   return o.str();
 }

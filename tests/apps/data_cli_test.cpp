@@ -266,6 +266,55 @@ TEST(DataCli, SynthWritesAReadableDataSet) {
   EXPECT_NE(r.exit_code, 0);
 }
 
+TEST(DataCli, VerifySaysHowManyImagesItDecoded) {
+  TempDir t;
+  RunResult r = run_cli(
+      {"data", "synth", t.file("syn"), "--scale", "0.2", "--size", "32"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // "wrote N images to ...": every image the data set holds.
+  ASSERT_EQ(r.out.rfind("wrote ", 0), 0u) << r.out;
+  const int64_t images = std::stoll(r.out.substr(6));
+  ASSERT_GT(images, 0) << r.out;
+  const std::string config = t.file("syn/data.yaml");
+
+  r = run_cli({"data", "stats", config, "--verify"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string all =
+      "verified: " + std::to_string(images) + " images decoded, 0 failed (";
+  EXPECT_NE(r.out.find(all), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", validation 32)"), std::string::npos) << r.out;
+
+  r = run_cli({"data", "stats", config, "--json", "--verify"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& v = j["verified"];
+  EXPECT_EQ(v["decoded"].get<int64_t>(), images);
+  EXPECT_EQ(v["failed"], 0);
+  EXPECT_EQ(v["labeled"]["decoded"].get<int64_t>() +
+                v["unlabeled"]["decoded"].get<int64_t>() +
+                v["validation"]["decoded"].get<int64_t>(),
+            images);
+  EXPECT_EQ(v["validation"]["decoded"], 8 * 4);
+
+  // A file that does not decode is counted as failed, in its pool.
+  write_text_file(t.file("syn/labeled/neutral/broken.jpg"), "not a JPEG");
+  r = run_cli({"data", "stats", config, "--verify"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("verified: " + std::to_string(images) +
+                       " images decoded, 1 failed (labeled "),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find(" and 1 failed, unlabeled "), std::string::npos)
+      << r.out;
+  // Without --verify nothing was decoded, and nothing says so.
+  r = run_cli({"data", "stats", config});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("verified:"), std::string::npos) << r.out;
+  r = run_cli({"data", "stats", config, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).contains("verified"));
+}
+
 TEST(DataCli, EveryCommandHasHelpWithAnExample) {
   for (const auto& args :
        std::vector<std::vector<std::string>>{{"data", "stats", "--help"},

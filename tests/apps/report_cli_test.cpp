@@ -103,6 +103,11 @@ TEST(ReportCli, ReportsASemiSupervisedRun) {
   EXPECT_EQ(html.find("Not recorded in this run"), std::string::npos);
   EXPECT_NE(html.find("<td>smallnet</td>"), std::string::npos);
   EXPECT_NE(html.find("<pre id=\"config\">"), std::string::npos);
+  // The run folder's config.yaml, and so the report, write the starting
+  // threshold as it was given, not at full double precision.
+  EXPECT_NE(slurp(run + "/config.yaml").find("tau: 0.15\n"), std::string::npos);
+  EXPECT_NE(html.find("tau: 0.15\n"), std::string::npos);
+  EXPECT_EQ(html.find("0.1499999"), std::string::npos);
 
   // --out writes elsewhere.
   const RunResult o = run_cli({"report", run, "--out", t.file("r.html")});

@@ -53,7 +53,8 @@ int polyline_points(const std::string& html, const std::string& plot_id,
                     const std::string& name) {
   const auto fig = html.find("id=\"" + plot_id + "\"");
   const auto end = html.find("</figure>", fig);
-  const auto at = html.find("data-name=\"" + name + "\"", fig);
+  const auto at =
+      html.find("<polyline class=\"series\" data-name=\"" + name + "\"", fig);
   if (fig == std::string::npos || at == std::string::npos || at > end)
     return -1;
   const auto p = html.find("points=\"", at) + 8;
@@ -80,7 +81,11 @@ TEST(Report, SemiSupervisedRunHasEveryPlot) {
     EXPECT_TRUE(has(fig, "<figcaption>")) << id;
     if (std::string(id) != "plot-confusion") {
       EXPECT_TRUE(has(fig, "<polyline class=\"series\"")) << id;
-      EXPECT_TRUE(has(fig, "class=\"legend\"")) << id;
+      // The thresholds are small multiples: each class's panel names it.
+      EXPECT_TRUE(has(fig, std::string(id) == "plot-tau"
+                               ? "class=\"panel-title\""
+                               : "class=\"legend\""))
+          << id;
     }
   }
   EXPECT_FALSE(has(html, "Not recorded in this run"));
@@ -224,6 +229,124 @@ TEST(Report, TauIsPlottedPerFinishedEpoch) {
       "{\"epoch\":1,\"tau\":{\"x\":0.9}}\n{\"epoch\":2,\"tau\":{\"x\":0.8}}\n",
       nullptr, "plain"));
   EXPECT_EQ(polyline_points(plain, "plot-tau", "x"), 2);  // epochs 1 and 2
+}
+
+// Seven classes under fixed thresholds: one tau for all, at every epoch.
+std::string equal_tau_metrics(const std::string& anger = "0.95") {
+  std::string out;
+  for (int epoch = 1; epoch <= 3; ++epoch) {
+    out += "{\"epoch\":" + std::to_string(epoch) +
+           ",\"step\":" + std::to_string(10 * epoch) +
+           ",\"tau\":{\"Neutral\":0.95,\"Anger\":" + anger +
+           ",\"Disgust\":0.95,\"Fear\":0.95,\"Happiness\":0.95,"
+           "\"Sadness\":0.95,\"Surprise\":0.95}}\n";
+  }
+  return out;
+}
+
+TEST(Report, TauPlotShowsEveryClassWhenTheLinesCoincide) {
+  TempDir t;
+  const std::string html =
+      eval::render_report(make_run(t, equal_tau_metrics(), nullptr));
+  const std::string fig = section(html, "tau");
+  ASSERT_TRUE(has(fig, "id=\"plot-tau\"")) << fig;
+  // One panel per class, each titled with the class and holding its line.
+  for (const char* cls : {"Neutral", "Anger", "Disgust", "Fear", "Happiness",
+                          "Sadness", "Surprise"}) {
+    const std::string name = cls;
+    const auto panel =
+        fig.find("<g class=\"panel\" data-name=\"" + name + "\">");
+    ASSERT_NE(panel, std::string::npos) << name;
+    const std::string g = fig.substr(panel, fig.find("</g>", panel) - panel);
+    const auto title = g.find("<text class=\"panel-title\"");
+    ASSERT_NE(title, std::string::npos) << g;
+    EXPECT_EQ(g.substr(g.find('>', title) + 1, name.size() + 7),
+              name + "</text>")
+        << g;
+    EXPECT_TRUE(has(g, "<polyline class=\"series\" data-name=\"" + name)) << g;
+    EXPECT_TRUE(has(g, ">last 0.95</text>")) << g;
+    EXPECT_EQ(polyline_points(html, "plot-tau", name), 3) << name;
+  }
+  size_t titles = 0;
+  for (size_t p = fig.find("class=\"panel-title\""); p != std::string::npos;
+       p = fig.find("class=\"panel-title\"", p + 1))
+    ++titles;
+  EXPECT_EQ(titles, 7u);
+  // The plot says that the lines coincide, and on what value.
+  EXPECT_TRUE(has(fig, "<text class=\"note\"")) << fig;
+  EXPECT_TRUE(has(fig, "all 7 classes equal: 0.95")) << fig;
+
+  // One class apart: the others are named as equal, that one is not.
+  const std::string apart = eval::render_report(
+      make_run(t, equal_tau_metrics("0.9"), nullptr, "apart"));
+  const std::string note = section(apart, "tau");
+  EXPECT_FALSE(has(note, "all 7 classes")) << note;
+  EXPECT_TRUE(has(note,
+                  "equal lines: Neutral = Disgust = Fear = Happiness = "
+                  "Sadness = Surprise<"))
+      << note;
+}
+
+TEST(Report, PseudoAccuracyNoteSaysWhyItIsMissing) {
+  TempDir t;
+  // Nothing passed tau: the mask rate is 0 at every line.
+  const std::string none = eval::render_report(make_run(
+      t,
+      R"({"epoch":1,"step":5,"mask_rate":0,"mask_rate_per_class":{"x":0,"y":-1},"pseudo_label_accuracy_per_class":{"x":-1,"y":-1},"tau":{"x":0.95,"y":0.95}}
+{"epoch":1,"step":10,"mask_rate":0,"mask_rate_per_class":{"x":0,"y":0},"pseudo_label_accuracy_per_class":{"x":-1,"y":-1},"tau":{"x":0.95,"y":0.95},"dtm_mean_confidence":{"x":0.5,"y":0.4}}
+)",
+      nullptr));
+  const std::string nothing_kept = section(none, "pseudo-accuracy");
+  EXPECT_TRUE(has(nothing_kept, "no pseudo-label passed the threshold"))
+      << nothing_kept;
+  EXPECT_TRUE(has(nothing_kept, "tau 0.95 for every class at step 10"))
+      << nothing_kept;
+  EXPECT_FALSE(has(nothing_kept, "hidden")) << nothing_kept;
+
+  // Pseudo-labels were kept, but none had a known label: the hidden labels
+  // are the reason.
+  const std::string hidden = eval::render_report(make_run(
+      t,
+      R"({"epoch":1,"step":5,"mask_rate":0.4,"mask_rate_per_class":{"x":0.5,"y":0.2},"pseudo_label_accuracy_per_class":{"x":-1,"y":-1},"tau":{"x":0.7,"y":0.8}}
+)",
+      nullptr, "hidden"));
+  const std::string unknown = section(hidden, "pseudo-accuracy");
+  EXPECT_TRUE(has(unknown, "labels are hidden")) << unknown;
+  EXPECT_FALSE(has(unknown, "passed the threshold")) << unknown;
+}
+
+TEST(Report, ConfigShowsShortFloatsAndWraps) {
+  TempDir t;
+  // A config.yaml as semifer wrote it before its key tables: floats at full
+  // precision.
+  const std::string html = eval::render_report(
+      make_run(t, kSslMetrics,
+               "train: {lr: 0.00050000000000000001, epochs: 2}\n"
+               "ssl: {tau: 0.14999999999999999, mu: 0.90000000000000002, "
+               "ema_decay: 1.0000000000000000, other: 0.15000000000000002}\n"
+               "augment: {mean: [0.485, 0.456], note: '0.14999999999999999'}\n"
+               "# lr was 0.14999999999999999\n"
+               "model: {name: smallnet, version: 1.13, dropout: 0.150}\n"));
+  const std::string cfg = section(html, "configuration");
+  for (const char* want :
+       {"lr: 0.0005,", "tau: 0.15,", "mu: 0.9,", "ema_decay: 1.0,",
+        // A different double keeps its digits; short numbers as written.
+        "other: 0.15000000000000002}", "[0.485, 0.456]", "version: 1.13,",
+        "dropout: 0.150}",
+        // Quoted strings and comments are text, not numbers.
+        "note: &#39;0.14999999999999999&#39;", "# lr was 0.14999999999999999"})
+    EXPECT_TRUE(has(cfg, want)) << want << "\n" << cfg;
+  EXPECT_FALSE(has(cfg, "tau: 0.1499999")) << cfg;
+  EXPECT_FALSE(has(cfg, "0.00050000")) << cfg;
+  // The block wraps instead of scrolling sideways.
+  const std::string style =
+      html.substr(html.find("<style>"), html.find("</style>"));
+  const auto pre = style.find("\npre {");
+  ASSERT_NE(pre, std::string::npos) << style;
+  const std::string rule = style.substr(pre, style.find('}', pre) - pre);
+  EXPECT_TRUE(has(rule, "white-space: pre-wrap")) << rule;
+  EXPECT_TRUE(has(rule, "overflow-wrap: anywhere")) << rule;
+  EXPECT_FALSE(has(rule, "overflow-x")) << rule;
 }
 
 TEST(Report, LinesWithAnySubsetOfKeys) {

@@ -93,6 +93,45 @@ TEST(Svg, LinePlotDrawsEachSeriesWithALegend) {
   EXPECT_EQ(svg.find("nan"), std::string::npos);
 }
 
+TEST(Svg, PanelPlotGivesEachSeriesItsOwnPanel) {
+  eval::PanelPlot p;
+  p.x_label = "epoch";
+  p.y_label = "tau";
+  p.integer_x = true;
+  p.note = "all <3> equal";
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  p.series.push_back({"a", {0, 1, 2}, {0.9, 0.9, 0.9}});
+  p.series.push_back({"b & c", {0, 1, 2}, {0.9, 0.9, 0.9}});
+  p.series.push_back({"d", {0, 1, 2}, {0.9, nan, 0.8}});
+  p.series.push_back({"none", {0}, {nan}});
+  p.series.push_back({"e", {0, 1, 2}, {0.7, 0.8, 0.85}});
+  p.columns = 2;
+  const std::string svg = eval::render_svg(p);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_EQ(count(svg, "<g class=\"panel\""), 5u);
+  EXPECT_EQ(count(svg, "class=\"panel-title\""), 5u);
+  EXPECT_NE(svg.find(">b &amp; c</text>"), std::string::npos);
+  // Equal series are drawn alike in their own panels; "d" has a gap.
+  EXPECT_EQ(count(svg, "<polyline class=\"series\""), 5u);
+  EXPECT_EQ(count(svg, "<polyline class=\"series\" data-name=\"d\""), 2u);
+  EXPECT_EQ(count(svg, ">last 0.9</text>"), 2u);
+  EXPECT_NE(svg.find(">last 0.8</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">last 0.85</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">no data</text>"), std::string::npos);
+  EXPECT_NE(svg.find("<text class=\"note\""), std::string::npos);
+  EXPECT_NE(svg.find(">all &lt;3&gt; equal</text>"), std::string::npos);
+  // Two columns, three rows: the panels of one row share a top.
+  const auto y_of = [&](const std::string& name) {
+    const auto g = svg.find("<g class=\"panel\" data-name=\"" + name + "\"");
+    const auto y = svg.find("y=\"", g) + 3;
+    return svg.substr(y, svg.find('"', y) - y);
+  };
+  EXPECT_EQ(y_of("a"), y_of("b &amp; c"));
+  EXPECT_NE(y_of("a"), y_of("d"));
+  EXPECT_EQ(y_of("d"), y_of("none"));
+  EXPECT_EQ(svg.find("nan"), std::string::npos);
+}
+
 TEST(Svg, HeatMapWritesCountsAndChecksItsShape) {
   eval::HeatMap h;
   h.row_labels = h.col_labels = {"a", "b"};

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,23 @@ struct SourceReport {
   OnError on_image_error = OnError::kSkip;
 };
 
+/// Images of one pool that `BuildOptions::verify` decoded, and those that
+/// failed to decode (dropped and counted as decode_error skips).
+struct DecodeCounts {
+  int64_t decoded = 0;
+  int64_t failed = 0;
+};
+
+/// What `BuildOptions::verify` decoded, per pool as the pools stand before
+/// class-balanced selection: `labeled` is every labeled sample read (its
+/// leftovers join the unlabeled pool afterwards), `unlabeled` the unlabeled
+/// sources and unannotated frames.
+struct Verification {
+  DecodeCounts labeled, unlabeled, validation;
+  /// The three pools together.
+  DecodeCounts total() const;
+};
+
 /// The assembled data: every source's table and the three pools.
 struct Dataset {
   LabelSpace classes;
@@ -52,6 +70,8 @@ struct Dataset {
   std::vector<PoolItem> labeled;
   std::vector<PoolItem> unlabeled;
   std::vector<PoolItem> validation;
+  /// Set when built with `BuildOptions::verify`.
+  std::optional<Verification> verified;
 
   /// Decodes a pool item's image (RGB, face box cropped).
   io::Image load(const PoolItem& item) const;

@@ -7,8 +7,9 @@
 #include <vector>
 
 /// Plots as inline SVG text, for HTML reports that must open without a
-/// network: line plots with axes, ticks and a legend, and a heat map for a
-/// confusion matrix. Every piece of text is HTML-escaped here.
+/// network: line plots with axes, ticks and a legend, small multiples (a
+/// panel per series), and a heat map for a confusion matrix. Every piece of
+/// text is HTML-escaped here.
 namespace semifer::eval {
 
 /// Escapes text for HTML and SVG: & < > " ' become character references.
@@ -44,6 +45,35 @@ struct LinePlot {
 /// class="series">` (and `<circle>` markers when there are few points) and
 /// a legend entry. A series with no finite point draws nothing.
 std::string render_svg(const LinePlot& plot);
+
+/// Small multiples: one small line plot (a panel) per series, in a grid,
+/// all on the same x and y axes. For series that lie on top of each other
+/// in one plot (per-class thresholds that the DTM sets nearly equal, or
+/// fixed ones that are equal): each has its own panel, titled with its name,
+/// so none hides another.
+struct PanelPlot {
+  std::string x_label;         ///< once, below the grid
+  std::string y_label;         ///< once, left of the grid
+  std::vector<Series> series;  ///< one panel each, in order
+  /// Fixed ends of the shared y axis; where unset, the data's range widened
+  /// to the next ticks.
+  std::optional<double> y_min, y_max;
+  bool integer_x = false;
+  int columns = 4;
+  int panel_width = 184;  ///< with its tick labels
+  int panel_height = 132;
+  /// A line of text above the panels ("all 7 classes equal: 0.95"); empty:
+  /// none.
+  std::string note;
+};
+
+/// The panels as one `<svg>`: per series a `<g class="panel"
+/// data-name="NAME">` holding a `<text class="panel-title">` with the name,
+/// a grid with ticks, the series' `<polyline class="series" data-name>`
+/// (with `<circle>` markers when there are few points) and its last finite
+/// value as `<text class="end-value">`; a series with no finite point says
+/// "no data" in its panel. The note is a `<text class="note">`.
+std::string render_svg(const PanelPlot& plot);
 
 /// A matrix of counts drawn as coloured cells, each holding its count.
 struct HeatMap {
