@@ -30,15 +30,18 @@ void add_augment_commands(CLI::App& app) {
       "its weak view and its strong view");
   preview
       ->add_option("--images", f->images, "Folder of images (read recursively)")
-      ->required();
+      ->required()
+      ->check(CLI::ExistingDirectory);
   preview->add_option("--out", f->out, "Output PNG")->required();
   preview->add_option("--n", f->n, "Number of images (rows)")
       ->check(CLI::Range(1, 256));
   preview->add_option("--size", f->config.size, "View size in pixels")
       ->check(CLI::Range(8, 1024));
   preview->add_option("--seed", f->seed, "Seed of the views");
-  preview->add_option("--magnitude", f->config.randaugment_magnitude,
-                      "RandAugment magnitude bin (0..30)");
+  preview
+      ->add_option("--magnitude", f->config.randaugment_magnitude,
+                   "RandAugment magnitude bin (0..30)")
+      ->check(CLI::Range(0, 30));
   preview->footer(
       "Example:\n  semifer augment preview --images faces/ --out grid.png --n "
       "8");

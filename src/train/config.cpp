@@ -1,9 +1,11 @@
 #include "semifer/train/config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <tuple>
 
+#include "semifer/models/registry.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 #include "semifer/util/yaml_fields.h"
@@ -52,11 +54,22 @@ std::vector<util::KeyDoc> under(const std::string& prefix,
   return keys;
 }
 
+util::Rule<std::string> zoo_model() {
+  std::string list;
+  for (const auto& n : models::model_names())
+    list += (list.empty() ? "" : ", ") + n;
+  return {[](const std::string& name) {
+            const auto names = models::model_names();
+            return std::find(names.begin(), names.end(), name) != names.end();
+          },
+          "must name a zoo model: " + list};
+}
+
 const Section<ModelConfig>& model_section() {
   using C = ModelConfig;
   static const Section<C> s(
       "model", "model",
-      {value("name", &C::name, "A zoo model (docs/models.md)."),
+      {value("name", &C::name, "A zoo model (docs/models.md).", zoo_model()),
        util::path("weights", &C::weights,
                   "What to start from: a `.pth` or a `semifer train` "
                   "checkpoint."),

@@ -42,6 +42,47 @@ TEST(CliUsage, UsageErrorsAreOneLineWithStatusTwo) {
   EXPECT_EQ(r.exit_code, 0);
 }
 
+TEST(CliUsage, FlagErrorsNameTheFlagAndHelpShowsDefaults) {
+  TempDir t;
+  const std::string image = write_pattern(t.file("faces/a.png"));
+  // A file where a folder is wanted, a value out of range: the flag named,
+  // usage status 2.
+  RunResult r = run_cli(
+      {"augment", "preview", "--images", image, "--out", t.file("g.png")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--images"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("does not exist or is not a folder"), std::string::npos)
+      << r.err;
+  r = run_cli({"augment", "preview", "--images", t.file("faces"), "--out",
+               t.file("g.png"), "--magnitude", "99"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("--magnitude"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("randaugment_magnitude"), std::string::npos) << r.err;
+  // Defaults in --help.
+  r = run_cli({"eval", "--help"});
+  EXPECT_NE(r.out.find("{auto,A,B}=auto"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--batch INT:POSITIVE=64"), std::string::npos) << r.out;
+  r = run_cli({"augment", "preview", "--help"});
+  EXPECT_NE(r.out.find("=112"), std::string::npos) << r.out;  // --size
+  r = run_cli({"data", "synth", "--help"});
+  EXPECT_NE(r.out.find("--seed UINT=0"), std::string::npos) << r.out;
+}
+
+TEST(CliUsage, AnUnknownModelNamesTheConfigLine) {
+  TempDir t;
+  std::string config = setup(t, "epochs: 1, steps_per_epoch: 2");
+  write_text_file(config,
+                  "data: data/data.yaml\naugment: {size: 32}\n"
+                  "model: {name: smalnet}\ntrain: {epochs: 1}\n");
+  const RunResult r = run_cli({"train", config, "--out", t.file("run")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("train.yaml:3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("model.name must name a zoo model"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("smallnet"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(t.file("run")));
+}
+
 TEST(CliUsage, SetErrorsNameTheFlag) {
   TempDir t;
   const std::string config = setup(t, "epochs: 1, steps_per_epoch: 2");
