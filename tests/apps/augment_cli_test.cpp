@@ -28,7 +28,8 @@ TEST(AugmentCli, PreviewWritesAGrid) {
   EXPECT_EQ(grid.height, 4 * 32 + 10);
   const RunResult bad = run_cli({"augment", "preview", "--images",
                                  t.file("none"), "--out", t.file("g.png")});
-  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.exit_code, 2);  // a usage error naming the flag
+  EXPECT_NE(bad.err.find("--images"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("none"), std::string::npos) << bad.err;
 }
 
