@@ -17,11 +17,11 @@
 #include "semifer/infer/checkpoint.h"
 #include "semifer/infer/classify.h"
 #include "semifer/infer/metrics.h"
-#include "semifer/io/atomic_file.h"
 #include "semifer/io/metrics_log.h"
 #include "semifer/train/config.h"
 #include "semifer/train/state.h"
 #include "semifer/train/trainer.h"
+#include "semifer/util/atomic_file.h"
 #include "semifer/util/error.h"
 #include "semifer/util/log.h"
 #include "semifer/util/strings.h"
@@ -208,13 +208,13 @@ Predictions evaluate(const Stage& s, const data::Dataset& dataset) {
   for (const auto& item : dataset.validation) p.labels.push_back(item.label);
   p.a = predict(ckpt, infer::Network::kStudent, dataset);
   p.b = predict(ckpt, infer::Network::kTeacher, dataset);
-  io::write_file_atomically(cache,
-                            json{{"step", step},
-                                 {"validation_size", dataset.validation.size()},
-                                 {"labels", p.labels},
-                                 {"A", p.a},
-                                 {"B", p.b}}
-                                .dump());
+  util::write_file_atomically(
+      cache, json{{"step", step},
+                  {"validation_size", dataset.validation.size()},
+                  {"labels", p.labels},
+                  {"A", p.a},
+                  {"B", p.b}}
+                 .dump());
   return p;
 }
 
@@ -532,9 +532,9 @@ AblationResult run_ablation(const AblationConfig& c0) {
   result.markdown_path = (out / "ablation.md").string();
   result.json_path = (out / "ablation.json").string();
   result.html_path = (out / "index.html").string();
-  io::write_file_atomically(result.markdown_path, format_markdown(result));
-  io::write_file_atomically(result.json_path, to_json(result, c));
-  io::write_file_atomically(result.html_path, to_html(result, c.out_dir));
+  util::write_file_atomically(result.markdown_path, format_markdown(result));
+  util::write_file_atomically(result.json_path, to_json(result, c));
+  util::write_file_atomically(result.html_path, to_html(result, c.out_dir));
   return result;
 }
 

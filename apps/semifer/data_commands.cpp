@@ -9,6 +9,7 @@
 #include "semifer/data/dataset.h"
 #include "semifer/data/stats.h"
 #include "semifer/data/synthetic.h"
+#include "semifer/util/device.h"
 #include "semifer/util/error.h"
 
 namespace semifer::app {
@@ -51,7 +52,7 @@ void add_data_commands(CLI::App& app) {
   stats
       ->add_option("--threads", stats_flags->threads,
                    "Decoding threads for --verify (0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, semifer::util::kMaxThreads));
   stats->footer("Example:\n  semifer data stats data.yaml --json --verify");
   stats->callback([stats_flags] {
     data::DataConfig config = data::load_data_config(stats_flags->config);

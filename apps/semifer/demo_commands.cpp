@@ -3,6 +3,7 @@
 
 #include "backends/demo.h"
 #include "commands.h"
+#include "semifer/util/device.h"
 
 namespace semifer::app {
 
@@ -48,7 +49,7 @@ void add_demo_commands(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--threads", config->threads, "Loader threads")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, semifer::util::kMaxThreads));
   cmd->add_option("--seed", config->seed, "Seed of the data and training")
       ->capture_default_str();
   cmd->add_flag("--quiet", *quiet, "No progress output");

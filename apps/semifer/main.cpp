@@ -3,11 +3,17 @@
 #include <malloc.h>
 #endif
 
+#include <c10/util/Exception.h>
+
 #include <cstdlib>
 #include <iostream>
+#include <new>
+#include <string>
 
 #include "commands.h"
+#include "semifer/io/image.h"
 #include "semifer/util/device.h"
+#include "semifer/util/error.h"
 #include "semifer/util/progress.h"
 #include "semifer/version.h"
 
@@ -23,6 +29,18 @@ void keep_freed_memory() {
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
+}
+
+// SEMIFER_DEBUG set (and not "0"): errors as thrown, backtraces included.
+bool debug_errors() {
+  const char* v = std::getenv("SEMIFER_DEBUG");
+  return v != nullptr && *v != '\0' && std::string(v) != "0";
+}
+
+// Every error that reaches main is one line.
+std::string first_line(const std::string& what) {
+  if (debug_errors()) return what;
+  return what.substr(0, what.find('\n'));
 }
 
 }  // namespace
@@ -48,6 +66,16 @@ int main(int argc, char** argv) try {
       "semifer: facial-expression recognition from a small labeled set and a "
       "large pool of unlabeled faces (Yu et al., ABAW5 2023)"};
   app.set_version_flag("--version", semifer::kVersion);
+  // Before any subcommand decodes an image (option callbacks run before
+  // the subcommand's); fallthrough lets it follow the command words.
+  app.add_option_function<int64_t>(
+         "--max-pixels",
+         [](int64_t n) { semifer::io::set_max_image_pixels(n); },
+         "Largest image (width x height) any command decodes; a header "
+         "claiming more is an error before memory is allocated (default " +
+             std::to_string(semifer::io::kDefaultMaxPixels) + ")")
+      ->check(CLI::PositiveNumber);
+  app.fallthrough();
   app.require_subcommand(1);
   // Every option's default shows in --help (subcommands inherit this).
   app.option_defaults()->always_capture_default();
@@ -80,7 +108,19 @@ int main(int argc, char** argv) try {
     return 2;
   }
   return semifer::app::exit_status();
+} catch (const c10::Error& e) {
+  // LibTorch appends a C++ backtrace of 15-50 lines; a user needs its first
+  // line, a developer the rest (SEMIFER_DEBUG=1).
+  std::cerr << "semifer: error: "
+            << (debug_errors() ? std::string(e.what())
+                               : semifer::torch_error_line(e))
+            << "\n";
+  return 1;
+} catch (const std::bad_alloc&) {
+  std::cerr << "semifer: error: out of memory (a batch, an image or a "
+               "count in the config larger than this machine holds)\n";
+  return 1;
 } catch (const std::exception& e) {
-  std::cerr << "semifer: error: " << e.what() << "\n";
+  std::cerr << "semifer: error: " << first_line(e.what()) << "\n";
   return 1;
 }

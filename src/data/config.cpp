@@ -263,8 +263,8 @@ const Section<SamplingConfig>& sampling_section() {
           "sampling", "sampling",
           {value("per_class", &C::per_class,
                  "Labeled samples per class per epoch, and the size of the "
-                 "fixed class-balanced selection.",
-                 util::positive<int64_t>()),
+                 "fixed class-balanced selection (at most 10^7).",
+                 util::within<int64_t>(1, kMaxPerClass)),
            value("leftovers_to_unlabeled", &C::leftovers_to_unlabeled,
                  "The labeled samples the selection does not keep go to the "
                  "unlabeled pool (labels kept as hidden labels)."),
@@ -376,7 +376,8 @@ DataConfig load_data_config(const std::string& path) {
   std::error_code ec;
   SEMIFER_CHECK(fs::is_regular_file(path, ec), "data config ", path,
                 " does not exist or is not a file");
-  const std::vector<uint8_t> bytes = util::read_file(path);
+  const std::vector<uint8_t> bytes =
+      util::read_file(path, util::kMaxConfigBytes);
   const std::string text(bytes.begin(), bytes.end());
   const YAML::Node node = util::yaml_parse(text, path);
   SEMIFER_CHECK(node.IsMap(), path, ": a data config must be a YAML map");

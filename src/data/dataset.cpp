@@ -7,6 +7,7 @@
 
 #include "semifer/util/error.h"
 #include "semifer/util/random.h"
+#include "semifer/util/threads.h"
 
 namespace semifer::data {
 
@@ -77,7 +78,8 @@ DecodeCounts verify_pool(Dataset& ds, std::vector<PoolItem>& pool,
     }
   };
   std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) workers.emplace_back(work);
+  util::start_threads(workers, threads, work, "decoding threads",
+                      [&] { next.store(pool.size()); });
   for (auto& w : workers) w.join();
   if (!first_fatal.empty()) fail(first_fatal);
   size_t out = 0;

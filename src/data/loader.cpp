@@ -8,6 +8,7 @@
 #include "semifer/augment/views.h"
 #include "semifer/util/error.h"
 #include "semifer/util/random.h"
+#include "semifer/util/threads.h"
 
 namespace semifer::data {
 
@@ -53,8 +54,16 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset,
                 "the unlabeled pool is empty, but batch_unlabeled is ",
                 config_.batch_unlabeled);
   pinned_ = config_.pin_memory && torch::cuda::is_available();
-  for (int t = 0; t < config_.threads; ++t)
-    workers_.emplace_back([this] { work(); });
+  util::start_threads(
+      workers_, config_.threads, [this] { work(); }, "loader threads",
+      [this] {
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          stop_ = true;
+        }
+        space_cv_.notify_all();
+        ready_cv_.notify_all();
+      });
 }
 
 Loader::~Loader() {

@@ -1,5 +1,8 @@
 #include "semifer/data/sampler.h"
 
+#include <algorithm>
+
+#include "semifer/data/config.h"
 #include "semifer/util/error.h"
 #include "semifer/util/random.h"
 
@@ -21,6 +24,10 @@ ClassBalancedSampler::ClassBalancedSampler(const std::vector<PoolItem>& pool,
                   ")");
     by_class_[label].push_back(static_cast<uint32_t>(i));
   }
+  SEMIFER_CHECK(per_class <= kMaxEpochSamples / std::max(1, classes_present()),
+                "sampling.per_class ", per_class, " x ", classes_present(),
+                " classes is more than ", kMaxEpochSamples,
+                " samples per epoch");
 }
 
 int ClassBalancedSampler::classes_present() const {

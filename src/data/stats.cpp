@@ -111,7 +111,9 @@ std::string stats_json(const Dataset& ds) {
     verified["validation"] = counts(v.validation);
     out["verified"] = verified;
   }
-  return out.dump(2);
+  // File names need not be UTF-8: invalid bytes become U+FFFD instead of
+  // a json type_error.
+  return out.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 std::string stats_text(const Dataset& ds) {

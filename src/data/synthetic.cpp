@@ -316,7 +316,8 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
             (c + 1 + noise_gen.below(kNumExpressions - 1)) % kNumExpressions);
       }
       io::write_image((dir / name).string(),
-                      face(shown, who, config.labeled_wildness));
+                      face(shown, who, config.labeled_wildness), 90,
+                      util::Durability::kFast);
     }
   }
 
@@ -346,7 +347,8 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
       char name[32];
       std::snprintf(name, sizeof(name), "%05d.jpg", f);
       io::write_image((frames / name).string(),
-                      face(expression, nullptr, config.wildness));
+                      face(expression, nullptr, config.wildness), 90,
+                      util::Durability::kFast);
     }
   }
 
@@ -394,8 +396,8 @@ SyntheticSummary write_synthetic_dataset(const SyntheticConfig& config) {
     for (int c = 0; c < kNumExpressions; ++c) {
       for (int i = 0; i < count(config.validation); ++i) {
         const std::string rel = str("images/", kFolder[c], "_", i, ".png");
-        io::write_image((dir / rel).string(),
-                        face(c, nullptr, config.wildness));
+        io::write_image((dir / rel).string(), face(c, nullptr, config.wildness),
+                        90, util::Durability::kFast);
         csv << rel << "," << expression_name(c) << "\n";
       }
     }

@@ -219,7 +219,8 @@ std::string eval_json(const EvalReport& r) {
     s.update(scores_json(*r.smoothed, r.card.classes));
     j["smoothed"] = s;
   }
-  return j.dump();
+  // File names need not be UTF-8: invalid bytes become U+FFFD.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace semifer::eval

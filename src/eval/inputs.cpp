@@ -7,6 +7,7 @@
 
 #include "semifer/io/image.h"
 #include "semifer/util/error.h"
+#include "semifer/util/files.h"
 #include "semifer/util/strings.h"
 
 namespace fs = std::filesystem;
@@ -53,19 +54,19 @@ ImageSet find_images(const std::vector<std::string>& inputs) {
     const fs::file_status status = fs::status(input, ec);
     SEMIFER_CHECK(fs::exists(status), "input ", input, " does not exist");
     if (!fs::is_directory(status)) {
+      // A FIFO or a device would block or never end.
+      SEMIFER_CHECK(fs::is_regular_file(status), "input ", input,
+                    " is not a regular file or a folder");
       add(input, -1, -1);
       continue;
     }
-    // Images below the folder, grouped by the folder that holds them.
+    // Images below the folder, grouped by the folder that holds them; each
+    // real folder once, however many links lead to it.
     std::map<std::string, std::vector<fs::path>> by_dir;
-    fs::recursive_directory_iterator it(
-        input, fs::directory_options::follow_directory_symlink, ec);
-    SEMIFER_CHECK(!ec, "cannot list ", input, ": ", ec.message());
-    for (fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
-      SEMIFER_CHECK(!ec, "cannot list ", input, ": ", ec.message());
-      if (it->is_regular_file(ec) &&
-          io::has_image_extension(it->path().string()))
-        by_dir[it->path().parent_path().string()].push_back(it->path());
+    for (const auto& file : util::walk_files(input).files) {
+      const fs::path path(file);
+      if (io::has_image_extension(file))
+        by_dir[path.parent_path().string()].push_back(path);
     }
     SEMIFER_CHECK(!by_dir.empty(), "folder ", input,
                   " holds no images (.jpg, .jpeg, .png)");
@@ -79,7 +80,14 @@ ImageSet find_images(const std::vector<std::string>& inputs) {
         video = static_cast<int32_t>(table->videos.size());
         table->videos.push_back(folder_name(dir));
         int32_t last = 0;
-        for (const auto& f : files) last = std::max(last, frame_number(f));
+        for (const auto& f : files) {
+          // Buffers and ABAW files hold a line per frame up to the last.
+          SEMIFER_CHECK(frame_number(f) <= data::kMaxFrame, f.string(),
+                        ": frame number ", frame_number(f), " is above ",
+                        data::kMaxFrame,
+                        " (frames are numbered 1, 2, ... within a video)");
+          last = std::max(last, frame_number(f));
+        }
         table->video_frames.push_back(last);
       }
       for (const auto& f : files)

@@ -1,5 +1,6 @@
 #include "semifer/eval/submission.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -64,6 +65,17 @@ void check_abaw_videos(const std::vector<VideoItems>& videos,
                 "the Aff-Wild2 sources of a data config");
   std::map<std::string, size_t> seen;
   for (size_t v = 0; v < videos.size(); ++v) {
+    // The name is a file name and the start of every line of its file.
+    const std::string& name = videos[v].name;
+    const bool bad_char = std::any_of(name.begin(), name.end(), [](char c) {
+      return c == ',' || c == '/' || c == '"' ||
+             static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    SEMIFER_CHECK(!name.empty() && name != "." && name != ".." && !bad_char,
+                  "video '", util::excerpt(name), "' (",
+                  util::excerpt(paths.at(videos[v].rows.front())),
+                  ") cannot name an ABAW file: a name must not be empty or "
+                  "hold a comma, quote, slash or control character");
     const auto [it, fresh] = seen.emplace(videos[v].name, v);
     SEMIFER_CHECK(fresh, "two videos are named ", videos[v].name, " (",
                   paths.at(videos[it->second].rows.front()), " and ",

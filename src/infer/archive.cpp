@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "semifer/io/atomic_file.h"
 #include "semifer/io/zip_check.h"
+#include "semifer/util/atomic_file.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
@@ -37,7 +37,7 @@ torch::serialize::InputArchive read_archive(const std::string& path,
 
 void write_archive(torch::serialize::OutputArchive& archive,
                    const std::string& path) {
-  io::AtomicFile file(path);
+  util::AtomicFile file(path);
   // LibTorch's zip writer must not see a failure: an exception thrown
   // through it, or a short write, makes its destructor throw while
   // unwinding (std::terminate). So a failed write is remembered, the rest

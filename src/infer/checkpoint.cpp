@@ -35,6 +35,21 @@ ModelCard card_of(torch::serialize::InputArchive& archive,
   return parse_model_card(text, path);
 }
 
+// A network with a NaN or an infinity in its weights (a diverged run)
+// predicts NaN probabilities for every image: refuse it where it is read.
+void check_finite(models::ClassifierImpl& model, const std::string& path,
+                  const char* network) {
+  torch::NoGradGuard no_grad;
+  auto check = [&](const std::string& name, const torch::Tensor& t) {
+    if (!t.is_floating_point()) return;
+    SEMIFER_CHECK(torch::isfinite(t).all().item<bool>(), path, ": network ",
+                  network, " has non-finite weights in '", name,
+                  "' (a diverged run); use an earlier checkpoint");
+  };
+  for (const auto& p : model.named_parameters()) check(p.key(), p.value());
+  for (const auto& b : model.named_buffers()) check(b.key(), b.value());
+}
+
 void load_network_from(torch::serialize::InputArchive& archive,
                        models::ClassifierImpl& model, const std::string& path,
                        Network which) {
@@ -60,6 +75,7 @@ void load_network_from(torch::serialize::InputArchive& archive,
                   model.num_classes(), " classes expects ",
                   c10::IntArrayRef(shape));
   }
+  check_finite(model, path, network_name(which));
 }
 
 models::Classifier build(const ModelCard& card) {
@@ -120,6 +136,7 @@ LoadedModel load_model(const std::string& path, Network which) {
   const auto report = models::import_weights(*m.model, path);
   SEMIFER_CHECK(report.replaced.empty(), path, ": its classifier does not fit ",
                 m.card.classes.size(), " classes as ", card_path, " says");
+  check_finite(*m.model, path, network_name(which));
   m.model->eval();
   return m;
 }

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "semifer/io/atomic_file.h"
+#include "semifer/util/atomic_file.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
@@ -88,7 +88,7 @@ std::string model_card_path(const std::string& weights_path) {
 }
 
 void write_model_card(const std::string& path, const ModelCard& card) {
-  io::write_file_atomically(path, to_json(card) + "\n");
+  util::write_file_atomically(path, to_json(card) + "\n");
 }
 
 ModelCard read_model_card(const std::string& path) {

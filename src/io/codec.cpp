@@ -1,4 +1,5 @@
 // The only file that talks to libjpeg-turbo and libpng.
+#include <atomic>
 #include <csetjmp>
 #include <cstddef>
 #include <cstdio>
@@ -20,11 +21,23 @@ namespace {
 
 // ---- JPEG -----------------------------------------------------------------
 
+std::atomic<int64_t> g_max_pixels{kDefaultMaxPixels};
+
+// Before the pixels are allocated: a 1 kB file may claim 65000 x 65000.
+void check_size(int64_t w, int64_t h, const std::string& name) {
+  SEMIFER_CHECK(w > 0 && h > 0, "cannot decode ", name, ": its header says ", w,
+                "x", h, " pixels");
+  const int64_t limit = g_max_pixels.load();
+  SEMIFER_CHECK(w * h <= limit, "cannot decode ", name, ": ", w, "x", h,
+                " pixels is more than the limit of ", limit, " (--max-pixels)");
+}
+
 struct JpegError {
   jpeg_error_mgr mgr;
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
-  bool truncated = false;
+  char warning[JMSG_LENGTH_MAX];
+  bool warned = false;
 };
 
 void jpeg_on_error(j_common_ptr cinfo) {
@@ -34,11 +47,16 @@ void jpeg_on_error(j_common_ptr cinfo) {
 }
 
 void jpeg_on_message(j_common_ptr cinfo, int level) {
-  // Warnings (level -1) about corrupt data are common in real-world JPEGs
-  // and harmless ("extraneous bytes before marker"); running out of data is
-  // not: libjpeg then pads with gray, which would train on a half-gray face.
+  // Level -1 is a warning about corrupt data: a scan that ends early, a
+  // header that claims more rows than the data holds. libjpeg goes on and
+  // fills what is missing with gray, which would train on a half-gray face,
+  // so the first warning rejects the image once decoding ends. (Levels >= 0
+  // are trace messages.)
   auto* err = reinterpret_cast<JpegError*>(cinfo->err);
-  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) err->truncated = true;
+  if (level < 0 && !err->warned) {
+    err->warned = true;
+    (*cinfo->err->format_message)(cinfo, err->warning);
+  }
 }
 
 Image decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
@@ -59,6 +77,12 @@ Image decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
   jpeg_mem_src(&cinfo, const_cast<unsigned char*>(data),
                static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
+  try {
+    check_size(cinfo.image_width, cinfo.image_height, name);
+  } catch (const Error&) {
+    jpeg_destroy_decompress(&cinfo);
+    throw;
+  }
   const bool cmyk =
       cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
@@ -87,8 +111,8 @@ Image decode_jpeg(const uint8_t* data, size_t size, const std::string& name) {
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
-  SEMIFER_CHECK(!err.truncated, "cannot decode ", name,
-                ": truncated JPEG (premature end of data)");
+  SEMIFER_CHECK(!err.warned, "cannot decode ", name, ": corrupt JPEG (",
+                err.warning, ")");
   return image;
 }
 
@@ -102,11 +126,26 @@ Image decode_png(const uint8_t* data, size_t size, const std::string& name) {
     fail("cannot decode ", name, ": corrupt PNG (", png.message, ")");
   }
   png.format = PNG_FORMAT_RGB;
+  try {
+    check_size(png.width, png.height, name);
+  } catch (const Error&) {
+    png_image_free(&png);
+    throw;
+  }
   Image image(static_cast<int>(png.width), static_cast<int>(png.height));
   if (!png_image_finish_read(&png, nullptr, image.data.data(), 0, nullptr)) {
     std::string why = png.message;
     png_image_free(&png);
     fail("cannot decode ", name, ": corrupt PNG (", why, ")");
+  }
+  // libpng's warnings (a bad CRC in an ancillary chunk, data after the
+  // image, a truncated stream it padded) are errors here, as libjpeg's are;
+  // but a colour profile it ignores ("iCCP: known incorrect sRGB profile",
+  // common on the web) leaves the pixels as they are.
+  if ((png.warning_or_error & PNG_IMAGE_WARNING) != 0) {
+    const std::string why = png.message;
+    SEMIFER_CHECK(why.rfind("iCCP:", 0) == 0 || why.rfind("sRGB:", 0) == 0,
+                  "cannot decode ", name, ": corrupt PNG (", why, ")");
   }
   return image;
 }
@@ -118,6 +157,14 @@ void jpeg_write_error(j_common_ptr cinfo) {
 }
 
 }  // namespace
+
+void set_max_image_pixels(int64_t pixels) {
+  SEMIFER_CHECK(pixels > 0, "the image pixel limit must be positive, got ",
+                pixels);
+  g_max_pixels.store(pixels);
+}
+
+int64_t max_image_pixels() { return g_max_pixels.load(); }
 
 Image decode_image(const uint8_t* data, size_t size, const std::string& name) {
   SEMIFER_CHECK(size > 0, "cannot decode ", name, ": empty file");

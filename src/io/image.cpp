@@ -14,8 +14,8 @@ bool has_image_extension(const std::string& path) {
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
-void write_image(const std::string& path, const Image& image,
-                 int jpeg_quality) {
+void write_image(const std::string& path, const Image& image, int jpeg_quality,
+                 util::Durability durability) {
   const std::string lower = util::to_lower(path);
   auto ends_with = [&](const char* suffix) {
     const std::string s(suffix);
@@ -30,7 +30,7 @@ void write_image(const std::string& path, const Image& image,
   } else {
     fail("cannot write ", path, ": extension must be .png, .jpg or .jpeg");
   }
-  util::write_file(path, bytes.data(), bytes.size());
+  util::write_file(path, bytes.data(), bytes.size(), durability);
 }
 
 Image gray_to_rgb(const uint8_t* gray, int width, int height) {

@@ -187,7 +187,8 @@ std::vector<MetricsLine> parse_metrics(const std::string& text,
   size_t pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
+    const bool unterminated = end == std::string::npos;
+    if (unterminated) end = text.size();
     const std::string line = text.substr(pos, end - pos);
     pos = end + 1;
     ++number;
@@ -196,6 +197,9 @@ std::vector<MetricsLine> parse_metrics(const std::string& text,
     try {
       j = json::parse(line);
     } catch (const json::exception& e) {
+      // A last line without its newline was cut short when the run was
+      // killed mid-write: every line before it is whole.
+      if (unterminated) break;
       fail(file, ":", number, ": not valid JSON: ", short_reason(e.what()));
     }
     SEMIFER_CHECK(j.is_object(), file, ":", number,

@@ -86,9 +86,11 @@ RecordReader::RecordReader(std::string rec_path, std::string idx_path)
                   sorted[i].key, " appears twice");
   }
   for (const IndexEntry& e : index_) {
-    SEMIFER_CHECK(e.offset + 8 <= file_size_, idx_path_, ": record ", e.key,
-                  ": offset ", e.offset, " is beyond the end of ", rec_path_,
-                  " (", file_size_, " bytes)");
+    // Subtraction, not e.offset + 8: an offset near 2^64 would wrap.
+    SEMIFER_CHECK(file_size_ >= 8 && e.offset <= file_size_ - 8, idx_path_,
+                  ": record ", e.key, ": offset ", e.offset,
+                  " is beyond the end of ", rec_path_, " (", file_size_,
+                  " bytes)");
   }
 }
 
@@ -141,7 +143,8 @@ std::vector<uint8_t> RecordReader::read_payload(uint64_t offset,
         part == 0 ? (cflag == 0 || cflag == 1) : (cflag == 2 || cflag == 3),
         rec_path_, ": record ", key, ": part ", part, " has cflag ", cflag,
         ", which breaks the split sequence");
-    SEMIFER_CHECK(offset + 8 + length <= file_size_, rec_path_, ": record ",
+    // The head was read, so offset + 8 <= file_size_.
+    SEMIFER_CHECK(length <= file_size_ - offset - 8, rec_path_, ": record ",
                   key, ": length ", length, " runs past the end of the file");
     const size_t start = payload.size();
     payload.resize(start + length);

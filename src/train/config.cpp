@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "semifer/models/registry.h"
+#include "semifer/util/device.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 #include "semifer/util/yaml_fields.h"
@@ -42,7 +43,9 @@ void apply_override(YAML::Node root, const std::string& assignment) {
     chain.push_back(chain.back()[std::string(parts[i])]);
   }
   try {
-    chain.back()[std::string(parts.back())] = YAML::Load(value);
+    YAML::Node parsed = YAML::Load(value);
+    util::yaml_reject_duplicate_keys(parsed, "--set " + assignment);
+    chain.back()[std::string(parts.back())] = parsed;
   } catch (const YAML::Exception& e) {
     fail("--set ", assignment, ": not a YAML value (", e.msg, ")");
   }
@@ -74,7 +77,10 @@ const Section<ModelConfig>& model_section() {
                   "What to start from: a `.pth` or a `semifer train` "
                   "checkpoint."),
        value("dropout", &C::dropout,
-             "Dropout before the classifier (< 0: the architecture's).")});
+             "Dropout before the classifier (< 0: the architecture's; "
+             "below 1).",
+             util::Rule<double>{[](double p) { return p < 1.0; },
+                                "must be below 1 (< 0: the architecture's)"})});
   return s;
 }
 
@@ -126,10 +132,13 @@ const Section<LoopConfig>& loop_section() {
       {value("epochs", &C::epochs, "Epochs.", positive<int64_t>()),
        value("steps_per_epoch", &C::steps_per_epoch,
              "Steps per epoch (paper: 1000).", positive<int64_t>()),
-       value("batch_labeled", &C::batch_labeled, "Labeled samples per step.",
-             positive<int64_t>()),
+       value("batch_labeled", &C::batch_labeled,
+             "Labeled samples per step (at most 65536).",
+             within<int64_t>(1, kMaxBatch)),
        value("batch_unlabeled", &C::batch_unlabeled,
-             "Unlabeled samples per step (semi-supervised stage)."),
+             "Unlabeled samples per step (semi-supervised stage; at most "
+             "65536).",
+             within<int64_t>(0, kMaxBatch)),
        value("lr", &C::lr,
              "Learning rate (the peak one under a schedule; paper: Adam "
              "5e-4, fixed).",
@@ -157,9 +166,12 @@ const Section<LoopConfig>& loop_section() {
              at_least(0.0)),
        value("seed", &C::seed,
              "Seed of the unlabeled order, the views, torch's generator."),
-       value("threads", &C::threads, "Loader worker threads.", at_least(1)),
+       value("threads", &C::threads, "Loader worker threads (1..256).",
+             within(1, util::kMaxThreads)),
        value("torch_threads", &C::torch_threads,
-             "Intra-op threads (0: keep the process's setting).", at_least(0)),
+             "Intra-op threads (0: keep the process's setting; more than "
+             "the CPUs: one per CPU; at most 256).",
+             within(0, util::kMaxThreads)),
        value("log_every", &C::log_every,
              "Steps between progress and metric lines.", positive<int64_t>()),
        value("checkpoint_every", &C::checkpoint_every,
@@ -338,6 +350,9 @@ void TrainConfig::validate() const {
   data.validate();
   augment.validate();
   train_section().check(*this);
+  SEMIFER_CHECK(train.epochs <= kMaxSteps / train.steps_per_epoch,
+                "train.epochs x train.steps_per_epoch (", train.epochs, " x ",
+                train.steps_per_epoch, ") is more than ", kMaxSteps, " steps");
   SEMIFER_CHECK(!ssl.enabled || train.batch_unlabeled > 0,
                 "train.batch_unlabeled must be positive when ssl.enabled");
   SEMIFER_CHECK(train.optimizer != OptimizerKind::kSgd || !train.nesterov ||
@@ -453,7 +468,7 @@ TrainConfig load_train_config(const std::string& path,
   std::error_code ec;
   SEMIFER_CHECK(fs::is_regular_file(path, ec), "training config ", path,
                 " does not exist or is not a file");
-  const auto bytes = util::read_file(path);
+  const auto bytes = util::read_file(path, util::kMaxConfigBytes);
   return read_train_config(std::string(bytes.begin(), bytes.end()), path,
                            fs::absolute(path).parent_path().string(),
                            overrides);

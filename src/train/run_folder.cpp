@@ -8,10 +8,10 @@
 #include <fstream>
 #include <vector>
 
-#include "semifer/io/atomic_file.h"
 #include "semifer/io/metrics_log.h"
 #include "semifer/io/tfevents.h"
 #include "semifer/train/state.h"
+#include "semifer/util/atomic_file.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
@@ -94,7 +94,7 @@ void RunFolder::open_copies(const std::vector<io::MetricsLine>& lines) {
   csv += "\n";
   for (const auto& line : lines)
     csv += io::metrics_csv_row(line, columns_) + "\n";
-  io::write_file_atomically(path("metrics.csv"), csv);
+  util::write_file_atomically(path("metrics.csv"), csv);
   const double now = now_seconds();
   events_ =
       std::make_unique<io::EventWriter>(file(io::event_file_name(now)), now);
@@ -135,7 +135,7 @@ void RunFolder::start(bool overwrite) {
   fs::create_directories(dir_, ec);
   SEMIFER_CHECK(!ec, "cannot create run folder ", dir_, ": ", ec.message());
   // A fresh, empty metrics file: the run's lines follow.
-  io::write_file_atomically(path("metrics.jsonl"), "");
+  util::write_file_atomically(path("metrics.jsonl"), "");
   open_copies({});
 }
 
@@ -162,12 +162,12 @@ void RunFolder::resume_at(int64_t step) {
       }
     }
   }
-  io::write_file_atomically(metrics, kept);
+  util::write_file_atomically(metrics, kept);
   open_copies(lines);
 }
 
 void RunFolder::write_config(const std::string& yaml) const {
-  if (writer_) io::write_file_atomically(path("config.yaml"), yaml);
+  if (writer_) util::write_file_atomically(path("config.yaml"), yaml);
 }
 
 void RunFolder::append_metrics(const io::MetricsLine& line) const {
@@ -216,7 +216,7 @@ void RunFolder::confirm_last() const {
   std::error_code ec;
   fs::rename(path(kUnconfirmed), last_checkpoint(), ec);
   SEMIFER_CHECK(!ec, "cannot write ", last_checkpoint(), ": ", ec.message());
-  io::sync_folder(dir_);
+  util::sync_folder(dir_);
 }
 
 void RunFolder::discard_last() const {

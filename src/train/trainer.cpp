@@ -235,7 +235,7 @@ void Trainer::setup_device() {
     // Some CUDA kernels have no deterministic variant: warn there.
     at::globalContext().setDeterministicAlgorithms(true, device_.is_cuda());
   } else if (loop.torch_threads > 0) {
-    torch::set_num_threads(loop.torch_threads);
+    util::set_intra_op_threads(loop.torch_threads);
   }
   torch::manual_seed(loop.seed);
   step_options_.ssl = config_.ssl;

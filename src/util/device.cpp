@@ -12,9 +12,11 @@ namespace semifer::util {
 
 bool cuda_available() { return torch::cuda::is_available(); }
 
-void set_intra_op_threads(int n) {
-  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+int set_intra_op_threads(int n) {
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0 || (cores > 0 && n > cores)) n = cores;
   if (n > 0) at::set_num_threads(n);
+  return at::get_num_threads();
 }
 
 std::string resolve_device(const std::string& name) {

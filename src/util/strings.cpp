@@ -1,16 +1,21 @@
 #include "semifer/util/strings.h"
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
+#include "semifer/util/atomic_file.h"
 #include "semifer/util/error.h"
 
 namespace semifer::util {
@@ -113,6 +118,8 @@ std::optional<double> parse_double(std::string_view s) {
   errno = 0;
   double value = std::strtod(copy.c_str(), &end);
   if (end != copy.c_str() + copy.size() || errno == ERANGE) return std::nullopt;
+  // "nan" and "inf" parse, but no annotation or setting means them.
+  if (!std::isfinite(value)) return std::nullopt;
   return value;
 }
 
@@ -121,41 +128,97 @@ std::string join_path(const std::string& dir, const std::string& rel) {
   return (std::filesystem::path(dir) / rel).string();
 }
 
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  SEMIFER_CHECK(in, "cannot open ", path, ": ", std::strerror(errno));
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back(std::move(line));
+std::vector<uint8_t> read_file(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+  // writer forever; it is refused below as not a regular file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    fail("cannot open ", path, ": ", std::strerror(e));
   }
-  SEMIFER_CHECK(in.eof(), "cannot read ", path, ": read error");
-  return lines;
-}
-
-std::vector<uint8_t> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  SEMIFER_CHECK(in, "cannot open ", path, ": ", std::strerror(errno));
-  std::streamsize size = in.tellg();
-  SEMIFER_CHECK(size >= 0, "cannot read ", path, ": not a regular file");
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  SEMIFER_CHECK(::fstat(fd, &st) == 0, "cannot read ", path, ": ",
+                std::strerror(errno));
+  SEMIFER_CHECK(S_ISREG(st.st_mode), "cannot read ", path,
+                ": not a regular file (",
+                S_ISDIR(st.st_mode)    ? "a folder"
+                : S_ISFIFO(st.st_mode) ? "a FIFO"
+                : S_ISSOCK(st.st_mode) ? "a socket"
+                                       : "a device",
+                ")");
+  const auto size = static_cast<uint64_t>(st.st_size);
+  SEMIFER_CHECK(size <= max_bytes, "cannot read ", path, ": ", size,
+                " bytes, more than the limit of ", max_bytes);
   std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  SEMIFER_CHECK(in.read(reinterpret_cast<char*>(bytes.data()), size),
-                "cannot read ", path, ": read error");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    SEMIFER_CHECK(n >= 0, "cannot read ", path, ": ", std::strerror(errno));
+    // The file shrank while being read.
+    SEMIFER_CHECK(n > 0, "cannot read ", path, ": the file ended after ", done,
+                  " of ", size, " bytes");
+    done += static_cast<size_t>(n);
+  }
   return bytes;
 }
 
-void write_file(const std::string& path, const void* data, size_t size) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  SEMIFER_CHECK(out, "cannot create ", path, ": ", std::strerror(errno));
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  out.close();
-  SEMIFER_CHECK(out, "cannot write ", path, ": write error");
+std::vector<std::string> read_lines(const std::string& path, size_t max_bytes) {
+  const std::vector<uint8_t> bytes = read_file(path, max_bytes);
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()),
+                        bytes.size());
+  // A UTF-8 byte-order mark (Excel writes one) is not part of the first
+  // field.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.emplace_back(line);
+    start = end + 1;
+  }
+  return lines;
 }
 
-void write_text(const std::string& path, std::string_view text) {
-  write_file(path, text.data(), text.size());
+void write_file(const std::string& path, const void* data, size_t size,
+                Durability durability) {
+  AtomicFile file(path);
+  file.write(data, size);
+  file.commit(durability);
+}
+
+void write_text(const std::string& path, std::string_view text,
+                Durability durability) {
+  write_file(path, text.data(), text.size(), durability);
+}
+
+std::string excerpt(std::string_view s, size_t max) {
+  std::string out;
+  const size_t n = std::min(s.size(), max);
+  for (size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (s.size() > max) out += str("... (", s.size(), " bytes)");
+  return out;
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "semifer/util/yaml.h"
 
 #include <algorithm>
+#include <map>
 
 #include "semifer/util/strings.h"
 
@@ -29,12 +30,37 @@ void yaml_check_keys(const YAML::Node& node,
   }
 }
 
+void yaml_reject_duplicate_keys(const YAML::Node& node,
+                                const std::string& file) {
+  // yaml-cpp keeps every pair of a map and finds the first: a repeated key
+  // would silently lose the later value, which is the one a user who
+  // appended a line meant.
+  if (node.IsMap()) {
+    std::map<std::string, int> seen;
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar()) {
+        const auto [it, fresh] =
+            seen.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+        SEMIFER_CHECK(fresh, yaml_where(kv.first, file), ": duplicate key '",
+                      excerpt(kv.first.Scalar()), "' (first at line ",
+                      it->second, ")");
+      }
+      yaml_reject_duplicate_keys(kv.second, file);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) yaml_reject_duplicate_keys(item, file);
+  }
+}
+
 YAML::Node yaml_parse(const std::string& text, const std::string& file) {
+  YAML::Node root;
   try {
-    return YAML::Load(text);
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     fail(file, ":", e.mark.line + 1, ": YAML syntax error: ", e.msg);
   }
+  yaml_reject_duplicate_keys(root, file);
+  return root;
 }
 
 }  // namespace semifer::util

@@ -434,4 +434,18 @@ TEST(RunLog, ReadsEveryKnownKey) {
   EXPECT_TRUE(std::isnan(nan[0].tau[0].second));
 }
 
+// Issue 16, item 12: a last line cut short by a kill (which resume
+// tolerates) does not stop the report; a bad line before it still does.
+TEST(RunLog, ALastLineCutShortIsSkipped) {
+  const auto lines = io::parse_metrics(
+      "{\"step\": 1}\n{\"step\": 2}\n{\"step\": 3, \"lo", "m.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1].step, 2);
+  test::expect_error(
+      [] {
+        io::parse_metrics("{\"step\": 1}\n{\"st\n{\"step\": 3}\n", "m.jsonl");
+      },
+      {"m.jsonl:2", "not valid JSON"});
+}
+
 }  // namespace semifer::test

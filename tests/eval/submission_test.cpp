@@ -3,6 +3,9 @@
 #include "semifer/eval/submission.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "semifer/eval/inputs.h"
 #include "semifer/eval/videos.h"
@@ -124,6 +127,53 @@ TEST(Submission, AbawFilesUseCanonicalIdsForEveryFrame) {
   p.videos.clear();
   p.video_labels.clear();
   expect_error([&] { write_abaw_submission(p, t.file("sub3")); }, {"no video"});
+}
+
+// Issue 16, items 4, 10 and 12: frame numbers bounded before buffers are
+// sized by them, a FIFO refused, video names that cannot be file names.
+TEST(FindImages, RefusesHugeFrameNumbersAndWhatIsNotAFile) {
+  TempDir t;
+  // Only clip/10000000.jpg: predict allocated 1.2 GB and --abaw wrote 10
+  // million lines.
+  test::write_pattern(t.file("clip/10000000.jpg"));
+  expect_error([&] { find_images({t.file("clip")}); },
+               {"clip/10000000.jpg", "frame number 10000000 is above 1000000"});
+  test::write_pattern(t.file("ok/1000000.jpg"));
+  EXPECT_EQ(find_images({t.file("ok")}).dataset.tables[0]->video_frames,
+            (std::vector<int32_t>{1000000}));
+  const std::string fifo = t.file("pipe.jpg");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_error([&] { find_images({fifo}); },
+               {fifo, "is not a regular file or a folder"});
+}
+
+TEST(Submission, VideoNamesMustBeFileNamesWithoutCommasOrNewlines) {
+  TempDir t;
+  Predictions p;
+  p.classes = {"Happiness", "Neutral"};
+  p.paths = {"f/x/00001.jpg"};
+  p.probs = {0.9f, 0.1f};
+  p.labels = {0};
+  VideoItems v;
+  v.length = 1;
+  v.rows = {0};
+  v.frames = {1};
+  p.video_labels = {{0}};
+  for (const std::string bad : {"a\nb", "a,b", "..", "", "a\"b"}) {
+    v.name = bad;
+    p.videos = {v};
+    expect_error([&] { write_abaw_submission(p, t.file("sub")); },
+                 {"cannot name an ABAW file"});
+  }
+  // An existing link in the output folder is replaced, not followed.
+  const std::string target = test::write_text_file(t.file("keep.txt"), "x");
+  std::filesystem::create_directories(t.file("out"));
+  std::filesystem::create_symlink(target, t.file("out/v.txt"));
+  v.name = "v";
+  p.videos = {v};
+  EXPECT_EQ(write_abaw_submission(p, t.file("out")), 1);
+  EXPECT_EQ(lines_of(target), (std::vector<std::string>{"x"}));
+  EXPECT_EQ(lines_of(t.file("out/v.txt")).size(), 2u);
 }
 
 }  // namespace semifer::eval

@@ -156,4 +156,31 @@ TEST(Recognizer, BadInputIsAOneLineError) {
   expect_error([&] { Recognizer r(t.file("x"), o); }, {"network"});
 }
 
+// Issue 16, item 7: a network with non-finite weights (a diverged run)
+// wrote "-nan" probabilities with exit status 0; it is refused where read.
+TEST(Recognizer, NonFiniteWeightsAreRefusedNamingTheNetwork) {
+  TempDir t;
+  torch::manual_seed(3);
+  train::TrainState s;
+  s.student = models::create_model("smallnet", models::ModelOptions{3});
+  s.teacher = models::create_model("smallnet", models::ModelOptions{3});
+  {
+    torch::NoGradGuard no_grad;
+    s.teacher->parameters().front().view(-1)[0] =
+        std::numeric_limits<float>::quiet_NaN();
+  }
+  s.optimizer = std::make_unique<torch::optim::Adam>(s.student->parameters());
+  s.thresholds = train::DynamicThresholds(3);
+  s.window = train::MetricWindow(3, torch::kCPU);
+  s.card.model = "smallnet";
+  s.card.classes = kClasses;
+  s.card.input.size = 32;
+  const std::string path = t.file("run/checkpoint_last.pt");
+  s.save(path);
+  test::expect_error(
+      [&] { infer::load_checkpoint(path, infer::Network::kTeacher); },
+      {path, "network B has non-finite weights", "use an earlier checkpoint"});
+  EXPECT_NO_THROW(infer::load_checkpoint(path, infer::Network::kStudent));
+}
+
 }  // namespace semifer::test

@@ -98,7 +98,8 @@ TEST(Codec, BadInputGivesOneLineErrorNamingTheFile) {
   const auto jpeg = encode_jpeg(test::pattern_image(128, 128), 90);
   const std::string truncated = tmp.file("truncated.jpg");
   util::write_file(truncated, jpeg.data(), jpeg.size() * 4 / 5);
-  expect_error([&] { read_image(truncated); }, {truncated, "truncated JPEG"});
+  expect_error([&] { read_image(truncated); },
+               {truncated, "corrupt JPEG (Premature end of JPEG file)"});
   // Cut inside the headers.
   const std::string headless = tmp.file("headless.jpg");
   util::write_file(headless, jpeg.data(), 100);
@@ -120,6 +121,96 @@ TEST(Codec, BadInputGivesOneLineErrorNamingTheFile) {
   const std::string png_corrupt = tmp.file("corrupt.png");
   util::write_file(png_corrupt, png_bad.data(), png_bad.size());
   expect_error([&] { read_image(png_corrupt); }, {png_corrupt, "corrupt PNG"});
+}
+
+// Issue 16, items 3 and 5: sizes checked before allocation, libjpeg's and
+// libpng's warnings about corrupt data treated as errors.
+namespace {
+// The offset of the frame header's height field (after FFC0, length and
+// precision) in a baseline JPEG.
+size_t sof_height_offset(const std::vector<uint8_t>& jpeg) {
+  for (size_t i = 2; i + 9 < jpeg.size(); ++i) {
+    if (jpeg[i] == 0xff && (jpeg[i + 1] == 0xc0 || jpeg[i + 1] == 0xc2))
+      return i + 5;
+  }
+  ADD_FAILURE() << "no frame header";
+  return 0;
+}
+void put16(std::vector<uint8_t>& b, size_t at, int v) {
+  b[at] = static_cast<uint8_t>(v >> 8);
+  b[at + 1] = static_cast<uint8_t>(v & 255);
+}
+}  // namespace
+
+TEST(Codec, AHeaderClaimingTooManyPixelsIsRefusedBeforeDecoding) {
+  const auto jpeg = encode_jpeg(test::pattern_image(48, 48), 90);
+  std::vector<uint8_t> big = jpeg;
+  const size_t at = sof_height_offset(big);
+  put16(big, at, 65000);
+  put16(big, at + 2, 65000);
+  // 65000 x 65000 asked for 12.7 GB.
+  expect_error([&] { decode_image(big.data(), big.size(), "big.jpg"); },
+               {"big.jpg",
+                "65000x65000 pixels is more than the limit of "
+                "67108864 (--max-pixels)"});
+  // The PNG header's IHDR width and height (bytes 16..23), with the
+  // chunk's CRC (bytes 29..32, over bytes 12..28) made right again.
+  auto png = encode_png(test::pattern_image(16, 16));
+  for (int k : {16, 20}) {
+    png[k] = 0;
+    png[k + 1] = 0;
+    png[k + 2] = 0x9c;  // 40000
+    png[k + 3] = 0x40;
+  }
+  uint32_t crc = 0xffffffffu;
+  for (int k = 12; k < 29; ++k) {
+    crc ^= png[k];
+    for (int b = 0; b < 8; ++b)
+      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xffffffffu;
+  for (int k = 0; k < 4; ++k)
+    png[29 + k] = static_cast<uint8_t>(crc >> (24 - 8 * k));
+  expect_error([&] { decode_image(png.data(), png.size(), "big.png"); },
+               {"big.png", "40000x40000 pixels is more than the limit"});
+  // The limit is configurable.
+  set_max_image_pixels(1000);
+  expect_error([&] { decode_image(jpeg.data(), jpeg.size(), "face.jpg"); },
+               {"face.jpg", "48x48 pixels is more than the limit of 1000"});
+  set_max_image_pixels(kDefaultMaxPixels);
+  EXPECT_EQ(decode_image(jpeg.data(), jpeg.size(), "face.jpg").width, 48);
+  expect_error([] { set_max_image_pixels(0); }, {"must be positive"});
+}
+
+TEST(Codec, CorruptDataThatLibjpegWouldPadIsRefused) {
+  const auto jpeg = encode_jpeg(test::pattern_image(256, 256), 90);
+  // A header that claims more rows than the scan holds.
+  std::vector<uint8_t> tall = jpeg;
+  put16(tall, sof_height_offset(tall), 512);
+  expect_error([&] { decode_image(tall.data(), tall.size(), "tall.jpg"); },
+               {"tall.jpg", "corrupt JPEG"});
+  // A scan that ends early but carries an end marker.
+  std::vector<uint8_t> cut(jpeg.begin(), jpeg.begin() + jpeg.size() / 2);
+  cut.push_back(0xff);
+  cut.push_back(0xd9);
+  expect_error([&] { decode_image(cut.data(), cut.size(), "cut.jpg"); },
+               {"cut.jpg",
+                "corrupt JPEG (Corrupt JPEG data: premature end "
+                "of data segment)"});
+  // A PNG whose image data chunk has a bad CRC.
+  auto png = encode_png(test::pattern_image(32, 32));
+  for (size_t i = 8; i + 8 < png.size(); ++i) {
+    if (png[i + 4] == 'I' && png[i + 5] == 'D' && png[i + 6] == 'A' &&
+        png[i + 7] == 'T') {
+      const size_t length = (size_t{png[i]} << 24) |
+                            (size_t{png[i + 1]} << 16) |
+                            (size_t{png[i + 2]} << 8) | png[i + 3];
+      png[i + 8 + length] ^= 0xff;  // the CRC's first byte
+      break;
+    }
+  }
+  expect_error([&] { decode_image(png.data(), png.size(), "crc.png"); },
+               {"crc.png", "corrupt PNG"});
 }
 
 TEST(Codec, CropClipsAndRejectsOutsideBoxes) {

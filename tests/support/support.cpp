@@ -47,13 +47,13 @@ io::Image pattern_image(int w, int h, int seed) {
 
 std::string write_pattern(const std::string& path, int w, int h, int seed) {
   fs::create_directories(fs::path(path).parent_path());
-  io::write_image(path, pattern_image(w, h, seed));
+  io::write_image(path, pattern_image(w, h, seed), 90, util::Durability::kFast);
   return path;
 }
 
 std::string write_text_file(const std::string& path, const std::string& text) {
   fs::create_directories(fs::path(path).parent_path());
-  util::write_text(path, text);
+  util::write_text(path, text, util::Durability::kFast);
   return path;
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "semifer/util/strings.h"
+#include "semifer/util/yaml.h"
 #include "semifer/util/yaml_fields.h"
 #include "support/support.h"
 
@@ -421,6 +422,65 @@ TEST(TrainConfig, ErrorsNameFileAndLine) {
         load(data + "ssl: {enabled: true}\ntrain: {batch_unlabeled: 0}\n");
       },
       {"t.yaml", "train.batch_unlabeled must be positive"});
+}
+
+// Issue 16, items 1, 2, 9 and 11: counts and thread numbers bounded where
+// the config is read, repeated keys and non-finite numbers refused, each
+// with the file and line (or the --set that brought it in).
+TEST(TrainConfig, BoundsCountsThreadsAndRefusesRepeatsAndNonFinite) {
+  TempDir tmp;
+  auto load = [&](const std::string& text,
+                  const std::vector<std::string>& overrides = {}) {
+    return load_train_config(write_text_file(tmp.file("t.yaml"), text),
+                             overrides);
+  };
+  const std::string data = "data: {labeled: [{format: folder, root: x}]}\n";
+  // 2^61 per class overflowed the epoch to 0 (SIGFPE); 10^10 was bad_alloc.
+  expect_error(
+      [&] {
+        load(
+            "data:\n  sampling: {per_class: 2305843009213693952}\n"
+            "  labeled: [{format: folder, root: x}]\n");
+      },
+      {"t.yaml:2", "sampling.per_class must lie in [1, 10000000]"});
+  // epochs x steps_per_epoch overflowing int64 trained 0 steps with rc 0.
+  expect_error(
+      [&] {
+        load(data,
+             {"train.epochs=4611686018427387904", "train.steps_per_epoch=4"});
+      },
+      {"train.epochs x train.steps_per_epoch", "is more than 1000000000000"});
+  expect_error([&] { load(data + "train: {threads: 1000}\n"); },
+               {"t.yaml:2", "train.threads must lie in [1, 256]"});
+  expect_error([&] { load(data, {"train.torch_threads=1000"}); },
+               {"--set train.torch_threads=1000", "must lie in [0, 256]"});
+  expect_error([&] { load(data + "train: {batch_labeled: 100000000}\n"); },
+               {"t.yaml:2", "train.batch_labeled must lie in [1, 65536]"});
+  // The first of two equal keys silently won.
+  expect_error([&] { load(data + "train:\n  lr: 0.1\n  lr: 0.2\n"); },
+               {"t.yaml:4", "duplicate key 'lr'", "first at line 3"});
+  expect_error(
+      [&] { load(data + "model: {name: smallnet, name: resnet18}\n"); },
+      {"t.yaml:2", "duplicate key 'name'"});
+  // .nan trained to the end and wrote checkpoints eval could not read.
+  expect_error([&] { load(data + "model: {dropout: .nan}\n"); },
+               {"t.yaml:2", "'model.dropout' must be a finite number", ".nan"});
+  expect_error([&] { load(data, {"train.lr=.inf"}); },
+               {"--set train.lr=.inf", "must be a finite number"});
+  expect_error([&] { load(data + "model: {dropout: 5}\n"); },
+               {"t.yaml:2", "model.dropout must be below 1"});
+  expect_error([&] { load(data, {"train.lr=[1"}); },
+               {"--set train.lr=[1: not a YAML value"});
+  // A config file is small: a huge one is refused before yaml-cpp takes
+  // 60 times its size.
+  const std::string big = tmp.file("big.yaml");
+  {
+    std::string text = data + "#";
+    text.append(util::kMaxConfigBytes, 'x');
+    write_text_file(big, text);
+  }
+  expect_error([&] { load_train_config(big); },
+               {"big.yaml", "more than the limit of 4194304"});
 }
 
 TEST(TrainConfig, ValidateNamesTheKey) {

@@ -14,6 +14,12 @@ class Node;
 
 namespace semifer::data {
 
+/// The largest `sampling.per_class`, and the largest epoch of the
+/// class-balanced sampler (per_class x classes present): 10^7 and 10^8
+/// indices (docs/reliability.md).
+inline constexpr int64_t kMaxPerClass = 10'000'000;
+inline constexpr int64_t kMaxEpochSamples = 100'000'000;
+
 /// `sampling:` of a data config (paper section 3.1).
 struct SamplingConfig {
   /// Labeled samples per class per epoch; a class with fewer is drawn with

@@ -32,6 +32,11 @@ enum class Format {
 /// fer2013_csv, ferplus, folder, csv, recordio.
 const char* format_name(Format format);
 
+/// The largest frame number of a video (10^6: 9 hours at 30 frames per
+/// second): per-video buffers and ABAW files have a line per frame up to
+/// the last, so a larger one is refused where it is read.
+inline constexpr int32_t kMaxFrame = 1'000'000;
+
 /// One sample: where its pixels are, and what is known about it. Small and
 /// free of strings, since a face pool holds millions.
 struct Sample {

@@ -44,7 +44,7 @@ inline constexpr const char* kKeptBest = "kept_best";
 torch::serialize::InputArchive read_archive(
     const std::string& path, const c10::Device& device = c10::kCPU);
 
-/// Writes an archive crash-safely (io::AtomicFile: temp file, fsync,
+/// Writes an archive crash-safely (util::AtomicFile: temp file, fsync,
 /// rename). Throws semifer::Error in one line naming the file; the target
 /// keeps its previous content.
 void write_archive(torch::serialize::OutputArchive& archive,

@@ -52,7 +52,7 @@ ModelCard parse_model_card(const std::string& json, const std::string& file);
 /// Where the model card of an exported state_dict lives: "b0.pth" ->
 /// "b0.json" (the extension replaced; appended when there is none).
 std::string model_card_path(const std::string& weights_path);
-/// Writes a card atomically (io::AtomicFile).
+/// Writes a card atomically (util::AtomicFile).
 void write_model_card(const std::string& path, const ModelCard& card);
 /// Reads a card file. Throws semifer::Error naming the file.
 ModelCard read_model_card(const std::string& path);

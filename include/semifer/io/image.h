@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "semifer/util/atomic_file.h"
+
 namespace semifer::io {
 
 /// An 8-bit RGB image in row-major HWC order: pixel (y, x) channel c is
@@ -35,9 +37,23 @@ struct Box {
   bool empty() const { return w <= 0 || h <= 0; }
 };
 
+/// The default of max_image_pixels(): 2^26 pixels (8192 x 8192, 192 MiB
+/// decoded), above any face photo.
+inline constexpr int64_t kDefaultMaxPixels = int64_t{1} << 26;
+
+/// Sets the largest width x height decode_image accepts, process-wide (as
+/// torch::set_num_threads is; the CLI's --max-pixels). Throws semifer::Error
+/// unless positive.
+void set_max_image_pixels(int64_t pixels);
+/// The limit set_max_image_pixels set (kDefaultMaxPixels until then).
+int64_t max_image_pixels();
+
 /// Decodes a JPEG or PNG held in memory (the format is sniffed from the
 /// leading bytes) to RGB. `name` is used in error messages only. Throws
-/// semifer::Error on empty, truncated, corrupt or unsupported data.
+/// semifer::Error on empty, truncated, corrupt or unsupported data, on
+/// any libjpeg or libpng warning (corrupt data that the libraries would
+/// fill with gray) and on a header whose width x height is above
+/// max_image_pixels(), before allocating the pixels.
 Image decode_image(const uint8_t* data, size_t size, const std::string& name);
 
 /// True for the names semifer's codecs read and write: .jpg, .jpeg and .png
@@ -54,9 +70,11 @@ std::vector<uint8_t> encode_jpeg(const Image& image, int quality = 90);
 std::vector<uint8_t> encode_png(const Image& image);
 
 /// Writes `image` to `path` as PNG or JPEG, chosen by the extension
-/// (.png, .jpg, .jpeg; case-insensitive).
+/// (.png, .jpg, .jpeg; case-insensitive), crash-safely (util::write_file;
+/// kFast for generated data that can be made again).
 void write_image(const std::string& path, const Image& image,
-                 int jpeg_quality = 90);
+                 int jpeg_quality = 90,
+                 util::Durability durability = util::Durability::kDurable);
 
 /// Wraps raw 8-bit gray pixels ([height, width]) as an RGB image.
 Image gray_to_rgb(const uint8_t* gray, int width, int height);

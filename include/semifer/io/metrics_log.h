@@ -57,9 +57,11 @@ struct MetricsLine {
 std::string format_metrics_line(const MetricsLine& line);
 
 /// Parses metrics.jsonl text; `file` names it in errors. Blank lines are
-/// skipped. Throws semifer::Error "FILE:LINE: why" for a line that is not a
-/// JSON object or holds a known key of the wrong type (a confusion matrix
-/// must be a square matrix of non-negative integers).
+/// skipped, and so is a last line that has no newline and is not valid
+/// JSON (cut short when a run was killed mid-write). Throws semifer::Error
+/// "FILE:LINE: why" for a line that is not a JSON object or holds a known key
+/// of the wrong type (a confusion matrix must be a square matrix of
+/// non-negative integers).
 std::vector<MetricsLine> parse_metrics(const std::string& text,
                                        const std::string& file);
 

@@ -63,6 +63,12 @@ struct BestConfig {
 };
 
 /// `train:` of a training config.
+/// The most steps a run may ask for (train.epochs x train.steps_per_epoch):
+/// 10^12, far beyond any run, and far from int64 overflow.
+inline constexpr int64_t kMaxSteps = 1'000'000'000'000;
+/// The largest train.batch_labeled and train.batch_unlabeled.
+inline constexpr int64_t kMaxBatch = 65536;
+
 struct LoopConfig {
   int64_t epochs = 10;
   int64_t steps_per_epoch = 1000;

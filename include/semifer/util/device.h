@@ -14,11 +14,18 @@ std::string resolve_device(const std::string& name);
 /// True when this LibTorch was built with CUDA and sees a device.
 bool cuda_available();
 
-/// Sets LibTorch's intra-op thread count; `n` <= 0: one per logical CPU
-/// (std::thread::hardware_concurrency). The `semifer` executable calls this
-/// at start unless OMP_NUM_THREADS is set: OpenMP runtimes can start with a
-/// single thread where they misread the machine (seen on the development VM:
-/// omp_get_max_threads() is 1 on 2 cores, which halved training speed).
-void set_intra_op_threads(int n);
+/// The most threads a setting or flag may ask for (loader, decoding and
+/// intra-op threads): more only exhausts process limits.
+inline constexpr int kMaxThreads = 256;
+
+/// Sets LibTorch's intra-op thread count and returns it: `n` <= 0 or more
+/// than the logical CPUs: one per logical CPU
+/// (std::thread::hardware_concurrency); OpenMP aborts the process when it
+/// cannot start a thread, and more threads than CPUs only slow a forward. The
+/// `semifer` executable calls this at start unless OMP_NUM_THREADS is set:
+/// OpenMP runtimes can start with a single thread where they misread the
+/// machine (seen on the development VM: omp_get_max_threads() is 1 on 2 cores,
+/// which halved training speed).
+int set_intra_op_threads(int n);
 
 }  // namespace semifer::util

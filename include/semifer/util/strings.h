@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "semifer/util/atomic_file.h"
+
 namespace semifer::util {
 
 /// Removes ASCII whitespace (and a trailing '\r') from both ends.
@@ -36,25 +38,47 @@ std::string to_lower(std::string_view s);
 /// Parses the whole string (after trimming) as a base-10 integer.
 std::optional<int64_t> parse_int(std::string_view s);
 
-/// Parses the whole string (after trimming) as a floating-point number.
+/// Parses the whole string (after trimming) as a finite floating-point
+/// number ("nan" and "inf" are not numbers here).
 std::optional<double> parse_double(std::string_view s);
 
 /// `dir`/`rel`, or `rel` itself when it is absolute or `dir` is empty: how
 /// every path in a config or annotation file is resolved.
 std::string join_path(const std::string& dir, const std::string& rel);
 
-/// Reads a text file into lines (without line terminators). Throws
-/// semifer::Error naming the path when it cannot be read.
-std::vector<std::string> read_lines(const std::string& path);
+/// The most bytes read_file and read_lines read unless told otherwise.
+inline constexpr size_t kMaxFileBytes = size_t{1} << 30;
 
-/// Reads a whole file into memory. Throws semifer::Error naming the path.
-std::vector<uint8_t> read_file(const std::string& path);
+/// Reads a text file into lines (without "\n" or "\r\n" terminators); a
+/// UTF-8 byte-order mark at the start is dropped. Throws semifer::Error
+/// naming the path when it cannot be read, is not a regular file (a FIFO,
+/// a device, a folder: refused without blocking) or holds more than
+/// `max_bytes`.
+std::vector<std::string> read_lines(const std::string& path,
+                                    size_t max_bytes = kMaxFileBytes);
 
-/// Writes bytes to a file, creating or truncating it. Throws on failure.
-void write_file(const std::string& path, const void* data, size_t size);
+/// Reads a whole file into memory, with read_lines' checks. Throws
+/// semifer::Error naming the path.
+std::vector<uint8_t> read_file(const std::string& path,
+                               size_t max_bytes = kMaxFileBytes);
 
-/// Writes text to a file, creating or truncating it. Throws on failure.
-void write_text(const std::string& path, std::string_view text);
+/// Writes bytes to a file crash-safely (an AtomicFile: a temporary file
+/// renamed over `path`): a failed write (a full disk) throws semifer::Error
+/// naming `path` and leaves its previous content; a link at `path` is
+/// replaced, never written through. kDurable also fsyncs the file and its
+/// folder; kFast (generated data that can be made again) does not.
+void write_file(const std::string& path, const void* data, size_t size,
+                Durability durability = Durability::kDurable);
+
+/// write_file for text.
+void write_text(const std::string& path, std::string_view text,
+                Durability durability = Durability::kDurable);
+
+/// `s` made fit for an error message that echoes input: bytes outside
+/// printable ASCII (control characters, a byte-order mark, invalid UTF-8)
+/// as \xNN, a backslash as \\, cut after `max` bytes with the whole length
+/// said ("... (1048576 bytes)").
+std::string excerpt(std::string_view s, size_t max = 80);
 
 /// Removes a file or a folder with everything below it (links are removed,
 /// not followed); a missing path is no error. Returns false when something

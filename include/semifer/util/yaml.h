@@ -2,7 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "semifer/util/error.h"
@@ -10,6 +12,10 @@
 /// Helpers that map YAML onto config structs with one-line errors naming the
 /// file and line ("data.yaml:7: unknown key 'lables' in source 2 ...").
 namespace semifer::util {
+
+/// The largest config file read (4 MiB): configs are a few kilobytes, and
+/// yaml-cpp holds about 60 bytes per byte of text.
+inline constexpr size_t kMaxConfigBytes = size_t{4} << 20;
 
 /// "file:line" of a node (1-based line), or just "file".
 std::string yaml_where(const YAML::Node& node, const std::string& file);
@@ -19,21 +25,33 @@ void yaml_check_keys(const YAML::Node& node,
                      const std::vector<std::string>& known,
                      const std::string& file, const std::string& what);
 
-/// Converts a scalar, with an error naming file, line and key on failure.
+/// Converts a scalar, with an error naming file, line and key on failure;
+/// a floating-point value must be finite (.nan and .inf are errors).
 template <typename T>
 T yaml_as(const YAML::Node& node, const std::string& file,
           const std::string& key) {
   try {
     SEMIFER_CHECK(node.IsScalar(), yaml_where(node, file), ": '", key,
                   "' must be a single value");
-    return node.as<T>();
+    T value = node.as<T>();
+    if constexpr (std::is_floating_point_v<T>) {
+      SEMIFER_CHECK(std::isfinite(value), yaml_where(node, file), ": '", key,
+                    "' must be a finite number, got '", node.Scalar(), "'");
+    }
+    return value;
   } catch (const YAML::Exception&) {
     fail(yaml_where(node, file), ": '", key,
          "' has a value of the wrong type: '", node.Scalar(), "'");
   }
 }
 
-/// Parses YAML text; syntax errors become semifer::Error naming file:line.
+/// Throws semifer::Error naming file:line when a map below `node` repeats a
+/// key.
+void yaml_reject_duplicate_keys(const YAML::Node& node,
+                                const std::string& file);
+
+/// Parses YAML text; syntax errors and repeated keys become semifer::Error
+/// naming file:line.
 YAML::Node yaml_parse(const std::string& text, const std::string& file);
 
 }  // namespace semifer::util

@@ -54,12 +54,13 @@ ReadResult read_affectnet(const SourceConfig& config) {
     if (config.crop_face) {
       auto x = util::parse_int(f[1]), y = util::parse_int(f[2]),
            w = util::parse_int(f[3]), h = util::parse_int(f[4]);
-      if (!x || !y || !w || !h || *w <= 0 || *h <= 0) {
+      const auto face =
+          x && y && w && h ? detail::face_box(*x, *y, *w, *h) : std::nullopt;
+      if (!face) {
         builder.malformed(config.csv, line, "bad face box");
         continue;
       }
-      box = {static_cast<int32_t>(*x), static_cast<int32_t>(*y),
-             static_cast<int32_t>(*w), static_cast<int32_t>(*h)};
+      box = *face;
     }
     const std::string path =
         util::join_path(config.images, std::string(util::trim(f[0])));

@@ -25,18 +25,26 @@ bool is_expected_header(std::string_view line) {
 }
 
 // Frame numbers that have an image, from one listing of the video's folder
-// (a stat per frame would cost seconds on the 2.7M frames of Aff-Wild2).
-std::vector<bool> frames_with_images(const std::string& dir) {
+// (a stat per frame would cost seconds on the 2.7M frames of Aff-Wild2). A
+// video without a folder has no images; a folder that cannot be listed
+// (permissions) is an image error, not a video of missing frames.
+std::vector<bool> frames_with_images(const std::string& dir,
+                                     detail::TableBuilder& builder) {
   std::vector<bool> present;
   std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
-       it.increment(ec)) {
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    if (ec != std::errc::no_such_file_or_directory)
+      builder.unreadable(dir, ec.message());
+    return present;
+  }
+  for (fs::directory_iterator end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (name.size() < 5 ||
         util::to_lower(name.substr(name.size() - 4)) != ".jpg")
       continue;
     auto n = util::parse_int(std::string_view(name).substr(0, name.size() - 4));
-    if (!n || *n <= 0 || *n > 100000000) continue;
+    if (!n || *n <= 0 || *n > kMaxFrame) continue;
     if (present.size() <= static_cast<size_t>(*n))
       present.resize(*n + 1, false);
     present[*n] = true;
@@ -75,7 +83,12 @@ ReadResult read_affwild2(const SourceConfig& config) {
       continue;
     }
     const std::string frame_dir = util::join_path(config.images, video);
-    const std::vector<bool> present = frames_with_images(frame_dir);
+    if (lines.size() - 1 > static_cast<size_t>(kMaxFrame)) {
+      builder.malformed(file, kMaxFrame + 2,
+                        str("more than ", kMaxFrame, " frames"));
+      continue;
+    }
+    const std::vector<bool> present = frames_with_images(frame_dir, builder);
     auto& table = builder.table();
     table.videos.push_back(video);
     // Line n after the header is frame n; one blank last line is tolerated.

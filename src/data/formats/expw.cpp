@@ -29,8 +29,14 @@ ReadResult read_expw(const SourceConfig& config) {
     auto top = util::parse_int(f[2]), left = util::parse_int(f[3]),
          right = util::parse_int(f[4]), bottom = util::parse_int(f[5]);
     auto label = util::parse_int(f[7]);
-    if (!top || !left || !right || !bottom || *right <= *left ||
-        *bottom <= *top) {
+    // Bounded before subtracting: int64 extremes would overflow.
+    constexpr int64_t kFar = int64_t{1} << 40;
+    const bool near = top && left && right && bottom && *top >= 0 &&
+                      *left >= 0 && *right < kFar && *bottom < kFar;
+    const auto face =
+        near ? detail::face_box(*left, *top, *right - *left, *bottom - *top)
+             : std::nullopt;
+    if (!face || *right <= *left || *bottom <= *top) {
       builder.malformed(config.list, line, "bad face box");
       continue;
     }
@@ -45,9 +51,7 @@ ReadResult read_expw(const SourceConfig& config) {
     Sample s;
     s.path = builder.add_path(path);
     s.label = static_cast<int8_t>(kToCanonical[*label]);
-    s.box = {static_cast<int32_t>(*left), static_cast<int32_t>(*top),
-             static_cast<int32_t>(*right - *left),
-             static_cast<int32_t>(*bottom - *top)};
+    s.box = *face;
     builder.add(s);
   }
   return builder.finish();

@@ -22,8 +22,9 @@ std::optional<io::Box> parse_box(std::string_view text) {
     if (!n) return {};
     v[k] = *n;
   }
-  return io::Box{static_cast<int32_t>(v[0]), static_cast<int32_t>(v[1]),
-                 static_cast<int32_t>(v[2]), static_cast<int32_t>(v[3])};
+  // All zero: no box (the whole image).
+  if (v[0] == 0 && v[1] == 0 && v[2] == 0 && v[3] == 0) return io::Box{};
+  return detail::face_box(v[0], v[1], v[2], v[3]);
 }
 
 }  // namespace

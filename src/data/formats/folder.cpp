@@ -8,6 +8,7 @@
 #include "semifer/data/labels.h"
 #include "semifer/io/image.h"
 #include "semifer/util/error.h"
+#include "semifer/util/files.h"
 #include "semifer/util/strings.h"
 
 namespace fs = std::filesystem;
@@ -17,25 +18,24 @@ namespace semifer::data {
 namespace {
 
 // Every image file below `dir`, sorted so tables do not depend on the order
-// the file system lists entries in. Other files are counted, not read.
+// the file system lists entries in. Other files are counted, not read; a
+// link back to a folder already read (a loop) or to another class's folder
+// (which would relabel its images) is counted and not followed.
 std::vector<std::string> list_images(const std::string& dir,
-                                     detail::TableBuilder& builder) {
+                                     detail::TableBuilder& builder,
+                                     const std::vector<std::string>& others) {
+  util::FolderWalk walk = util::walk_files(dir, others);
+  for (const auto& path : walk.repeated_folders)
+    builder.drop("repeated_folder_link", path);
+  for (const auto& path : walk.others) builder.drop("not_a_regular_file", path);
   std::vector<std::string> out;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(
-      dir, fs::directory_options::follow_directory_symlink, ec);
-  SEMIFER_CHECK(!ec, "cannot list ", dir, ": ", ec.message());
-  for (fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
-    SEMIFER_CHECK(!ec, "cannot list ", dir, ": ", ec.message());
-    if (!it->is_regular_file(ec)) continue;
-    const std::string path = it->path().string();
+  for (auto& path : walk.files) {
     if (io::has_image_extension(path)) {
-      out.push_back(path);
+      out.push_back(std::move(path));
     } else {
       builder.drop("not_an_image", path);
     }
   }
-  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -51,7 +51,7 @@ ReadResult read_folder(const SourceConfig& config) {
                 "folder layout must be 'classes' or 'flat', got '", layout,
                 "'");
   if (layout == "flat") {
-    for (auto& path : list_images(config.root, builder)) {
+    for (auto& path : list_images(config.root, builder, {})) {
       Sample s;
       s.path = builder.add_path(std::move(path));
       builder.add(s);
@@ -68,18 +68,22 @@ ReadResult read_folder(const SourceConfig& config) {
   }
   std::sort(class_dirs.begin(), class_dirs.end());
   for (const auto& dir : class_dirs) {
+    std::vector<std::string> siblings;
+    for (const auto& other : class_dirs) {
+      if (other != dir) siblings.push_back(other.string());
+    }
     const std::string name = dir.filename().string();
     auto label = parse_expression(name);
     if (!label) {
       const std::string lower = util::to_lower(name);
       const std::string reason =
           lower == "contempt" ? "dropped_contempt" : "unknown_class_folder";
-      for (const auto& path : list_images(dir.string(), builder)) {
+      for (const auto& path : list_images(dir.string(), builder, siblings)) {
         builder.drop(reason, path);
       }
       continue;
     }
-    for (auto& path : list_images(dir.string(), builder)) {
+    for (auto& path : list_images(dir.string(), builder, siblings)) {
       Sample s;
       s.path = builder.add_path(std::move(path));
       s.label = static_cast<int8_t>(*label);

@@ -3,6 +3,7 @@
 // every sample is unlabeled.
 #include "semifer/io/recordio.h"
 
+#include <cmath>
 #include <memory>
 
 #include "builder.h"
@@ -30,10 +31,18 @@ ReadResult read_recordio(const SourceConfig& config) {
   if (has_key0) {
     io::ImageRecord head = reader->read(0);
     if (head.image.empty()) {
-      SEMIFER_CHECK(head.flag >= 2 && head.labels[0] >= 1, config.rec,
+      // The label is a float: inf, NaN or 1e30 would make the cast below
+      // undefined (and drop every image); keys are whole numbers below 2^24
+      // in float.
+      const float first = head.flag >= 2 ? head.labels[0] : 0.0f;
+      SEMIFER_CHECK(head.flag >= 2 && std::isfinite(first) && first >= 1 &&
+                        first == std::floor(first) && first <= 16777216.0f,
+                    config.rec,
                     ": record 0: header record without image must carry "
-                    "labels [first identity key, end key]");
-      first_non_image = static_cast<uint64_t>(head.labels[0]);
+                    "labels [first identity key, end key] (whole numbers "
+                    "from 1 to 2^24), got ",
+                    head.flag >= 2 ? first : 0.0f);
+      first_non_image = static_cast<uint64_t>(first);
       first_image = 1;
     }
   }

@@ -1,4 +1,4 @@
-#include "semifer/io/atomic_file.h"
+#include "semifer/util/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,11 +10,12 @@
 
 #include "semifer/util/error.h"
 
-namespace semifer::io {
+namespace semifer::util {
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   tmp_ = path_ + ".tmp." + std::to_string(::getpid());
-  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  fd_ = ::open(tmp_.c_str(),
+               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd_ < 0) {
     const int e = errno;
     fail("cannot write ", path_, ": ", std::strerror(e));
@@ -49,10 +50,11 @@ size_t AtomicFile::write(const void* data, size_t size) {
   return size;
 }
 
-void AtomicFile::commit() {
+void AtomicFile::commit(Durability durability) {
   SEMIFER_CHECK(fd_ >= 0 && !committed_, "cannot write ", path_,
                 ": the file is closed");
-  if (::fsync(fd_) != 0) fail_and_remove("fsync failed", errno);
+  const bool durable = durability == Durability::kDurable;
+  if (durable && ::fsync(fd_) != 0) fail_and_remove("fsync failed", errno);
   if (::close(fd_) != 0) {
     fd_ = -1;
     fail_and_remove("close failed", errno);
@@ -62,7 +64,7 @@ void AtomicFile::commit() {
     fail_and_remove("rename failed", errno);
   committed_ = true;
   // The rename itself is durable once the folder is synced.
-  sync_folder(std::filesystem::path(path_).parent_path().string());
+  if (durable) sync_folder(std::filesystem::path(path_).parent_path().string());
 }
 
 void sync_folder(const std::string& dir) {
@@ -80,4 +82,4 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   file.commit();
 }
 
-}  // namespace semifer::io
+}  // namespace semifer::util

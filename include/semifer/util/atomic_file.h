@@ -3,7 +3,12 @@
 #include <cstddef>
 #include <string>
 
-namespace semifer::io {
+namespace semifer::util {
+
+/// Whether a crash-safe write also survives a power cut: kDurable fsyncs
+/// the file and its folder; kFast only renames (a crash leaves the old or
+/// the new file, never half of one, but the new one may be lost).
+enum class Durability { kDurable, kFast };
 
 /// A file written crash-safely: the bytes go to a temporary file in the same
 /// folder ("<path>.tmp.<pid>"), which commit() flushes, fsyncs and renames
@@ -23,8 +28,9 @@ class AtomicFile {
   /// Appends `size` bytes. Returns `size` (the signature of LibTorch's
   /// archive writer callbacks).
   size_t write(const void* data, size_t size);
-  /// Flushes, fsyncs, renames over the target and fsyncs its folder.
-  void commit();
+  /// Flushes, fsyncs (kDurable), renames over the target (a link there is
+  /// replaced, not followed) and fsyncs its folder (kDurable).
+  void commit(Durability durability = Durability::kDurable);
 
   const std::string& path() const { return path_; }
 
@@ -43,4 +49,4 @@ void sync_folder(const std::string& dir);
 /// Writes `text` to `path` through an AtomicFile.
 void write_file_atomically(const std::string& path, const std::string& text);
 
-}  // namespace semifer::io
+}  // namespace semifer::util

@@ -1,4 +1,4 @@
-#include "semifer/io/atomic_file.h"
+#include "semifer/util/atomic_file.h"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -30,14 +30,14 @@ TEST(AtomicFile, ReplacesTheTargetOnlyOnCommit) {
   TempDir t;
   const std::string path = write_text_file(t.file("a.txt"), "old");
   {
-    io::AtomicFile f(path);
+    util::AtomicFile f(path);
     f.write("new!", 4);
     EXPECT_EQ(util::read_lines(path).front(), "old");
     f.commit();
   }
   EXPECT_EQ(util::read_lines(path).front(), "new!");
   {
-    io::AtomicFile f(path);
+    util::AtomicFile f(path);
     f.write("lost", 4);
     // Destroyed without commit: the target keeps its content, no temp file.
   }
@@ -59,7 +59,7 @@ TEST(AtomicFile, AFailedWriteIsOneLineAndLeavesNothing) {
   const std::vector<char> chunk(256 * 1024, 'x');
   expect_error(
       [&] {
-        io::AtomicFile f(path);
+        util::AtomicFile f(path);
         f.write(chunk.data(), chunk.size());
         f.commit();
       },
@@ -72,7 +72,7 @@ TEST(AtomicFile, AFailedWriteIsOneLineAndLeavesNothing) {
 
 TEST(AtomicFile, AMissingFolderIsAnError) {
   TempDir t;
-  expect_error([&] { io::AtomicFile f(t.file("none") + "/x/y.txt"); },
+  expect_error([&] { util::AtomicFile f(t.file("none") + "/x/y.txt"); },
                {"cannot write", "y.txt"});
 }
 
