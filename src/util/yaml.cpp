@@ -36,14 +36,19 @@ void yaml_reject_duplicate_keys(const YAML::Node& node,
   // would silently lose the later value, which is the one a user who
   // appended a line meant.
   if (node.IsMap()) {
-    std::map<std::string, int> seen;
+    std::map<std::string, YAML::Mark> seen;
     for (const auto& kv : node) {
       if (kv.first.IsScalar()) {
         const auto [it, fresh] =
-            seen.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+            seen.emplace(kv.first.Scalar(), kv.first.Mark());
+        const YAML::Mark& first = it->second;
         SEMIFER_CHECK(fresh, yaml_where(kv.first, file), ": duplicate key '",
                       excerpt(kv.first.Scalar()), "' (first at line ",
-                      it->second, ")");
+                      first.line + 1,
+                      first.line == kv.first.Mark().line
+                          ? str(" column ", first.column + 1)
+                          : std::string(),
+                      ")");
       }
       yaml_reject_duplicate_keys(kv.second, file);
     }

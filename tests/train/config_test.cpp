@@ -461,7 +461,7 @@ TEST(TrainConfig, BoundsCountsThreadsAndRefusesRepeatsAndNonFinite) {
                {"t.yaml:4", "duplicate key 'lr'", "first at line 3"});
   expect_error(
       [&] { load(data + "model: {name: smallnet, name: resnet18}\n"); },
-      {"t.yaml:2", "duplicate key 'name'"});
+      {"t.yaml:2", "duplicate key 'name'", "(first at line 2 column 9)"});
   // .nan trained to the end and wrote checkpoints eval could not read.
   expect_error([&] { load(data + "model: {dropout: .nan}\n"); },
                {"t.yaml:2", "'model.dropout' must be a finite number", ".nan"});
