@@ -23,6 +23,13 @@ constexpr uint32_t kZip64Locator = 0x07064b50;
 constexpr uint32_t kDirectoryEntry = 0x02014b50;
 constexpr uint32_t kLocalHeader = 0x04034b50;
 
+// True when [offset, offset + n) lies inside a buffer of `size` bytes. The
+// offsets come from the file (64-bit in zip64 records), so `offset + n` may
+// wrap and is never computed.
+bool fits(uint64_t offset, uint64_t n, size_t size) {
+  return offset <= size && n <= size - offset;
+}
+
 // Offset of the end-of-directory record, which sits in the last 22 + 65535
 // bytes, or npos.
 size_t find_end_record(const uint8_t* data, size_t size) {
@@ -54,14 +61,14 @@ void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
     if (eocd < 20 || le(data + eocd - 20, 4) != kZip64Locator)
       bad("no zip64 locator");
     const uint64_t z64 = le(data + eocd - 20 + 8, 8);
-    if (z64 + 56 > size || le(data + z64, 4) != kZip64End)
+    if (!fits(z64, 56, size) || le(data + z64, 4) != kZip64End)
       bad("bad zip64 record");
     entries = le(data + z64 + 32, 8);
     dir_offset = le(data + z64 + 48, 8);
   }
   uint64_t p = dir_offset;
   for (uint64_t e = 0; e < entries; ++e) {
-    if (p + 46 > size || le(data + p, 4) != kDirectoryEntry)
+    if (!fits(p, 46, size) || le(data + p, 4) != kDirectoryEntry)
       bad("bad central directory entry " + std::to_string(e));
     const uint64_t method = le(data + p + 10, 2);
     const uint32_t crc = static_cast<uint32_t>(le(data + p + 16, 4));
@@ -71,7 +78,7 @@ void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
     const uint64_t extra_len = le(data + p + 30, 2);
     const uint64_t comment_len = le(data + p + 32, 2);
     uint64_t local = le(data + p + 42, 4);
-    if (p + 46 + name_len + extra_len > size) bad("truncated directory");
+    if (!fits(p + 46, name_len + extra_len, size)) bad("truncated directory");
     const std::string entry(reinterpret_cast<const char*>(data + p + 46),
                             name_len);
     // zip64: the extra field holds the 8-byte values of the fields that
@@ -90,11 +97,11 @@ void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
       i += 4 + len;
     }
     p += 46 + name_len + extra_len + comment_len;
-    if (local + 30 > size || le(data + local, 4) != kLocalHeader)
+    if (!fits(local, 30, size) || le(data + local, 4) != kLocalHeader)
       bad("entry '" + entry + "' has no local header");
     const uint64_t start =
         local + 30 + le(data + local + 26, 2) + le(data + local + 28, 2);
-    if (start + compressed > size || start + compressed < start)
+    if (!fits(start, compressed, size))
       bad("entry '" + entry + "' is truncated");
     if (method != 0) continue;
     if (compressed != uncompressed) bad("entry '" + entry + "' sizes differ");

@@ -59,4 +59,49 @@ TEST(ZipCheck, RefusesTruncatedAndForeignFiles) {
       {"t.txt", "not a readable archive"});
 }
 
+// Little-endian fields of a zip record.
+void put_le(std::vector<uint8_t>& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    out.push_back(static_cast<uint8_t>(v >> 8 * i));
+}
+
+// A zip64 end record (at offset 0) whose directory starts at
+// `dir_offset`, its locator (pointing at `record`), and the end record.
+std::vector<uint8_t> zip64_archive(uint64_t record, uint64_t dir_offset) {
+  std::vector<uint8_t> out;
+  put_le(out, 0x06064b50, 4);
+  put_le(out, 44, 8);
+  put_le(out, 45, 2);
+  put_le(out, 45, 2);
+  put_le(out, 0, 8);
+  put_le(out, 1, 8);  // one entry
+  put_le(out, 1, 8);
+  put_le(out, 46, 8);
+  put_le(out, dir_offset, 8);
+  put_le(out, 0x07064b50, 4);
+  put_le(out, 0, 4);
+  put_le(out, record, 8);
+  put_le(out, 1, 4);
+  put_le(out, 0x06054b50, 4);
+  put_le(out, 0, 4);
+  put_le(out, 0xFFFF, 2);
+  put_le(out, 0xFFFF, 2);
+  put_le(out, 0, 4);
+  put_le(out, 0xFFFFFFFF, 4);
+  put_le(out, 0, 2);
+  return out;
+}
+
+// Found by fuzzing (tests/fuzz/checkpoint/zip64_*): 64-bit offsets near
+// 2^64 wrapped the bounds checks into reads far outside the file.
+TEST(ZipCheck, RefusesZip64OffsetsPastTheEnd) {
+  const auto bad_record = zip64_archive(UINT64_MAX - 15, 0);
+  expect_error(
+      [&] { io::verify_zip(bad_record.data(), bad_record.size(), "r.pt"); },
+      {"r.pt", "bad zip64 record"});
+  const auto bad_dir = zip64_archive(0, UINT64_MAX - 7);
+  expect_error([&] { io::verify_zip(bad_dir.data(), bad_dir.size(), "d.pt"); },
+               {"d.pt", "bad central directory entry 0"});
+}
+
 }  // namespace semifer::test
