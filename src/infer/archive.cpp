@@ -25,6 +25,7 @@ torch::serialize::InputArchive read_archive(const std::string& path,
   if (!io::is_zip(bytes.data(), bytes.size()))
     not_checkpoint("not a zip archive: another kind of file, or cut short");
   io::verify_zip(bytes.data(), bytes.size(), path);
+  io::check_torch_zip(bytes.data(), bytes.size(), path);
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(reinterpret_cast<const char*>(bytes.data()), bytes.size(),

@@ -1,9 +1,13 @@
 #include "semifer/io/zip_check.h"
 
+#include <caffe2/serialize/versions.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstring>
+#include <vector>
 
 #include "semifer/util/error.h"
 
@@ -41,13 +45,21 @@ size_t find_end_record(const uint8_t* data, size_t size) {
   return std::string::npos;
 }
 
-}  // namespace
+// One stored entry of the central directory: its data are
+// [start, start + size) of the file.
+struct Entry {
+  std::string name;
+  uint64_t method = 0;
+  uint32_t crc = 0;
+  uint64_t start = 0;
+  uint64_t size = 0;
+};
 
-bool is_zip(const uint8_t* data, size_t size) {
-  return find_end_record(data, size) != std::string::npos;
-}
-
-void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
+// The central directory, every entry's bounds checked; throws "NAME: not a
+// readable archive (...)".
+std::vector<Entry> read_directory(const uint8_t* data, size_t size,
+                                  const std::string& name) {
+  std::vector<Entry> out;
   auto bad = [&](const std::string& why) {
     fail(name, ": not a readable archive (", why,
          "); the file is truncated or corrupt");
@@ -103,13 +115,68 @@ void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
         local + 30 + le(data + local + 26, 2) + le(data + local + 28, 2);
     if (!fits(start, compressed, size))
       bad("entry '" + entry + "' is truncated");
-    if (method != 0) continue;
-    if (compressed != uncompressed) bad("entry '" + entry + "' sizes differ");
+    if (method == 0 && compressed != uncompressed)
+      bad("entry '" + entry + "' sizes differ");
+    out.push_back({entry, method, crc, start, compressed});
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_zip(const uint8_t* data, size_t size) {
+  return find_end_record(data, size) != std::string::npos;
+}
+
+void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
+  for (const Entry& e : read_directory(data, size, name)) {
+    if (e.method != 0) continue;
     const uint32_t got = static_cast<uint32_t>(
-        crc32_z(0L, data + start, static_cast<z_size_t>(compressed)));
-    SEMIFER_CHECK(got == crc, name, ": entry '", entry,
+        crc32_z(0L, data + e.start, static_cast<z_size_t>(e.size)));
+    SEMIFER_CHECK(got == e.crc, name, ": entry '", e.name,
                   "' is corrupt (its CRC-32 does not match the archive's); "
                   "the file was damaged after it was written");
+  }
+}
+
+void check_torch_zip(const uint8_t* data, size_t size,
+                     const std::string& name) {
+  auto not_torch = [&](const std::string& why) {
+    fail(name, ": not a PyTorch archive (", why, ")");
+  };
+  if (size >= 8 && std::memcmp(data, "PYTORCH1", 8) == 0)
+    not_torch("the preview-release format before PyTorch 1.0");
+  const std::vector<Entry> entries = read_directory(data, size, name);
+  if (entries.empty()) not_torch("the zip holds no files");
+  const size_t slash = entries[0].name.find('/');
+  if (slash == std::string::npos)
+    not_torch("'" + entries[0].name + "' is not inside the archive's folder");
+  const std::string folder = entries[0].name.substr(0, slash + 1);
+  const Entry* version = nullptr;
+  for (const char* rel : {".data/version", "version"}) {
+    for (const Entry& e : entries) {
+      if (!version && e.name == folder + rel) version = &e;
+    }
+  }
+  if (!version) not_torch("no " + folder + "version record");
+  if (version->method != 0) return;  // miniz inflates it; nothing to read here
+  // As caffe2::stoull reads it: leading blanks, then the digits.
+  const char* p = reinterpret_cast<const char*>(data + version->start);
+  const char* end = p + version->size;
+  while (p < end && std::isspace(static_cast<unsigned char>(*p))) ++p;
+  uint64_t v = 0;
+  const auto r = std::from_chars(p, end, v);
+  if (r.ec != std::errc() ||
+      v < caffe2::serialize::kMinSupportedFileFormatVersion ||
+      v > caffe2::serialize::kMaxSupportedFileFormatVersion) {
+    const char* word = p;
+    while (word < end && word - p < 24 &&
+           std::isgraph(static_cast<unsigned char>(*word)))
+      ++word;
+    not_torch(str("file format version '", std::string(p, word),
+                  "' is not one LibTorch reads (",
+                  caffe2::serialize::kMinSupportedFileFormatVersion, "..",
+                  caffe2::serialize::kMaxSupportedFileFormatVersion, ")"));
   }
 }
 
