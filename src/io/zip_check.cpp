@@ -45,7 +45,23 @@ size_t find_end_record(const uint8_t* data, size_t size) {
   return std::string::npos;
 }
 
-// One stored entry of the central directory: its data are
+// The first bytes (at most 64) a raw deflate stream inflates to; "" when
+// it does not inflate.
+std::string inflate_prefix(const uint8_t* data, uint64_t size) {
+  char out[64];
+  z_stream z{};
+  if (inflateInit2(&z, -15) != Z_OK) return "";
+  z.next_in = const_cast<Bytef*>(data);
+  z.avail_in = static_cast<uInt>(std::min<uint64_t>(size, 1U << 20));
+  z.next_out = reinterpret_cast<Bytef*>(out);
+  z.avail_out = sizeof(out);
+  const int rc = inflate(&z, Z_SYNC_FLUSH);
+  const size_t got = sizeof(out) - z.avail_out;
+  inflateEnd(&z);
+  return rc == Z_OK || rc == Z_STREAM_END ? std::string(out, got) : "";
+}
+
+// One entry of the central directory: its (maybe compressed) data are
 // [start, start + size) of the file.
 struct Entry {
   std::string name;
@@ -159,10 +175,20 @@ void check_torch_zip(const uint8_t* data, size_t size,
     }
   }
   if (!version) not_torch("no " + folder + "version record");
-  if (version->method != 0) return;  // miniz inflates it; nothing to read here
+  // LibTorch writes it stored; miniz also inflates a deflated one.
+  std::string text;
+  if (version->method == 0) {
+    text.assign(reinterpret_cast<const char*>(data + version->start),
+                version->size);
+  } else if (version->method == 8) {
+    text = inflate_prefix(data + version->start, version->size);
+  } else {
+    not_torch(str("its version record uses compression method ",
+                  version->method, ", which LibTorch cannot read"));
+  }
   // As caffe2::stoull reads it: leading blanks, then the digits.
-  const char* p = reinterpret_cast<const char*>(data + version->start);
-  const char* end = p + version->size;
+  const char* p = text.data();
+  const char* end = p + text.size();
   while (p < end && std::isspace(static_cast<unsigned char>(*p))) ++p;
   uint64_t v = 0;
   const auto r = std::from_chars(p, end, v);

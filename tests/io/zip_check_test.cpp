@@ -176,6 +176,17 @@ TEST(ZipCheck, RefusesArchivesLibTorchsReaderTripsOn) {
         [&] { io::check_torch_zip(bytes.data(), bytes.size(), "x.pt"); },
         {"x.pt: not a PyTorch archive", why});
   }
+  // A version record in a compression method miniz cannot read (the
+  // directory entry's method field, 10 bytes in).
+  auto method = stored_zip({{"m/version", "3"}});
+  const uint8_t kDirectory[4] = {'P', 'K', 1, 2};
+  const auto at =
+      std::search(method.begin(), method.end(), kDirectory, kDirectory + 4) -
+      method.begin();
+  method[at + 11] = 0x10;
+  expect_error(
+      [&] { io::check_torch_zip(method.data(), method.size(), "m.pt"); },
+      {"m.pt", "compression method 4096"});
 }
 
 }  // namespace semifer::test
