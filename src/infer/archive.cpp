@@ -25,12 +25,21 @@ torch::serialize::InputArchive read_archive(const std::string& path,
   if (!io::is_zip(bytes.data(), bytes.size()))
     not_checkpoint("not a zip archive: another kind of file, or cut short");
   io::verify_zip(bytes.data(), bytes.size(), path);
+  io::check_torch_zip(bytes.data(), bytes.size(), path);
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(reinterpret_cast<const char*>(bytes.data()), bytes.size(),
                       device);
   } catch (const c10::Error& e) {
     not_checkpoint("not a LibTorch archive: " + torch_error_line(e));
+  } catch (const std::exception& e) {
+    // Damaged TorchScript code in the archive: torch::jit::ErrorReport,
+    // which is no c10::Error, with the source excerpt on later lines.
+    std::string what = e.what();
+    const size_t start = what.find_first_not_of('\n');
+    what = start == std::string::npos ? "" : what.substr(start);
+    not_checkpoint("not a LibTorch archive: " +
+                   what.substr(0, what.find('\n')));
   }
   return archive;
 }

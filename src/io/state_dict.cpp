@@ -13,7 +13,9 @@
 #include <memory>
 #include <unordered_set>
 
+#include "semifer/io/zip_check.h"
 #include "semifer/util/error.h"
+#include "semifer/util/strings.h"
 #include "torch_unpickler.h"
 
 namespace semifer::io {
@@ -24,8 +26,16 @@ namespace fs = std::filesystem;
 
 // PyTorchStreamReader throws c10::Error when the central directory is
 // missing (a truncated file), a CRC does not match or a read comes up short.
+// On a zip without the version record it expects it throws past c10::Error
+// or leaks, and a record whose CRC-32 does not match leaks too, so it only
+// sees archives verify_zip and check_torch_zip pass.
 std::unique_ptr<caffe2::serialize::PyTorchStreamReader> open_archive(
     const std::string& path) {
+  {
+    const std::vector<uint8_t> bytes = util::read_file(path);
+    verify_zip(bytes.data(), bytes.size(), path);
+    check_torch_zip(bytes.data(), bytes.size(), path);
+  }
   try {
     return std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
   } catch (const c10::Error& e) {

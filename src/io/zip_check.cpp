@@ -1,9 +1,13 @@
 #include "semifer/io/zip_check.h"
 
+#include <caffe2/serialize/versions.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstring>
+#include <vector>
 
 #include "semifer/util/error.h"
 
@@ -23,6 +27,13 @@ constexpr uint32_t kZip64Locator = 0x07064b50;
 constexpr uint32_t kDirectoryEntry = 0x02014b50;
 constexpr uint32_t kLocalHeader = 0x04034b50;
 
+// True when [offset, offset + n) lies inside a buffer of `size` bytes. The
+// offsets come from the file (64-bit in zip64 records), so `offset + n` may
+// wrap and is never computed.
+bool fits(uint64_t offset, uint64_t n, size_t size) {
+  return offset <= size && n <= size - offset;
+}
+
 // Offset of the end-of-directory record, which sits in the last 22 + 65535
 // bytes, or npos.
 size_t find_end_record(const uint8_t* data, size_t size) {
@@ -34,13 +45,37 @@ size_t find_end_record(const uint8_t* data, size_t size) {
   return std::string::npos;
 }
 
-}  // namespace
-
-bool is_zip(const uint8_t* data, size_t size) {
-  return find_end_record(data, size) != std::string::npos;
+// The first bytes (at most 64) a raw deflate stream inflates to; "" when
+// it does not inflate.
+std::string inflate_prefix(const uint8_t* data, uint64_t size) {
+  char out[64];
+  z_stream z{};
+  if (inflateInit2(&z, -15) != Z_OK) return "";
+  z.next_in = const_cast<Bytef*>(data);
+  z.avail_in = static_cast<uInt>(std::min<uint64_t>(size, 1U << 20));
+  z.next_out = reinterpret_cast<Bytef*>(out);
+  z.avail_out = sizeof(out);
+  const int rc = inflate(&z, Z_SYNC_FLUSH);
+  const size_t got = sizeof(out) - z.avail_out;
+  inflateEnd(&z);
+  return rc == Z_OK || rc == Z_STREAM_END ? std::string(out, got) : "";
 }
 
-void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
+// One entry of the central directory: its (maybe compressed) data are
+// [start, start + size) of the file.
+struct Entry {
+  std::string name;
+  uint64_t method = 0;
+  uint32_t crc = 0;
+  uint64_t start = 0;
+  uint64_t size = 0;
+};
+
+// The central directory, every entry's bounds checked; throws "NAME: not a
+// readable archive (...)".
+std::vector<Entry> read_directory(const uint8_t* data, size_t size,
+                                  const std::string& name) {
+  std::vector<Entry> out;
   auto bad = [&](const std::string& why) {
     fail(name, ": not a readable archive (", why,
          "); the file is truncated or corrupt");
@@ -54,14 +89,14 @@ void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
     if (eocd < 20 || le(data + eocd - 20, 4) != kZip64Locator)
       bad("no zip64 locator");
     const uint64_t z64 = le(data + eocd - 20 + 8, 8);
-    if (z64 + 56 > size || le(data + z64, 4) != kZip64End)
+    if (!fits(z64, 56, size) || le(data + z64, 4) != kZip64End)
       bad("bad zip64 record");
     entries = le(data + z64 + 32, 8);
     dir_offset = le(data + z64 + 48, 8);
   }
   uint64_t p = dir_offset;
   for (uint64_t e = 0; e < entries; ++e) {
-    if (p + 46 > size || le(data + p, 4) != kDirectoryEntry)
+    if (!fits(p, 46, size) || le(data + p, 4) != kDirectoryEntry)
       bad("bad central directory entry " + std::to_string(e));
     const uint64_t method = le(data + p + 10, 2);
     const uint32_t crc = static_cast<uint32_t>(le(data + p + 16, 4));
@@ -71,7 +106,7 @@ void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
     const uint64_t extra_len = le(data + p + 30, 2);
     const uint64_t comment_len = le(data + p + 32, 2);
     uint64_t local = le(data + p + 42, 4);
-    if (p + 46 + name_len + extra_len > size) bad("truncated directory");
+    if (!fits(p + 46, name_len + extra_len, size)) bad("truncated directory");
     const std::string entry(reinterpret_cast<const char*>(data + p + 46),
                             name_len);
     // zip64: the extra field holds the 8-byte values of the fields that
@@ -90,19 +125,84 @@ void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
       i += 4 + len;
     }
     p += 46 + name_len + extra_len + comment_len;
-    if (local + 30 > size || le(data + local, 4) != kLocalHeader)
+    if (!fits(local, 30, size) || le(data + local, 4) != kLocalHeader)
       bad("entry '" + entry + "' has no local header");
     const uint64_t start =
         local + 30 + le(data + local + 26, 2) + le(data + local + 28, 2);
-    if (start + compressed > size || start + compressed < start)
+    if (!fits(start, compressed, size))
       bad("entry '" + entry + "' is truncated");
-    if (method != 0) continue;
-    if (compressed != uncompressed) bad("entry '" + entry + "' sizes differ");
+    if (method == 0 && compressed != uncompressed)
+      bad("entry '" + entry + "' sizes differ");
+    out.push_back({entry, method, crc, start, compressed});
+  }
+  return out;
+}
+
+}  // namespace
+
+bool is_zip(const uint8_t* data, size_t size) {
+  return find_end_record(data, size) != std::string::npos;
+}
+
+void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
+  for (const Entry& e : read_directory(data, size, name)) {
+    if (e.method != 0) continue;
     const uint32_t got = static_cast<uint32_t>(
-        crc32_z(0L, data + start, static_cast<z_size_t>(compressed)));
-    SEMIFER_CHECK(got == crc, name, ": entry '", entry,
+        crc32_z(0L, data + e.start, static_cast<z_size_t>(e.size)));
+    SEMIFER_CHECK(got == e.crc, name, ": entry '", e.name,
                   "' is corrupt (its CRC-32 does not match the archive's); "
                   "the file was damaged after it was written");
+  }
+}
+
+void check_torch_zip(const uint8_t* data, size_t size,
+                     const std::string& name) {
+  auto not_torch = [&](const std::string& why) {
+    fail(name, ": not a PyTorch archive (", why, ")");
+  };
+  if (size >= 8 && std::memcmp(data, "PYTORCH1", 8) == 0)
+    not_torch("the preview-release format before PyTorch 1.0");
+  const std::vector<Entry> entries = read_directory(data, size, name);
+  if (entries.empty()) not_torch("the zip holds no files");
+  const size_t slash = entries[0].name.find('/');
+  if (slash == std::string::npos)
+    not_torch("'" + entries[0].name + "' is not inside the archive's folder");
+  const std::string folder = entries[0].name.substr(0, slash + 1);
+  const Entry* version = nullptr;
+  for (const char* rel : {".data/version", "version"}) {
+    for (const Entry& e : entries) {
+      if (!version && e.name == folder + rel) version = &e;
+    }
+  }
+  if (!version) not_torch("no " + folder + "version record");
+  // LibTorch writes it stored; miniz also inflates a deflated one.
+  std::string text;
+  if (version->method == 0) {
+    text.assign(reinterpret_cast<const char*>(data + version->start),
+                version->size);
+  } else if (version->method == 8) {
+    text = inflate_prefix(data + version->start, version->size);
+  } else {
+    not_torch(str("its version record uses compression method ",
+                  version->method, ", which LibTorch cannot read"));
+  }
+  // As caffe2::stoull reads it: leading blanks, then the digits.
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p < end && std::isspace(static_cast<unsigned char>(*p))) ++p;
+  uint64_t v = 0;
+  const auto r = std::from_chars(p, end, v);
+  if (r.ec != std::errc() ||
+      v < caffe2::serialize::kMinSupportedFileFormatVersion ||
+      v > caffe2::serialize::kMaxSupportedFileFormatVersion) {
+    const char* word = p;
+    while (word < end && word - p < 24 &&
+           std::isgraph(static_cast<unsigned char>(*word)))
+      ++word;
+    not_torch(str("file format version '", std::string(p, word),
+                  "' is not one LibTorch reads (",
+                  caffe2::serialize::kMinSupportedFileFormatVersion, "..",
+                  caffe2::serialize::kMaxSupportedFileFormatVersion, ")"));
   }
 }
 

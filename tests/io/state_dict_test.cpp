@@ -371,6 +371,25 @@ TEST(StateDict, RejectsTruncatedArchives) {
   }
 }
 
+// Found by fuzzing (tests/fuzz/state_dict/data_pkl_crc_mismatch.pth): a
+// damaged data.pkl was refused by LibTorch's reader, which leaked; now the
+// CRC-32 check refuses it first, naming the record.
+TEST(StateDict, RejectsDamagedRecords) {
+  TempDir tmp;
+  const std::string whole = tmp.file("whole.pth");
+  save_state_dict(whole, every_kind_of_tensor());
+  std::vector<uint8_t> bytes = util::read_file(whole);
+  const std::string marker = "collections";
+  const auto at =
+      std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end());
+  ASSERT_NE(at, bytes.end());
+  *at ^= 0x20;
+  const std::string damaged = tmp.file("damaged.pth");
+  util::write_file(damaged, bytes.data(), bytes.size());
+  expect_error([&] { load_state_dict(damaged); },
+               {damaged, "data.pkl", "is corrupt"});
+}
+
 TEST(StateDict, ReadsLessCommonOpcodes) {
   // An OrderedDict filled by SETITEM, a BINUNICODE8 key, LONG1/BININT2/BININT
   // integers, LONG_BINPUT/LONG_BINGET, TUPLE1, the 7-argument

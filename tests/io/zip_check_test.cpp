@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <zlib.h>
 
 #include "semifer/util/strings.h"
 #include "support/support.h"
@@ -57,6 +58,135 @@ TEST(ZipCheck, RefusesTruncatedAndForeignFiles) {
                        text.size(), "t.txt");
       },
       {"t.txt", "not a readable archive"});
+}
+
+// Little-endian fields of a zip record.
+void put_le(std::vector<uint8_t>& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i)
+    out.push_back(static_cast<uint8_t>(v >> 8 * i));
+}
+
+// A zip64 end record (at offset 0) whose directory starts at
+// `dir_offset`, its locator (pointing at `record`), and the end record.
+std::vector<uint8_t> zip64_archive(uint64_t record, uint64_t dir_offset) {
+  std::vector<uint8_t> out;
+  put_le(out, 0x06064b50, 4);
+  put_le(out, 44, 8);
+  put_le(out, 45, 2);
+  put_le(out, 45, 2);
+  put_le(out, 0, 8);
+  put_le(out, 1, 8);  // one entry
+  put_le(out, 1, 8);
+  put_le(out, 46, 8);
+  put_le(out, dir_offset, 8);
+  put_le(out, 0x07064b50, 4);
+  put_le(out, 0, 4);
+  put_le(out, record, 8);
+  put_le(out, 1, 4);
+  put_le(out, 0x06054b50, 4);
+  put_le(out, 0, 4);
+  put_le(out, 0xFFFF, 2);
+  put_le(out, 0xFFFF, 2);
+  put_le(out, 0, 4);
+  put_le(out, 0xFFFFFFFF, 4);
+  put_le(out, 0, 2);
+  return out;
+}
+
+// Found by fuzzing (tests/fuzz/checkpoint/zip64_*): 64-bit offsets near
+// 2^64 wrapped the bounds checks into reads far outside the file.
+TEST(ZipCheck, RefusesZip64OffsetsPastTheEnd) {
+  const auto bad_record = zip64_archive(UINT64_MAX - 15, 0);
+  expect_error(
+      [&] { io::verify_zip(bad_record.data(), bad_record.size(), "r.pt"); },
+      {"r.pt", "bad zip64 record"});
+  const auto bad_dir = zip64_archive(0, UINT64_MAX - 7);
+  expect_error([&] { io::verify_zip(bad_dir.data(), bad_dir.size(), "d.pt"); },
+               {"d.pt", "bad central directory entry 0"});
+}
+
+// A zip of stored entries, as LibTorch and Python's zipfile write them.
+std::vector<uint8_t> stored_zip(
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::vector<uint8_t> out, dir;
+  for (const auto& [name, data] : entries) {
+    const uint64_t crc =
+        crc32_z(0L, reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    const uint64_t local = out.size();
+    put_le(out, 0x04034b50, 4);
+    put_le(out, 20, 2);
+    put_le(out, 0, 6);  // flags, method 0, time
+    put_le(out, 0, 2);
+    put_le(out, crc, 4);
+    put_le(out, data.size(), 4);
+    put_le(out, data.size(), 4);
+    put_le(out, name.size(), 2);
+    put_le(out, 0, 2);
+    out.insert(out.end(), name.begin(), name.end());
+    out.insert(out.end(), data.begin(), data.end());
+    put_le(dir, 0x02014b50, 4);
+    put_le(dir, 20, 2);
+    put_le(dir, 20, 2);
+    put_le(dir, 0, 8);  // flags, method 0, time, date
+    put_le(dir, crc, 4);
+    put_le(dir, data.size(), 4);
+    put_le(dir, data.size(), 4);
+    put_le(dir, name.size(), 2);
+    put_le(dir, 0, 12);  // extra, comment, disk, attributes
+    put_le(dir, local, 4);
+    dir.insert(dir.end(), name.begin(), name.end());
+  }
+  const uint64_t dir_offset = out.size();
+  out.insert(out.end(), dir.begin(), dir.end());
+  put_le(out, 0x06054b50, 4);
+  put_le(out, 0, 4);
+  put_le(out, entries.size(), 2);
+  put_le(out, entries.size(), 2);
+  put_le(out, dir.size(), 4);
+  put_le(out, dir_offset, 4);
+  put_le(out, 0, 2);
+  return out;
+}
+
+TEST(ZipCheck, AcceptsTheLayoutLibTorchReads) {
+  TempDir t;
+  const auto bytes = saved_archive(t.file("a.pt"));
+  EXPECT_NO_THROW(io::check_torch_zip(bytes.data(), bytes.size(), "a.pt"));
+  const auto py = stored_zip({{"m/data.pkl", "."}, {"m/.data/version", "3\n"}});
+  EXPECT_NO_THROW(io::check_torch_zip(py.data(), py.size(), "py.pt"));
+}
+
+// Found by fuzzing (tests/fuzz/state_dict/, tests/fuzz/checkpoint/): on
+// these LibTorch's reader threw std::out_of_range past semifer's handlers,
+// or leaked its zip state when its constructor threw.
+TEST(ZipCheck, RefusesArchivesLibTorchsReaderTripsOn) {
+  const std::vector<
+      std::pair<std::vector<std::pair<std::string, std::string>>, std::string>>
+      cases = {
+          {{}, "holds no files"},
+          {{{"version", "3"}}, "'version' is not inside the archive's folder"},
+          {{{"m/data.pkl", "."}}, "no m/version record"},
+          {{{"m/version", "99999999999999999999999"}}, "version '9999"},
+          {{{"m/version", "0\n"}}, "not one LibTorch reads"},
+          {{{"m/version", "three"}}, "version 'three'"},
+      };
+  for (const auto& [entries, why] : cases) {
+    const auto bytes = stored_zip(entries);
+    expect_error(
+        [&] { io::check_torch_zip(bytes.data(), bytes.size(), "x.pt"); },
+        {"x.pt: not a PyTorch archive", why});
+  }
+  // A version record in a compression method miniz cannot read (the
+  // directory entry's method field, 10 bytes in).
+  auto method = stored_zip({{"m/version", "3"}});
+  const uint8_t kDirectory[4] = {'P', 'K', 1, 2};
+  const auto at =
+      std::search(method.begin(), method.end(), kDirectory, kDirectory + 4) -
+      method.begin();
+  method[at + 11] = 0x10;
+  expect_error(
+      [&] { io::check_torch_zip(method.data(), method.size(), "m.pt"); },
+      {"m.pt", "compression method 4096"});
 }
 
 }  // namespace semifer::test
