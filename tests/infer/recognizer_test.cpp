@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <functional>
+#include <limits>
 #include <thread>
 
 #include "semifer/infer/checkpoint.h"
@@ -20,11 +22,15 @@ const std::vector<std::string> kClasses = {"Neutral", "Happiness", "Sadness"};
 
 // A checkpoint of an untrained smallnet with three classes at 32 px; its
 // student and teacher differ, so A and B give different outputs.
-std::string write_checkpoint(const TempDir& t) {
+// `edit` changes the state before it is saved.
+std::string write_checkpoint(
+    const TempDir& t,
+    const std::function<void(train::TrainState&)>& edit = nullptr) {
   torch::manual_seed(3);
   train::TrainState s;
   s.student = models::create_model("smallnet", models::ModelOptions{3});
   s.teacher = models::create_model("smallnet", models::ModelOptions{3});
+  if (edit) edit(s);
   s.optimizer = std::make_unique<torch::optim::Adam>(s.student->parameters());
   s.thresholds = train::DynamicThresholds(3);
   s.window = train::MetricWindow(3, torch::kCPU);
@@ -160,23 +166,11 @@ TEST(Recognizer, BadInputIsAOneLineError) {
 // wrote "-nan" probabilities with exit status 0; it is refused where read.
 TEST(Recognizer, NonFiniteWeightsAreRefusedNamingTheNetwork) {
   TempDir t;
-  torch::manual_seed(3);
-  train::TrainState s;
-  s.student = models::create_model("smallnet", models::ModelOptions{3});
-  s.teacher = models::create_model("smallnet", models::ModelOptions{3});
-  {
+  const std::string path = write_checkpoint(t, [](train::TrainState& s) {
     torch::NoGradGuard no_grad;
     s.teacher->parameters().front().view(-1)[0] =
         std::numeric_limits<float>::quiet_NaN();
-  }
-  s.optimizer = std::make_unique<torch::optim::Adam>(s.student->parameters());
-  s.thresholds = train::DynamicThresholds(3);
-  s.window = train::MetricWindow(3, torch::kCPU);
-  s.card.model = "smallnet";
-  s.card.classes = kClasses;
-  s.card.input.size = 32;
-  const std::string path = t.file("run/checkpoint_last.pt");
-  s.save(path);
+  });
   test::expect_error(
       [&] { infer::load_checkpoint(path, infer::Network::kTeacher); },
       {path, "network B has non-finite weights", "use an earlier checkpoint"});
