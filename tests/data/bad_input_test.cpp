@@ -42,6 +42,15 @@ TEST(BadInput, ALinkLoopCountsAnImageOnceAndASiblingLinkDoesNotRelabel) {
   EXPECT_EQ(sad, 2);
   EXPECT_EQ(r.skips.counts.at("repeated_folder_link"), 2);
   EXPECT_EQ(r.skips.counts.at("not_a_regular_file"), 1);
+  // A class folder that is a link to another one: the real folder is read
+  // with its own label, though "angry" sorts before "sad".
+  fs::create_directory_symlink("sad", tmp.file("root/angry"));
+  const ReadResult again = read_source(c);
+  int anger = 0;
+  for (const auto& x : again.table->samples) anger += x.label == kAnger;
+  EXPECT_EQ(again.table->samples.size(), 3u);
+  EXPECT_EQ(anger, 0);
+  EXPECT_EQ(again.skips.counts.at("repeated_folder_link"), 3);
 }
 
 TEST(BadInput, AnAffWild2VideoFolderThatCannotBeListedIsAnImageError) {

@@ -1,7 +1,11 @@
 // Image folders: <root>/<class>/* (class folder names matched to the
 // canonical names and their synonyms), or every image below root ("flat").
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <set>
+#include <utility>
 
 #include "builder.h"
 #include "semifer/data/formats.h"
@@ -67,6 +71,31 @@ ReadResult read_folder(const SourceConfig& config) {
     }
   }
   std::sort(class_dirs.begin(), class_dirs.end());
+  // Two class folders that are one real folder (`angry` a link to
+  // `Happiness`): the real one is read, the link counted and not followed,
+  // whichever sorts first.
+  {
+    std::vector<fs::path> order = class_dirs;
+    std::stable_sort(order.begin(), order.end(),
+                     [](const fs::path& a, const fs::path& b) {
+                       return !fs::is_symlink(a) && fs::is_symlink(b);
+                     });
+    std::set<std::pair<dev_t, ino_t>> seen;
+    std::set<fs::path> repeated;
+    for (const auto& dir : order) {
+      struct stat st;
+      if (::stat(dir.c_str(), &st) == 0 &&
+          !seen.insert({st.st_dev, st.st_ino}).second) {
+        builder.drop("repeated_folder_link", dir.string());
+        repeated.insert(dir);
+      }
+    }
+    class_dirs.erase(std::remove_if(class_dirs.begin(), class_dirs.end(),
+                                    [&](const fs::path& d) {
+                                      return repeated.count(d) > 0;
+                                    }),
+                     class_dirs.end());
+  }
   for (const auto& dir : class_dirs) {
     std::vector<std::string> siblings;
     for (const auto& other : class_dirs) {
