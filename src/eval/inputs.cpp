@@ -81,12 +81,12 @@ ImageSet find_images(const std::vector<std::string>& inputs) {
         table->videos.push_back(folder_name(dir));
         int32_t last = 0;
         for (const auto& f : files) {
+          const int32_t frame = frame_number(f);
           // Buffers and ABAW files hold a line per frame up to the last.
-          SEMIFER_CHECK(frame_number(f) <= data::kMaxFrame, f.string(),
-                        ": frame number ", frame_number(f), " is above ",
-                        data::kMaxFrame,
+          SEMIFER_CHECK(frame <= data::kMaxFrame, f.string(), ": frame number ",
+                        frame, " is above ", data::kMaxFrame,
                         " (frames are numbered 1, 2, ... within a video)");
-          last = std::max(last, frame_number(f));
+          last = std::max(last, frame);
         }
         table->video_frames.push_back(last);
       }

@@ -7,8 +7,6 @@
 
 // jpeglib.h needs size_t and FILE declared before it.
 #include <jpeglib.h>
-// jerror.h after jpeglib.h.
-#include <jerror.h>
 #include <png.h>
 
 #include "semifer/io/image.h"

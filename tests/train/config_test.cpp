@@ -364,14 +364,22 @@ TEST(TrainConfig, ChangesNameTheKeysThatDiffer) {
   EXPECT_EQ(changes[0].key, "data.labeled");
 }
 
-TEST(TrainConfig, ErrorsNameFileAndLine) {
+// A training config written to t.yaml in a fresh folder and loaded with
+// --set overrides: `load(text, {"train.lr=1"})`.
+struct ConfigFile {
   TempDir tmp;
-  auto load = [&](const std::string& text,
-                  const std::vector<std::string>& overrides = {}) {
+  TrainConfig operator()(const std::string& text,
+                         const std::vector<std::string>& overrides = {}) const {
     return load_train_config(write_text_file(tmp.file("t.yaml"), text),
                              overrides);
-  };
-  const std::string data = "data: {labeled: [{format: folder, root: x}]}\n";
+  }
+};
+constexpr const char* kOneSource =
+    "data: {labeled: [{format: folder, root: x}]}\n";
+
+TEST(TrainConfig, ErrorsNameFileAndLine) {
+  ConfigFile load;
+  const std::string data = kOneSource;
   expect_error([&] { load(data + "train:\n  epochs: 2\n  colour: red\n"); },
                {"t.yaml:4", "unknown key 'colour' in train",
                 "known keys: epochs, steps_per_epoch"});
@@ -428,13 +436,8 @@ TEST(TrainConfig, ErrorsNameFileAndLine) {
 // the config is read, repeated keys and non-finite numbers refused, each
 // with the file and line (or the --set that brought it in).
 TEST(TrainConfig, BoundsCountsThreadsAndRefusesRepeatsAndNonFinite) {
-  TempDir tmp;
-  auto load = [&](const std::string& text,
-                  const std::vector<std::string>& overrides = {}) {
-    return load_train_config(write_text_file(tmp.file("t.yaml"), text),
-                             overrides);
-  };
-  const std::string data = "data: {labeled: [{format: folder, root: x}]}\n";
+  ConfigFile load;
+  const std::string data = kOneSource;
   // 2^61 per class overflowed the epoch to 0 (SIGFPE); 10^10 was bad_alloc.
   expect_error(
       [&] {
@@ -473,7 +476,7 @@ TEST(TrainConfig, BoundsCountsThreadsAndRefusesRepeatsAndNonFinite) {
                {"--set train.lr=[1: not a YAML value"});
   // A config file is small: a huge one is refused before yaml-cpp takes
   // 60 times its size.
-  const std::string big = tmp.file("big.yaml");
+  const std::string big = load.tmp.file("big.yaml");
   {
     std::string text = data + "#";
     text.append(util::kMaxConfigBytes, 'x');
