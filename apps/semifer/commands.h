@@ -48,4 +48,7 @@ void add_demo_commands(CLI::App& app);
 /// `semifer bench pipeline|infer`.
 void add_bench_commands(CLI::App& app);
 
+/// `semifer video` (built with SEMIFER_VIDEO).
+void add_video_commands(CLI::App& app);
+
 }  // namespace semifer::app

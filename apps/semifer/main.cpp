@@ -91,6 +91,9 @@ int main(int argc, char** argv) try {
   semifer::app::add_ablation_commands(app);
   semifer::app::add_demo_commands(app);
   semifer::app::add_bench_commands(app);
+#ifdef SEMIFER_WITH_VIDEO
+  semifer::app::add_video_commands(app);
+#endif
   if (const auto unknown = semifer::app::unknown_subcommand(app, argc, argv)) {
     std::cerr << "semifer: error: " << *unknown << "\n";
     return 2;

@@ -31,6 +31,27 @@ void SmoothOptions::validate() const {
                 window);
 }
 
+int window_label(const int32_t* votes, const double* mass, int num_classes,
+                 int32_t frames, SmoothMode mode) {
+  if (frames <= 0) return -1;
+  int best = 0;
+  int32_t best_votes = -1;
+  double best_mass = -1.0;
+  for (int c = 0; c < num_classes; ++c) {
+    const bool better =
+        mode == SmoothMode::kMean
+            ? mass[c] > best_mass
+            : votes[c] > best_votes ||
+                  (votes[c] == best_votes && mass[c] > best_mass);
+    if (better) {
+      best = c;
+      best_votes = votes[c];
+      best_mass = mass[c];
+    }
+  }
+  return best;
+}
+
 std::vector<int> smooth_video(const std::vector<int32_t>& frames,
                               const std::vector<float>& probs, int num_classes,
                               int32_t length, const SmoothOptions& options) {
@@ -77,25 +98,15 @@ std::vector<int> smooth_video(const std::vector<int32_t>& frames,
   }
   // The label of frames lo..hi (1-based, inclusive), or -1 when none of
   // them has a prediction.
+  std::vector<int32_t> window_votes(c_count);
+  std::vector<double> window_mass(c_count);
   auto decide = [&](size_t lo, size_t hi) -> int {
-    if (present[hi] == present[lo - 1]) return -1;
-    int best = 0;
-    int32_t best_votes = -1;
-    double best_mass = -1.0;
     for (size_t c = 0; c < c_count; ++c) {
-      const int32_t v = votes[hi * c_count + c] - votes[(lo - 1) * c_count + c];
-      const double m = mass[hi * c_count + c] - mass[(lo - 1) * c_count + c];
-      const bool better =
-          options.mode == SmoothMode::kMean
-              ? m > best_mass
-              : v > best_votes || (v == best_votes && m > best_mass);
-      if (better) {
-        best = static_cast<int>(c);
-        best_votes = v;
-        best_mass = m;
-      }
+      window_votes[c] = votes[hi * c_count + c] - votes[(lo - 1) * c_count + c];
+      window_mass[c] = mass[hi * c_count + c] - mass[(lo - 1) * c_count + c];
     }
-    return best;
+    return window_label(window_votes.data(), window_mass.data(), num_classes,
+                        present[hi] - present[lo - 1], options.mode);
   };
 
   std::vector<int> out(n, -1);

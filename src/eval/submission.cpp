@@ -6,6 +6,7 @@
 #include <map>
 
 #include "semifer/data/labels.h"
+#include "semifer/util/csv.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
@@ -17,19 +18,7 @@ const char* const kAbawHeader =
     "image_location,Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise,"
     "Other";
 
-namespace {
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-}  // namespace
+using util::csv_field;
 
 void write_predictions_csv(const Predictions& p, const std::string& path) {
   util::write_text(path, predictions_csv(p));

@@ -37,6 +37,15 @@ struct SmoothOptions {
   void validate() const;
 };
 
+/// The label of one smoothing window from its per-class vote counts and
+/// probability sums (`votes`, `mass`: num_classes each): the class with the
+/// most votes, ties to the larger mass, then to the lowest index; for
+/// kMean, the class with the largest mass. -1 when `frames` (the frames
+/// with a prediction in the window) is 0. The one rule smooth_video and
+/// the video pipeline's streaming smoother (video/smoother.h) share.
+int window_label(const int32_t* votes, const double* mass, int num_classes,
+                 int32_t frames, SmoothMode mode);
+
 /// Smooths the predictions of one video and returns one model class index
 /// for every frame 1..length (element f - 1 is frame f).
 ///

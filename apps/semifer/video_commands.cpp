@@ -1,0 +1,205 @@
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "backends/video_job.h"
+#include "commands.h"
+#include "stop_signals.h"
+
+namespace semifer::app {
+
+namespace {
+
+struct VideoFlags {
+  std::vector<std::string> inputs;
+  int camera = -1;
+  std::string checkpoint;
+  std::string network = "auto";
+  std::string device = "cpu";
+  std::string out;
+  std::string abaw;
+  bool annotate = false;
+  bool save_crops = false;
+  std::string detector = "lbp";
+  std::string detector_model;
+  int detect_width = 640;
+  float min_face = 0.08f;
+  float min_score = 0;
+  float scale_step = 1.05f;
+  float margin = 0.1f;
+  bool no_align = false;
+  int max_missed = 10;
+  float min_iou = 0.3f;
+  bool largest_face = false;
+  int smooth = 350;
+  std::string smooth_mode = "centered";
+  double smooth_ms = 0;
+  float ema_alpha = 0.25f;
+  double fps = 30;
+  int batch = 32;
+  int64_t max_frames = 0;
+  bool quiet = false;
+};
+
+}  // namespace
+
+void add_video_commands(CLI::App& app) {
+  auto f = std::make_shared<VideoFlags>();
+  CLI::App* v = app.add_subcommand(
+      "video",
+      "Expressions of every face in videos, frame folders, photo folders or "
+      "a camera: detect, track, classify, smooth; a CSV per input "
+      "(docs/video.md)");
+  v->add_option("inputs", f->inputs,
+                "Video files (any container OpenCV's FFmpeg backend reads), "
+                "folders of frames (00001.jpg, ...) or of photos");
+  v->add_option("--camera", f->camera,
+                "Read capture device N (/dev/videoN) until Ctrl-C or "
+                "--max-frames, instead of inputs")
+      ->check(CLI::NonNegativeNumber);
+  v->add_option("--checkpoint", f->checkpoint,
+                "A checkpoint written by semifer train, or an exported .pth "
+                "with its model card")
+      ->required();
+  v->add_option("--network", f->network, "A, B or auto (as in predict)")
+      ->check(CLI::IsMember({"auto", "A", "B"}));
+  v->add_option("--device", f->device, "cpu, cuda, cuda:N or auto");
+  v->add_option("--out", f->out,
+                "Folder for <name>.csv (one row per frame and face track)")
+      ->required();
+  v->add_option("--abaw", f->abaw,
+                "Folder for ABAW expression files, <name>.txt: one label per "
+                "frame, of the largest face (single-person videos)");
+  v->add_flag("--annotate", f->annotate,
+              "Also write <out>/<name>.annotated.avi with boxes, track ids "
+              "and labels");
+  v->add_flag("--save-crops", f->save_crops,
+              "Also write every face crop the model saw to "
+              "<out>/<name>_crops/<frame>_<track>.png");
+  v->add_option("--detector", f->detector,
+                "lbp or haar (OpenCV cascades from opencv-data), or yunet "
+                "(needs --detector-model); docs/video.md compares them")
+      ->check(CLI::IsMember({"haar", "lbp", "yunet"}));
+  v->add_option("--detector-model", f->detector_model,
+                "The detector's model file: a cascade XML, or YuNet's ONNX "
+                "(face_detection_yunet_2022mar.onnx)");
+  v->add_option("--detect-width", f->detect_width,
+                "Frames wider than this are scaled down for detection (0: "
+                "never)");
+  v->add_option("--min-face", f->min_face,
+                "Smallest face looked for, as a fraction of the frame's "
+                "shorter side");
+  v->add_option("--min-score", f->min_score,
+                "yunet: lowest score kept (0: 0.6); cascades: lowest number "
+                "of agreeing windows (0: 3)");
+  v->add_option("--scale-step", f->scale_step,
+                "Cascades: ratio between the window sizes tried (smaller: "
+                "more faces found, slower)");
+  v->add_option("--margin", f->margin,
+                "Added around the face box on each side, as a fraction of "
+                "its side, before cropping");
+  v->add_flag("--no-align", f->no_align,
+              "Do not align faces by their landmarks (yunet); crop the box");
+  v->add_option("--max-missed", f->max_missed,
+                "Frames a track survives without its face being found");
+  v->add_option("--min-iou", f->min_iou,
+                "Overlap that links a face to a track in the next frame");
+  v->add_flag("--largest-face", f->largest_face,
+              "Keep only the largest face of each frame");
+  v->add_option("--smooth", f->smooth,
+                "Smoothing window in frames (the paper: 350); 0: no "
+                "smoothed columns");
+  v->add_option("--smooth-mode", f->smooth_mode,
+                "centered, block or mean (as in eval, offline: a frame's "
+                "rows are written once its window has passed), or ema "
+                "(online, for cameras)")
+      ->check(CLI::IsMember({"centered", "block", "mean", "ema"}));
+  v->add_option("--smooth-ms", f->smooth_ms,
+                "Window in milliseconds instead of frames (centered, mean; "
+                "variable frame rates)");
+  v->add_option("--ema-alpha", f->ema_alpha,
+                "ema: weight of the newest frame, in (0, 1]");
+  v->add_option("--fps", f->fps,
+                "Frame rate of frame folders (their timestamps)");
+  v->add_option("--batch", f->batch, "Face crops per forward pass")
+      ->check(CLI::PositiveNumber);
+  v->add_option("--max-frames", f->max_frames,
+                "Stop each input after this many frames (0: all)");
+  v->add_flag("--quiet", f->quiet, "Only errors");
+  v->footer(
+      "Examples:\n"
+      "  semifer video clip.mp4 --checkpoint runs/fer/checkpoint_best.pt "
+      "--out results/\n"
+      "  semifer video photos/ --checkpoint model.pth --out results/ "
+      "--detector yunet \\\n"
+      "      --detector-model face_detection_yunet_2022mar.onnx\n"
+      "  semifer video --camera 0 --checkpoint model.pth --out live/ "
+      "--smooth-mode ema --annotate\n"
+      "An input that cannot be read is reported and the others still run "
+      "(exit status 1); a video whose frames fail midway keeps every frame "
+      "before the failure in its CSV.");
+  v->callback([f] {
+    video::VideoJob job;
+    job.inputs = f->inputs;
+    job.camera = f->camera;
+    job.checkpoint = f->checkpoint;
+    job.recognizer.network = f->network;
+    job.recognizer.device = f->device;
+    job.recognizer.batch = f->batch;
+    job.out = f->out;
+    job.abaw = f->abaw;
+    job.annotate = f->annotate;
+    job.save_crops = f->save_crops;
+    job.fps = f->fps;
+    video::VideoOptions& o = job.options;
+    o.detector.kind = f->detector;
+    o.detector.model = f->detector_model;
+    o.detector.detect_width = f->detect_width;
+    o.detector.min_face = f->min_face;
+    o.detector.min_score = f->min_score;
+    o.detector.scale_step = f->scale_step;
+    o.crop.margin = f->margin;
+    o.crop.align = !f->no_align;
+    o.tracker.max_missed = f->max_missed;
+    o.tracker.min_iou = f->min_iou;
+    o.largest_face = f->largest_face;
+    o.smoothing.mode = f->smooth == 0 ? "none" : f->smooth_mode;
+    o.smoothing.window = std::max(1, f->smooth);
+    o.smoothing.window_ms = f->smooth_ms;
+    o.smoothing.ema_alpha = f->ema_alpha;
+    o.batch = f->batch;
+    o.max_frames = f->max_frames;
+    o.stop_requested = [] { return stop_signal() != 0; };
+    StopSignals signals;
+    const bool quiet = f->quiet;
+    int failed = 0;
+    video::run_video_job(job, [&](const video::VideoInputResult& r) {
+      if (!r.csv.empty() && !quiet) {
+        const video::VideoSummary& s = r.summary;
+        char rate[32];
+        std::snprintf(rate, sizeof rate, "%.1f",
+                      s.seconds > 0 ? s.frames / s.seconds : 0.0);
+        std::cout << r.input << ": " << s.frames << " frames, "
+                  << s.frames - s.frames_without_face << " with a face, "
+                  << s.tracks << " tracks, " << rate << " frames/s; wrote "
+                  << r.csv;
+        if (!r.abaw.empty()) std::cout << ", " << r.abaw;
+        if (!r.annotated.empty()) std::cout << ", " << r.annotated;
+        std::cout << std::endl;
+      }
+      if (!r.error.empty()) {
+        ++failed;
+        std::cerr << "semifer: error: " << r.error;
+        if (!r.csv.empty())
+          std::cerr << " (" << r.csv << " holds the frames before it)";
+        std::cerr << std::endl;
+      }
+    });
+    if (stop_signal() != 0)
+      exit_status() = 128 + stop_signal();
+    else if (failed > 0)
+      exit_status() = 1;
+  });
+}
+
+}  // namespace semifer::app

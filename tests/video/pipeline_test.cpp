@@ -1,0 +1,415 @@
+#include "semifer/video/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "scene.h"
+#include "semifer/eval/smoothing.h"
+#include "semifer/util/strings.h"
+#include "semifer/video/outputs.h"
+#include "support/support.h"
+
+namespace fs = std::filesystem;
+
+namespace semifer::test {
+
+namespace {
+
+// Keeps everything the pipeline hands to its sinks.
+class CaptureSink : public video::VideoSink {
+ public:
+  void on_frame(const io::Frame& frame,
+                const std::vector<video::FaceResult>& faces) override {
+    frames.push_back(frame.number);
+    results.push_back(faces);
+  }
+  void on_rows(const std::vector<video::FaceRow>& r) override {
+    rows.push_back(r);
+  }
+  std::vector<int64_t> frames;
+  std::vector<std::vector<video::FaceResult>> results;
+  std::vector<std::vector<video::FaceRow>> rows;  // per frame, in order
+};
+
+// A scene of 60 frames: face 0 moves right through frames 0-39 but for a
+// 3-frame gap (15-17); face 1 comes in at frame 20 moving left and passes
+// face 0; frames 40-59 hold no face.
+Scene crossing_scene() {
+  Scene s;
+  s.faces = synthetic_faces(2, 100, 3);
+  s.frames.resize(60);
+  for (int i = 0; i < 40; ++i) {
+    if (i < 15 || i > 17) s.frames[i].push_back({0, 40.0f + 8 * i, 100, 100});
+    if (i >= 20) s.frames[i].push_back({1, 560.0f - 12 * (i - 20), 160, 100});
+  }
+  return s;
+}
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+std::map<std::string, size_t> columns(const std::string& header) {
+  std::map<std::string, size_t> c;
+  size_t i = 0;
+  for (auto f : util::split(header, ',')) c[std::string(f)] = i++;
+  return c;
+}
+
+video::VideoOptions scripted_options(int window) {
+  video::VideoOptions o;
+  o.smoothing.window = window;
+  o.queue = 4;
+  o.batch = 8;
+  return o;
+}
+
+}  // namespace
+
+TEST(VideoPipeline, TracksFacesThroughGapsAndCrossingsRowByRow) {
+  TempDir t;
+  const Scene scene = crossing_scene();
+  scene.write(t.file("clip.avi"));
+  const Recognizer rec(write_fer_checkpoint(t.file("model")));
+  auto source = io::open_frames(t.file("clip.avi"));
+  SceneDetector detector(scene);
+  CaptureSink capture;
+  video::CsvLayout layout;
+  layout.smoothed = true;
+  video::CsvSink csv(t.file("out/clip.csv"), layout);
+  const video::VideoSummary s = video::run_video(
+      *source, detector, rec, scripted_options(5), {&capture, &csv});
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(s.frames, 60);
+  EXPECT_EQ(s.tracks, 2);
+  EXPECT_EQ(s.faces, 37 + 20);
+  ASSERT_EQ(capture.rows.size(), 60u);
+  static const float whole[4] = {0, 0, 1, 1};
+  for (int i = 0; i < 60; ++i) {
+    const auto& rows = capture.rows[i];
+    ASSERT_FALSE(rows.empty());
+    for (const auto& r : rows) EXPECT_EQ(r.frame, i + 1);
+    std::map<int64_t, const video::FaceRow*> by_id;
+    for (const auto& r : rows) by_id[r.track_id] = &r;
+    if (i < 15 || (i >= 18 && i < 20)) {
+      ASSERT_EQ(rows.size(), 1u) << i;
+      EXPECT_TRUE(rows[0].success);
+      EXPECT_EQ(rows[0].track_id, 0) << i;
+    } else if (i < 18) {  // the gap: track 0 lives on, its face unseen
+      ASSERT_EQ(rows.size(), 1u) << i;
+      EXPECT_FALSE(rows[0].success);
+      EXPECT_EQ(rows[0].track_id, 0);
+      EXPECT_EQ(rows[0].label, -1);
+      EXPECT_TRUE(rows[0].probabilities.empty());
+    } else if (i < 40) {  // both faces, ids by the face they follow
+      ASSERT_EQ(rows.size(), 2u) << i;
+      for (const auto& p : scene.frames[i]) {
+        const video::Detection truth = scene.truth(p, whole);
+        const video::FaceRow* r = by_id.at(p.face);
+        EXPECT_TRUE(r->success);
+        EXPECT_GT(video::iou(r->detection, truth), 0.99f) << i;
+      }
+    } else if (i < 50) {  // both tracks missed, kept 10 frames
+      ASSERT_EQ(rows.size(), 2u) << i;
+      EXPECT_FALSE(rows[0].success);
+      EXPECT_FALSE(rows[1].success);
+    } else {  // no face and no track: one empty row
+      ASSERT_EQ(rows.size(), 1u) << i;
+      EXPECT_EQ(rows[0].track_id, -1);
+      EXPECT_FALSE(rows[0].success);
+    }
+    for (const auto& r : rows)
+      if (r.success) {
+        EXPECT_GE(r.smoothed_label, 0);
+        EXPECT_EQ(r.probabilities.size(), 7u);
+      }
+  }
+  // The CSV: a header and the same rows.
+  const auto lines = read_lines(t.file("out/clip.csv"));
+  size_t n = 0;
+  for (const auto& rows : capture.rows) n += rows.size();
+  ASSERT_EQ(lines.size(), n + 1);
+  EXPECT_EQ(lines[0], video::csv_header(rec.classes(), layout));
+  const auto col = columns(lines[0]);
+  EXPECT_EQ(col.at("frame"), 0u);
+  EXPECT_TRUE(col.count("smoothed_Happiness"));
+  const auto gap = util::split(lines[16], ',');  // frame 16, track 0 missed
+  EXPECT_EQ(gap[col.at("frame")], "16");
+  EXPECT_EQ(gap[col.at("success")], "0");
+  EXPECT_EQ(gap[col.at("label")], "");
+  EXPECT_EQ(gap.size(), col.size());
+}
+
+TEST(VideoPipeline, SmoothedLabelsAreEvalsOverEachTrack) {
+  TempDir t;
+  const Scene scene = crossing_scene();
+  scene.write(t.file("clip.avi"));
+  const Recognizer rec(write_fer_checkpoint(t.file("model")));
+  for (const std::string mode : {"centered", "mean", "block"}) {
+    auto source = io::open_frames(t.file("clip.avi"));
+    SceneDetector detector(scene);
+    CaptureSink capture;
+    video::VideoOptions o = scripted_options(7);
+    o.smoothing.mode = mode;
+    video::run_video(*source, detector, rec, o, {&capture});
+    std::map<int64_t, std::vector<int32_t>> frames;
+    std::map<int64_t, std::vector<float>> probs;
+    std::map<int64_t, std::vector<int>> got;
+    std::set<int> raw;
+    for (const auto& rows : capture.rows)
+      for (const auto& r : rows) {
+        if (!r.success) continue;
+        frames[r.track_id].push_back(static_cast<int32_t>(r.frame));
+        probs[r.track_id].insert(probs[r.track_id].end(),
+                                 r.probabilities.begin(),
+                                 r.probabilities.end());
+        got[r.track_id].push_back(r.smoothed_label);
+        raw.insert(r.label);
+      }
+    // The model's labels vary, or the comparison would prove little.
+    EXPECT_GE(raw.size(), 2u);
+    ASSERT_EQ(frames.size(), 2u);
+    for (const auto& [id, f] : frames) {
+      eval::SmoothOptions e;
+      e.window = 7;
+      e.mode = eval::parse_smooth_mode(mode);
+      const auto want = eval::smooth_video(f, probs[id], 7, f.back(), e);
+      for (size_t i = 0; i < f.size(); ++i)
+        EXPECT_EQ(got[id][i], want[f[i] - 1])
+            << mode << " track " << id << " frame " << f[i];
+    }
+  }
+}
+
+TEST(VideoPipeline, PhotosNumberTheirFacesAndAreNotSmoothed) {
+  TempDir t;
+  Scene scene;
+  scene.faces = synthetic_faces(3, 90, 9);
+  scene.frames = {{{0, 20, 30, 90}, {1, 200, 40, 110}, {2, 420, 200, 80}},
+                  {{2, 50, 50, 120}},
+                  {}};
+  io::write_image(t.file("photos/a.png"), scene.render(0));
+  io::write_image(t.file("photos/b.png"), scene.render(1));
+  io::write_image(t.file("photos/c.png"), scene.render(2));
+  const Recognizer rec(write_fer_checkpoint(t.file("model")));
+  auto source = io::open_frames(t.file("photos"));
+  SceneDetector detector(scene);
+  CaptureSink capture;
+  const auto s =
+      video::run_video(*source, detector, rec, scripted_options(5), {&capture});
+  EXPECT_EQ(s.frames, 3);
+  ASSERT_EQ(capture.rows.size(), 3u);
+  ASSERT_EQ(capture.rows[0].size(), 3u);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(capture.rows[0][k].track_id, k);
+    EXPECT_EQ(capture.rows[0][k].smoothed_label, -1);
+    EXPECT_EQ(fs::path(capture.rows[0][k].file).filename(), "a.png");
+  }
+  ASSERT_EQ(capture.rows[1].size(), 1u);
+  EXPECT_EQ(capture.rows[1][0].track_id, 0);
+  ASSERT_EQ(capture.rows[2].size(), 1u);
+  EXPECT_FALSE(capture.rows[2][0].success);
+}
+
+TEST(VideoPipeline, AbawFilesHoldALabelForEveryFrame) {
+  TempDir t;
+  const Scene scene = crossing_scene();
+  scene.write(t.file("clip.avi"));
+  const Recognizer rec(write_fer_checkpoint(t.file("model")));
+  auto source = io::open_frames(t.file("clip.avi"));
+  SceneDetector detector(scene);
+  CaptureSink capture;
+  video::AbawSink abaw(t.file("abaw"));
+  video::AnnotateSink annotate(t.file("out/clip.annotated.avi"), 25);
+  video::VideoOptions o = scripted_options(5);
+  o.largest_face = true;
+  video::run_video(*source, detector, rec, o, {&capture, &abaw, &annotate});
+  const auto lines = read_lines(abaw.path());
+  ASSERT_EQ(lines.size(), 61u);
+  EXPECT_EQ(lines[1].substr(0, 15), "clip/00001.jpg,");
+  // Frames 41-60 have no face: the label of frame 40, the nearest.
+  EXPECT_EQ(lines[60].substr(lines[60].find(',')),
+            lines[40].substr(lines[40].find(',')));
+  // One face per frame with --largest-face.
+  for (const auto& faces : capture.results) EXPECT_LE(faces.size(), 1u);
+  auto annotated = io::open_frames(t.file("out/clip.annotated.avi"));
+  EXPECT_EQ(annotated->info().frame_count, 60);
+  EXPECT_EQ(annotated->info().width, 640);
+}
+
+TEST(VideoPipeline, LabelsEqualPredictOnTheSameCrops) {
+  TempDir t;
+  Scene scene;
+  scene.faces = synthetic_faces(1, 120, 4);
+  for (int i = 0; i < 30; ++i)
+    scene.frames.push_back({{0, 100.0f + 6 * i, 120, 140}});
+  scene.write(t.file("clip.avi"));
+  const std::string ckpt = write_fer_checkpoint(t.file("model"));
+  const RunResult r = run_cli({"video", t.file("clip.avi"), "--checkpoint",
+                               ckpt, "--out", t.file("out"), "--save-crops",
+                               "--detector", "haar", "--smooth", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("30 frames"), std::string::npos) << r.out;
+  const auto lines = read_lines(t.file("out/clip.csv"));
+  ASSERT_GT(lines.size(), 1u);
+  const auto col = columns(lines[0]);
+  std::map<std::string, std::string> video_labels;  // crop file -> label
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const auto f = util::split(lines[i], ',');
+    if (f[col.at("success")] != "1") continue;
+    char name[64];
+    std::snprintf(name, sizeof name, "%06d_%s.png",
+                  std::stoi(std::string(f[col.at("frame")])),
+                  std::string(f[col.at("track_id")]).c_str());
+    video_labels[name] = std::string(f[col.at("label")]);
+  }
+  // The synthetic face is found in most frames.
+  ASSERT_GE(video_labels.size(), 15u);
+  const RunResult p =
+      run_cli({"predict", t.file("out/clip_crops"), "--checkpoint", ckpt,
+               "--out", t.file("predict.csv"), "--quiet"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const auto predicted = read_lines(t.file("predict.csv"));
+  ASSERT_EQ(predicted.size(), video_labels.size() + 1);
+  for (size_t i = 1; i < predicted.size(); ++i) {
+    const auto f = util::split(predicted[i], ',');
+    const std::string file = fs::path(std::string(f[0])).filename().string();
+    ASSERT_TRUE(video_labels.count(file)) << file;
+    EXPECT_EQ(video_labels[file], std::string(f[1])) << file;
+  }
+}
+
+TEST(VideoPipeline, ABrokenTailKeepsTheFramesBeforeItAndOtherInputsRun) {
+  TempDir t;
+  Scene scene;
+  scene.faces = synthetic_faces(1, 120, 4);
+  for (int i = 0; i < 40; ++i)
+    scene.frames.push_back({{0, 100.0f + 4 * i, 120, 140}});
+  scene.write(t.file("cut.avi"));
+  fs::resize_file(t.file("cut.avi"), fs::file_size(t.file("cut.avi")) / 2);
+  scene.frames.resize(10);
+  scene.write(t.file("good.avi"));
+  const std::string ckpt = write_fer_checkpoint(t.file("model"));
+  const RunResult r = run_cli(
+      {"video", t.file("cut.avi"), t.file("missing.avi"), t.file("good.avi"),
+       "--checkpoint", ckpt, "--out", t.file("out"), "--smooth", "3"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the video ends after frame"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("missing.avi does not exist"), std::string::npos)
+      << r.err;
+  // The cut video's CSV holds a row per frame decoded before the cut.
+  const auto cut = read_lines(t.file("out/cut.csv"));
+  EXPECT_GT(cut.size(), 5u);
+  EXPECT_LT(cut.size(), 41u);
+  std::set<std::string> frames;
+  for (size_t i = 1; i < cut.size(); ++i)
+    frames.insert(std::string(util::split(cut[i], ',')[0]));
+  EXPECT_EQ(frames.size(), cut.size() - 1);  // one face at most per frame
+  EXPECT_EQ(read_lines(t.file("out/good.csv")).size() >= 11, true);
+  // Every error is one line.
+  for (const auto& line : util::split(r.err, '\n'))
+    if (!line.empty()) EXPECT_EQ(line.rfind("semifer: error: ", 0), 0u) << line;
+}
+
+TEST(VideoPipeline, RefusesFramesAboveThePixelLimitAndEmptyVideos) {
+  TempDir t;
+  Scene scene;
+  scene.faces = synthetic_faces(1, 120, 4);
+  scene.frames.resize(3);
+  scene.write(t.file("a.avi"));
+  {
+    io::VideoWriter empty(t.file("empty.avi"), 64, 48, 25);
+    empty.close();
+  }
+  const std::string ckpt = write_fer_checkpoint(t.file("model"));
+  const RunResult r =
+      run_cli({"video", t.file("a.avi"), t.file("empty.avi"), "--checkpoint",
+               ckpt, "--out", t.file("out"), "--max-pixels", "10000"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("a.avi: frames of 640x480 are above the pixel limit"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("empty.avi"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(t.file("out/a.csv")));
+}
+
+// Real faces (UTKFace crops), one at a time, moving and growing across the
+// frame for 25 frames each, with a 3-frame gap between faces. The true box
+// is the face's extent in UTKFace's aligned crops: 10% in from the sides,
+// 5% from the top and the bottom.
+TEST(VideoPipeline, FindsAndTracksRealFacesWithEveryDetector) {
+  const std::vector<io::Image> faces = utkface_faces(8);
+  if (faces.empty()) GTEST_SKIP() << "../shared/data/utkface is absent";
+  TempDir t;
+  Scene scene;
+  scene.faces = faces;
+  struct Segment {
+    int face;
+    size_t first, last;  // frame indices
+  };
+  std::vector<Segment> segments;
+  for (int k = 0; k < 8; ++k) {
+    const size_t first = scene.frames.size();
+    for (int i = 0; i < 25; ++i)
+      scene.frames.push_back(
+          {{k, (k % 2 ? 380.0f : 40.0f) + 6 * i,
+            ((k / 2) % 2 ? 260.0f : 30.0f) + 2 * i, 110.0f + 2 * i}});
+    segments.push_back({k, first, scene.frames.size() - 1});
+    for (int g = 0; g < 3; ++g) scene.frames.push_back({});
+  }
+  scene.write(t.file("faces.avi"));
+  const Recognizer rec(write_fer_checkpoint(t.file("model")));
+  static const float inner[4] = {0.10f, 0.05f, 0.90f, 0.95f};
+
+  std::vector<video::DetectorOptions> detectors(1);  // the default
+  const fs::path yunet = fs::path(SEMIFER_SOURCE_DIR) / ".." / "shared" /
+                         "models" / "yunet_2022.onnx";
+  if (fs::exists(yunet)) {
+    video::DetectorOptions y;
+    y.kind = "yunet";
+    y.model = yunet.string();
+    detectors.push_back(y);
+  }
+  for (const auto& d : detectors) {
+    auto source = io::open_frames(t.file("faces.avi"));
+    CaptureSink capture;
+    video::VideoOptions o;
+    o.detector = d;
+    o.smoothing.mode = "none";
+    video::run_video(*source, rec, o, {&capture});
+    ASSERT_EQ(capture.results.size(), scene.frames.size());
+    int found = 0, truths = 0;
+    std::vector<std::set<int64_t>> ids(segments.size());
+    for (size_t s = 0; s < segments.size(); ++s)
+      for (size_t i = segments[s].first; i <= segments[s].last; ++i) {
+        ++truths;
+        const video::Detection truth = scene.truth(scene.frames[i][0], inner);
+        for (const auto& f : capture.results[i])
+          if (video::iou(f.detection, truth) >= 0.5f) {
+            ++found;
+            ids[s].insert(f.track_id);
+            break;
+          }
+      }
+    const double recall = static_cast<double>(found) / truths;
+    EXPECT_GE(recall, 0.95) << d.kind << ": " << found << " of " << truths;
+    // One id per face while it stays in view (the gap of 3 frames ends a
+    // face's visit here; the next face, elsewhere, gets a new id).
+    std::set<int64_t> all;
+    for (size_t s = 0; s < segments.size(); ++s) {
+      EXPECT_EQ(ids[s].size(), 1u) << d.kind << " face " << s;
+      all.insert(ids[s].begin(), ids[s].end());
+    }
+    EXPECT_EQ(all.size(), segments.size()) << d.kind;
+  }
+}
+
+}  // namespace semifer::test
