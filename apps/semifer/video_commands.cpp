@@ -56,7 +56,7 @@ void add_video_commands(CLI::App& app) {
   v->add_option("--camera", f->camera,
                 "Read capture device N (/dev/videoN) until Ctrl-C or "
                 "--max-frames, instead of inputs")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1024));
   v->add_option("--checkpoint", f->checkpoint,
                 "A checkpoint written by semifer train, or an exported .pth "
                 "with its model card")
@@ -108,7 +108,8 @@ void add_video_commands(CLI::App& app) {
               "Keep only the largest face of each frame");
   v->add_option("--smooth", f->smooth,
                 "Smoothing window in frames (the paper: 350); 0: no "
-                "smoothed columns");
+                "smoothed columns")
+      ->check(CLI::Range(0, 1000000));
   v->add_option("--smooth-mode", f->smooth_mode,
                 "centered, block or mean (as in eval, offline: a frame's "
                 "rows are written once its window has passed), or ema "

@@ -9,8 +9,10 @@
 namespace semifer::video {
 
 /// Where the five landmarks go in an aligned crop, as fractions of its
-/// side (x right, y down), in Detection::landmarks order. The default is
-/// measured on the training faces (docs/video.md, "Crops and alignment").
+/// side (x right, y down), in Detection::landmarks order. The default is a
+/// frontal face's proportions set by hand (eyes a third of the side apart
+/// at 0.4 down, mouth at 0.76), not yet fitted to the training faces
+/// (docs/video.md, "Crops and alignment").
 struct FaceTemplate {
   std::array<Point, 5> points = {{{0.3270f, 0.3960f},
                                   {0.6730f, 0.3960f},
