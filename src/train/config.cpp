@@ -42,6 +42,7 @@ void apply_override(YAML::Node root, const std::string& assignment) {
       chain.back()[std::string(parts[i])] = YAML::Node(YAML::NodeType::Map);
     chain.push_back(chain.back()[std::string(parts[i])]);
   }
+  util::yaml_check_utf8(assignment, "--set");
   try {
     YAML::Node parsed = YAML::Load(value);
     util::yaml_reject_duplicate_keys(parsed, "--set " + assignment);

@@ -1,7 +1,9 @@
 #include "semifer/util/yaml.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
+#include <string_view>
 
 #include "semifer/util/strings.h"
 
@@ -57,7 +59,51 @@ void yaml_reject_duplicate_keys(const YAML::Node& node,
   }
 }
 
+void yaml_check_utf8(std::string_view text, const std::string& file) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t line = 1, line_start = 0;
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    size_t len = 1;
+    unsigned char lo = 0x80, hi = 0xBF;  // the first continuation byte
+    if (c < 0x80) {
+      if (c == '\n') {
+        ++line;
+        line_start = i + 1;
+      }
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;  // no UTF-16 surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      len = 0;
+    }
+    bool ok = len > 0 && i + len <= n;
+    for (size_t k = 1; ok && k < len; ++k) {
+      const unsigned char b = p[i + k];
+      ok = k == 1 ? b >= lo && b <= hi : b >= 0x80 && b <= 0xBF;
+    }
+    if (!ok) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02X", c);
+      fail(file, ":", line, ": not UTF-8 text (byte ", byte, " at column ",
+           i - line_start + 1, "); YAML configs are UTF-8");
+    }
+    i += len;
+  }
+}
+
 YAML::Node yaml_parse(const std::string& text, const std::string& file) {
+  // yaml-cpp takes any bytes and writes invalid ones back as U+FFFD: a
+  // path with them would not be the same path after to_yaml.
+  yaml_check_utf8(text, file);
   YAML::Node root;
   try {
     root = YAML::Load(text);

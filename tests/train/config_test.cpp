@@ -474,6 +474,12 @@ TEST(TrainConfig, BoundsCountsThreadsAndRefusesRepeatsAndNonFinite) {
                {"t.yaml:2", "model.dropout must be below 1"});
   expect_error([&] { load(data, {"train.lr=[1"}); },
                {"--set train.lr=[1: not a YAML value"});
+  // Bytes that are not UTF-8 came back from to_yaml as U+FFFD: another
+  // path (found by the data_config fuzz target).
+  expect_error([&] { load(data + "train: {lr: 0.1}\n# caf\xe9\n"); },
+               {"t.yaml:3", "not UTF-8 text (byte 0xE9 at column 6)"});
+  expect_error([&] { load(data, {"run.name=o\xf3\xff"}); },
+               {"--set", "not UTF-8 text (byte 0xF3 at column 11)"});
   // A config file is small: a huge one is refused before yaml-cpp takes
   // 60 times its size.
   const std::string big = load.tmp.file("big.yaml");

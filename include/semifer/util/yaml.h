@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -50,8 +51,13 @@ T yaml_as(const YAML::Node& node, const std::string& file,
 void yaml_reject_duplicate_keys(const YAML::Node& node,
                                 const std::string& file);
 
-/// Parses YAML text; syntax errors and repeated keys become semifer::Error
-/// naming file:line.
+/// Throws semifer::Error naming file:line and the column when `text` is not
+/// valid UTF-8 (a truncated or overlong sequence, a surrogate, a byte that
+/// starts none).
+void yaml_check_utf8(std::string_view text, const std::string& file);
+
+/// Parses YAML text; text that is not UTF-8 (yaml_check_utf8), syntax
+/// errors and repeated keys become semifer::Error naming file:line.
 YAML::Node yaml_parse(const std::string& text, const std::string& file);
 
 }  // namespace semifer::util
