@@ -4,10 +4,10 @@
 #include <filesystem>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 
 #include "semifer/eval/predict.h"
 #include "semifer/eval/submission.h"
+#include "semifer/io/video.h"
 #include "semifer/util/atomic_file.h"
 #include "semifer/util/csv.h"
 #include "semifer/util/error.h"
@@ -203,9 +203,10 @@ struct AnnotateSink::Impl {
   std::string path;
   double fps = 30;
   std::vector<std::string> classes;
-  cv::VideoWriter writer;
-  cv::Size size;
-  cv::Mat bgr;
+  std::unique_ptr<io::VideoWriter> writer;  // opened at the first frame
+  int width = 0;
+  int height = 0;
+  io::Image canvas;
 };
 
 AnnotateSink::AnnotateSink(std::string path, double fps)
@@ -213,12 +214,7 @@ AnnotateSink::AnnotateSink(std::string path, double fps)
   impl_->path = std::move(path);
   impl_->fps = fps > 0 ? fps : 30.0;
 }
-AnnotateSink::~AnnotateSink() {
-  try {
-    impl_->writer.release();
-  } catch (...) {
-  }
-}
+AnnotateSink::~AnnotateSink() = default;
 
 void AnnotateSink::begin(const io::SourceInfo& info,
                          const std::vector<std::string>& classes) {
@@ -228,42 +224,44 @@ void AnnotateSink::begin(const io::SourceInfo& info,
 
 void AnnotateSink::on_frame(const io::Frame& frame,
                             const std::vector<FaceResult>& faces) {
-  const cv::Mat rgb(frame.image.height, frame.image.width, CV_8UC3,
-                    const_cast<uint8_t*>(frame.image.data.data()));
-  cv::cvtColor(rgb, impl_->bgr, cv::COLOR_RGB2BGR);
-  if (!impl_->writer.isOpened()) {
-    try {
-      impl_->writer.open(impl_->path, cv::CAP_FFMPEG,
-                         cv::VideoWriter::fourcc('M', 'J', 'P', 'G'),
-                         impl_->fps, impl_->bgr.size(), true);
-    } catch (const cv::Exception&) {
-    }
-    SEMIFER_CHECK(impl_->writer.isOpened(), "cannot create video ",
-                  impl_->path);
-    impl_->size = impl_->bgr.size();
+  if (!impl_->writer) {
+    impl_->width = frame.image.width;
+    impl_->height = frame.image.height;
+    impl_->writer = std::make_unique<io::VideoWriter>(
+        impl_->path, impl_->width, impl_->height, impl_->fps);
   }
-  const double scale = std::max(0.4, impl_->bgr.rows / 720.0);
+  impl_->canvas = frame.image;
+  cv::Mat rgb(impl_->canvas.height, impl_->canvas.width, CV_8UC3,
+              impl_->canvas.data.data());
+  const double scale = std::max(0.4, rgb.rows / 720.0);
   for (const FaceResult& f : faces) {
     const cv::Rect box(cv::Point(static_cast<int>(f.detection.x),
                                  static_cast<int>(f.detection.y)),
                        cv::Size(static_cast<int>(f.detection.w),
                                 static_cast<int>(f.detection.h)));
-    const cv::Scalar colour(0, 220, 0);
-    cv::rectangle(impl_->bgr, box, colour, std::max(1, int(2 * scale)));
+    const cv::Scalar colour(0, 220, 0);  // green in RGB as in BGR
+    cv::rectangle(rgb, box, colour, std::max(1, int(2 * scale)));
     std::string text = "#" + std::to_string(f.track_id);
     if (f.label >= 0 && static_cast<size_t>(f.label) < impl_->classes.size())
       text += " " + impl_->classes[f.label];
-    cv::putText(impl_->bgr, text, cv::Point(box.x, std::max(12, box.y - 4)),
+    cv::putText(rgb, text, cv::Point(box.x, std::max(12, box.y - 4)),
                 cv::FONT_HERSHEY_SIMPLEX, 0.6 * scale, colour,
                 std::max(1, int(2 * scale)));
   }
   // A photo folder's photos differ in size: each is fitted to the first.
-  if (impl_->bgr.size() != impl_->size)
-    cv::resize(impl_->bgr, impl_->bgr, impl_->size);
-  impl_->writer.write(impl_->bgr);
+  if (impl_->canvas.width != impl_->width ||
+      impl_->canvas.height != impl_->height) {
+    io::Image fitted(impl_->width, impl_->height);
+    cv::Mat out(fitted.height, fitted.width, CV_8UC3, fitted.data.data());
+    cv::resize(rgb, out, out.size());
+    impl_->canvas = std::move(fitted);
+  }
+  impl_->writer->write(impl_->canvas);
 }
 
-void AnnotateSink::end() { impl_->writer.release(); }
+void AnnotateSink::end() {
+  if (impl_->writer) impl_->writer->close();
+}
 
 // ---- crops
 // --------------------------------------------------------------------

@@ -41,7 +41,7 @@ void TrackSmoother::add(int64_t frame, double t_ms, const float* probs) {
   e.frame = frame;
   e.t_ms = t_ms;
   e.probs.assign(probs, probs + num_classes_);
-  if (options_.mode == "ema" || options_.mode == "none") {
+  if (online()) {
     if (options_.mode == "ema") {
       if (!has_ema_) {
         ema_ = e.probs;
@@ -71,47 +71,48 @@ void TrackSmoother::add(int64_t frame, double t_ms, const float* probs) {
   entries_.push_back(std::move(e));
 }
 
-bool TrackSmoother::closed(const Entry& e, int64_t frame, double t_ms) const {
-  if (options_.mode == "ema" || options_.mode == "none") return true;
-  if (options_.window_ms > 0) return t_ms >= e.t_ms + options_.window_ms / 2;
+bool TrackSmoother::online() const {
+  return options_.mode == "ema" || options_.mode == "none";
+}
+
+double TrackSmoother::key(const Entry& e) const {
+  return options_.window_ms > 0 ? e.t_ms : static_cast<double>(e.frame);
+}
+
+TrackSmoother::Window TrackSmoother::window(const Entry& e) const {
+  if (options_.window_ms > 0)
+    return {e.t_ms - options_.window_ms / 2, e.t_ms + options_.window_ms / 2};
   const int64_t w = options_.window;
-  if (mode_ == eval::SmoothMode::kBlock)
-    return frame >= ((e.frame - 1) / w) * w + w;
-  return frame >= e.frame + w / 2;
+  if (mode_ == eval::SmoothMode::kBlock) {
+    const int64_t lo = ((e.frame - 1) / w) * w + 1;
+    return {static_cast<double>(lo), static_cast<double>(lo + w - 1)};
+  }
+  return {static_cast<double>(e.frame - (w - 1) / 2),
+          static_cast<double>(e.frame + w / 2)};
+}
+
+bool TrackSmoother::closed(const Entry& e, int64_t frame, double t_ms) const {
+  if (online()) return true;
+  const double now = options_.window_ms > 0 ? t_ms : static_cast<double>(frame);
+  return now >= window(e).hi;
 }
 
 Smoothed TrackSmoother::result(size_t index) const {
   const Entry& e = entries_[index];
   Smoothed s;
   s.frame = e.frame;
-  if (options_.mode == "ema" || options_.mode == "none") {
+  if (online()) {
     s.probabilities = e.probs;
     s.label = static_cast<int>(
         std::max_element(e.probs.begin(), e.probs.end()) - e.probs.begin());
     return s;
   }
-  // The window's keys.
-  double lo, hi;
-  auto key = [&](const Entry& x) {
-    return options_.window_ms > 0 ? x.t_ms : static_cast<double>(x.frame);
-  };
-  if (options_.window_ms > 0) {
-    lo = e.t_ms - options_.window_ms / 2;
-    hi = e.t_ms + options_.window_ms / 2;
-  } else {
-    const int64_t w = options_.window;
-    if (mode_ == eval::SmoothMode::kBlock) {
-      lo = static_cast<double>(((e.frame - 1) / w) * w + 1);
-      hi = lo + static_cast<double>(w - 1);
-    } else {
-      lo = static_cast<double>(e.frame - (w - 1) / 2);
-      hi = static_cast<double>(e.frame + w / 2);
-    }
-  }
+  const Window win = window(e);
   // First entry at or after lo, last at or before hi.
   size_t first = index, last = index;
-  while (first > 0 && key(entries_[first - 1]) >= lo) --first;
-  while (last + 1 < entries_.size() && key(entries_[last + 1]) <= hi) ++last;
+  while (first > 0 && key(entries_[first - 1]) >= win.lo) --first;
+  while (last + 1 < entries_.size() && key(entries_[last + 1]) <= win.hi)
+    ++last;
   const std::vector<int32_t>& v0 =
       first == 0 ? base_votes_ : entries_[first - 1].votes;
   const std::vector<double>& m0 =
@@ -132,32 +133,17 @@ Smoothed TrackSmoother::result(size_t index) const {
 }
 
 void TrackSmoother::drop_unneeded() {
-  if (options_.mode == "ema" || options_.mode == "none") {
+  if (online()) {
     entries_.erase(entries_.begin(), entries_.begin() + next_);
     next_ = 0;
     return;
   }
   // Entries before the next result's window are summed into the base.
-  double lo;
-  if (next_ < entries_.size()) {
-    const Entry& e = entries_[next_];
-    const int64_t w = options_.window;
-    if (options_.window_ms > 0)
-      lo = e.t_ms - options_.window_ms / 2;
-    else if (mode_ == eval::SmoothMode::kBlock)
-      lo = static_cast<double>(((e.frame - 1) / w) * w + 1);
-    else
-      lo = static_cast<double>(e.frame - (w - 1) / 2);
-  } else {
-    lo = 1e300;
-  }
-  while (next_ > 0) {
-    const Entry& front = entries_.front();
-    const double k =
-        options_.window_ms > 0 ? front.t_ms : static_cast<double>(front.frame);
-    if (k >= lo) break;
-    base_votes_ = front.votes;
-    base_mass_ = front.mass;
+  const double lo =
+      next_ < entries_.size() ? window(entries_[next_]).lo : 1e300;
+  while (next_ > 0 && key(entries_.front()) < lo) {
+    base_votes_ = entries_.front().votes;
+    base_mass_ = entries_.front().mass;
     entries_.pop_front();
     --next_;
   }

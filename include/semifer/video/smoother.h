@@ -64,6 +64,15 @@ class TrackSmoother {
     std::vector<double> mass;
     bool done = false;
   };
+  /// The keys (frame numbers, or ms with window_ms) of an entry's window,
+  /// both ends included.
+  struct Window {
+    double lo;
+    double hi;
+  };
+  double key(const Entry& e) const;
+  Window window(const Entry& e) const;
+  bool online() const;
   bool closed(const Entry& e, int64_t frame, double t_ms) const;
   Smoothed result(size_t index) const;
   void drop_unneeded();
