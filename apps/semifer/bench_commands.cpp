@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -5,8 +6,34 @@
 #include "backends/infer_bench.h"
 #include "backends/pipeline_bench.h"
 #include "commands.h"
+#ifdef SEMIFER_WITH_VIDEO
+#include "backends/video_bench.h"
+#endif
 
 namespace semifer::app {
+
+namespace {
+
+#ifdef SEMIFER_WITH_VIDEO
+void print_video_runs(const video::VideoBenchResult& r,
+                      const video::VideoBenchRuns& runs,
+                      const std::string& detector) {
+  const video::VideoSummary& s = runs.summaries.back();
+  const double n = std::max<int64_t>(1, s.frames);
+  std::cout << std::fixed << std::setprecision(1) << runs.fps << " frames/s, "
+            << detector << ", whole frame every " << runs.detect_every << " ("
+            << s.frames << " frames of " << r.width << "x" << r.height << ", "
+            << s.faces << " faces, " << s.whole_frame_detections
+            << " whole-frame detections; last run ms/frame: decode "
+            << std::setprecision(2) << 1000 * s.stages.decode / n << ", detect "
+            << 1000 * s.stages.detect / n << ", track+crop "
+            << 1000 * s.stages.track_crop / n << ", classify "
+            << 1000 * s.stages.classify / n << ", write "
+            << 1000 * s.stages.write / n << ")" << std::endl;
+}
+#endif
+
+}  // namespace
 
 void add_bench_commands(CLI::App& app) {
   CLI::App* bench =
@@ -66,6 +93,55 @@ void add_bench_commands(CLI::App& app) {
               << " s, " << g->model << ", size " << g->size << ", batch "
               << g->batch << ", threads " << g->threads << ")" << std::endl;
   });
+
+#ifdef SEMIFER_WITH_VIDEO
+  auto h = std::make_shared<video::VideoBenchConfig>();
+  h->options.smoothing.window = 25;
+  CLI::App* vid = bench->add_subcommand(
+      "video",
+      "Frames per second of `semifer video`'s whole job (decode, detect, "
+      "track, crop, classify, smooth, write), against a reference run with "
+      "whole-frame detection on every frame");
+  vid->add_option("--input", h->input,
+                  "A video to measure (default: a synthetic one)");
+  vid->add_option("--faces", h->faces,
+                  "Face images for the synthetic video (default: rendered "
+                  "faces)");
+  vid->add_option("--frames", h->frames, "Frames of the synthetic video")
+      ->check(CLI::Range(1, 100000));
+  vid->add_option("--width", h->width, "Width of the synthetic video")
+      ->check(CLI::Range(64, 8192));
+  vid->add_option("--height", h->height, "Height of the synthetic video")
+      ->check(CLI::Range(64, 8192));
+  vid->add_option("--checkpoint", h->checkpoint,
+                  "The model (default: an untrained smallnet at 48x48)");
+  add_detection_flags(vid, h->options);
+  vid->add_option("--reference-every", h->reference_every,
+                  "Whole-frame detection interval of the reference run (0: "
+                  "no reference)")
+      ->check(CLI::Range(0, 100000));
+  vid->add_option("--repeats", h->repeats,
+                  "Runs of each, in turn (the median is printed)")
+      ->check(CLI::Range(1, 100));
+  vid->footer(
+      "Example:\n  semifer bench video --faces ../shared/data/utkface "
+      "--frames 300 --repeats 3\n  semifer bench video --detector yunet "
+      "--detector-model yunet_2022.onnx --reference-every 0\n"
+      "Smoothing: centered, 25 frames. The ratio line compares the two "
+      "configurations' medians.");
+  vid->callback([h] {
+    const video::VideoBenchResult r = video::bench_video(*h);
+    print_video_runs(r, r.measured, h->options.detector.kind);
+    if (h->reference_every > 0) {
+      print_video_runs(r, r.reference, h->options.detector.kind);
+      std::cout << std::setprecision(2) << "ratio "
+                << (r.reference.fps > 0 ? r.measured.fps / r.reference.fps
+                                        : 0.0)
+                << "x (whole frame every " << r.measured.detect_every
+                << " / every " << r.reference.detect_every << ")" << std::endl;
+    }
+  });
+#endif
 }
 
 }  // namespace semifer::app

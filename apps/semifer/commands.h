@@ -6,6 +6,10 @@
 #include <optional>
 #include <string>
 
+namespace semifer::video {
+struct VideoOptions;
+}
+
 namespace semifer::app {
 
 /// The process's exit status once the command returns (0 unless a command
@@ -45,10 +49,14 @@ void add_ablation_commands(CLI::App& app);
 /// `semifer demo`.
 void add_demo_commands(CLI::App& app);
 
-/// `semifer bench pipeline|infer`.
+/// `semifer bench pipeline|infer|video`.
 void add_bench_commands(CLI::App& app);
 
 /// `semifer video` (built with SEMIFER_VIDEO).
 void add_video_commands(CLI::App& app);
+
+/// The face detection flags of `semifer video` and `semifer bench video`,
+/// bound to `options` (built with SEMIFER_VIDEO).
+void add_detection_flags(CLI::App* app, video::VideoOptions& options);
 
 }  // namespace semifer::app

@@ -20,12 +20,6 @@ struct VideoFlags {
   std::string abaw;
   bool annotate = false;
   bool save_crops = false;
-  std::string detector = "lbp";
-  std::string detector_model;
-  int detect_width = 640;
-  float min_face = 0.08f;
-  float min_score = 0;
-  float scale_step = 1.05f;
   float margin = 0.1f;
   bool no_align = false;
   int max_missed = 10;
@@ -39,9 +33,37 @@ struct VideoFlags {
   int batch = 32;
   int64_t max_frames = 0;
   bool quiet = false;
+  video::VideoOptions options;  ///< the detection flags
 };
 
 }  // namespace
+
+void add_detection_flags(CLI::App* v, video::VideoOptions& o) {
+  v->add_option("--detector", o.detector.kind,
+                "lbp or haar (OpenCV cascades from opencv-data), or yunet "
+                "(needs --detector-model); docs/video.md compares them")
+      ->check(CLI::IsMember({"haar", "lbp", "yunet"}));
+  v->add_option("--detector-model", o.detector.model,
+                "The detector's model file: a cascade XML, or YuNet's ONNX "
+                "(face_detection_yunet_2022mar.onnx)");
+  v->add_option("--detect-width", o.detector.detect_width,
+                "Frames wider than this are scaled down for detection (0: "
+                "never)");
+  v->add_option("--min-face", o.detector.min_face,
+                "Smallest face looked for, as a fraction of the frame's "
+                "shorter side");
+  v->add_option("--min-score", o.detector.min_score,
+                "yunet: lowest score kept (0: 0.6); cascades: lowest number "
+                "of agreeing windows (0: 3)");
+  v->add_option("--scale-step", o.detector.scale_step,
+                "Cascades: ratio between the window sizes tried (smaller: "
+                "more faces found, slower)");
+  v->add_option("--detect-every", o.detect_every,
+                "Search the whole frame every N frames (and after a tracked "
+                "face is lost); between them only around the tracked faces. "
+                "1: every frame whole")
+      ->check(CLI::Range(1, 100000));
+}
 
 void add_video_commands(CLI::App& app) {
   auto f = std::make_shared<VideoFlags>();
@@ -76,25 +98,7 @@ void add_video_commands(CLI::App& app) {
   v->add_flag("--save-crops", f->save_crops,
               "Also write every face crop the model saw to "
               "<out>/<name>_crops/<frame>_<track>.png");
-  v->add_option("--detector", f->detector,
-                "lbp or haar (OpenCV cascades from opencv-data), or yunet "
-                "(needs --detector-model); docs/video.md compares them")
-      ->check(CLI::IsMember({"haar", "lbp", "yunet"}));
-  v->add_option("--detector-model", f->detector_model,
-                "The detector's model file: a cascade XML, or YuNet's ONNX "
-                "(face_detection_yunet_2022mar.onnx)");
-  v->add_option("--detect-width", f->detect_width,
-                "Frames wider than this are scaled down for detection (0: "
-                "never)");
-  v->add_option("--min-face", f->min_face,
-                "Smallest face looked for, as a fraction of the frame's "
-                "shorter side");
-  v->add_option("--min-score", f->min_score,
-                "yunet: lowest score kept (0: 0.6); cascades: lowest number "
-                "of agreeing windows (0: 3)");
-  v->add_option("--scale-step", f->scale_step,
-                "Cascades: ratio between the window sizes tried (smaller: "
-                "more faces found, slower)");
+  add_detection_flags(v, f->options);
   v->add_option("--margin", f->margin,
                 "Added around the face box on each side, as a fraction of "
                 "its side, before cropping");
@@ -152,13 +156,8 @@ void add_video_commands(CLI::App& app) {
     job.annotate = f->annotate;
     job.save_crops = f->save_crops;
     job.fps = f->fps;
+    job.options = f->options;
     video::VideoOptions& o = job.options;
-    o.detector.kind = f->detector;
-    o.detector.model = f->detector_model;
-    o.detector.detect_width = f->detect_width;
-    o.detector.min_face = f->min_face;
-    o.detector.min_score = f->min_score;
-    o.detector.scale_step = f->scale_step;
     o.crop.margin = f->margin;
     o.crop.align = !f->no_align;
     o.tracker.max_missed = f->max_missed;

@@ -24,6 +24,57 @@ float iou(const Detection& a, const Detection& b) {
   return uni > 0 ? inter / uni : 0.0f;
 }
 
+namespace {
+
+void sort_by_score(std::vector<Detection>& faces) {
+  std::stable_sort(
+      faces.begin(), faces.end(),
+      [](const Detection& a, const Detection& b) { return a.score > b.score; });
+}
+
+}  // namespace
+
+SearchRegion search_region(const Detection& predicted, float scale) {
+  const float side = std::max(predicted.w, predicted.h);
+  const float cx = predicted.x + predicted.w / 2;
+  const float cy = predicted.y + predicted.h / 2;
+  SearchRegion r;
+  r.w = r.h = scale * side;
+  r.x = cx - r.w / 2;
+  r.y = cy - r.h / 2;
+  r.min_side = side * (2.0f / 3.0f);
+  r.max_side = side * 1.5f;
+  return r;
+}
+
+std::vector<Detection> keep_in_regions(
+    std::vector<Detection> faces, const std::vector<SearchRegion>& regions) {
+  sort_by_score(faces);
+  std::vector<Detection> kept;
+  for (const Detection& f : faces) {
+    const float cx = f.x + f.w / 2, cy = f.y + f.h / 2;
+    const float side = (f.w + f.h) / 2;
+    const bool inside =
+        std::any_of(regions.begin(), regions.end(), [&](const SearchRegion& r) {
+          return cx >= r.x && cx < r.x + r.w && cy >= r.y && cy < r.y + r.h &&
+                 side >= r.min_side && side <= r.max_side;
+        });
+    if (!inside) continue;
+    const bool repeated =
+        std::any_of(kept.begin(), kept.end(),
+                    [&](const Detection& k) { return iou(k, f) >= 0.5f; });
+    if (!repeated) kept.push_back(f);
+  }
+  return kept;
+}
+
+std::vector<Detection> FaceDetector::detect_in(
+    const io::Image& frame, const std::vector<SearchRegion>& regions) {
+  std::vector<Detection> all = detect(frame);
+  if (regions.empty()) return {};
+  return keep_in_regions(std::move(all), regions);
+}
+
 const std::vector<std::string>& detector_names() {
   static const std::vector<std::string> names = {"haar", "lbp", "yunet"};
   return names;
@@ -75,6 +126,26 @@ double detect_scale(const io::Image& frame, int detect_width) {
   return static_cast<double>(detect_width) / frame.width;
 }
 
+// The regions with the frame's minimum face size applied.
+std::vector<SearchRegion> with_min_face(std::vector<SearchRegion> regions,
+                                        const io::Image& frame,
+                                        float min_face) {
+  const float least =
+      min_face * static_cast<float>(std::min(frame.width, frame.height));
+  for (SearchRegion& r : regions) r.min_side = std::max(r.min_side, least);
+  return regions;
+}
+
+// A region's pixels inside the frame (empty when it lies outside).
+cv::Rect clip(const SearchRegion& r, const io::Image& frame) {
+  const int x0 = std::max(0, static_cast<int>(std::floor(r.x)));
+  const int y0 = std::max(0, static_cast<int>(std::floor(r.y)));
+  const int x1 = std::min(frame.width, static_cast<int>(std::ceil(r.x + r.w)));
+  const int y1 = std::min(frame.height, static_cast<int>(std::ceil(r.y + r.h)));
+  if (x1 <= x0 || y1 <= y0) return {};
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+
 class CascadeDetector : public FaceDetector {
  public:
   CascadeDetector(const DetectorOptions& options, std::string kind)
@@ -113,55 +184,90 @@ class CascadeDetector : public FaceDetector {
     const int side = std::min(small_.cols, small_.rows);
     const int min_size =
         std::max(20, static_cast<int>(std::lround(options_.min_face * side)));
-    const int neighbors =
-        options_.min_score > 0
-            ? static_cast<int>(std::lround(options_.min_score))
-            : 3;
     std::vector<cv::Rect> boxes;
     std::vector<int> counts;
     cascade_.detectMultiScale(small_, boxes, counts, options_.scale_step,
-                              neighbors, 0, cv::Size(min_size, min_size));
+                              neighbors(), 0, cv::Size(min_size, min_size));
     std::vector<Detection> out;
     out.reserve(boxes.size());
-    for (size_t i = 0; i < boxes.size(); ++i) {
-      Detection d;
-      d.x = static_cast<float>(boxes[i].x / scale);
-      d.y = static_cast<float>(boxes[i].y / scale);
-      d.w = static_cast<float>(boxes[i].width / scale);
-      d.h = static_cast<float>(boxes[i].height / scale);
-      d.score = i < counts.size() ? static_cast<float>(counts[i]) : 0.0f;
-      out.push_back(d);
-    }
-    std::stable_sort(out.begin(), out.end(),
-                     [](const Detection& a, const Detection& b) {
-                       return a.score > b.score;
-                     });
+    for (size_t i = 0; i < boxes.size(); ++i)
+      out.push_back(
+          to_frame(boxes[i], i < counts.size() ? counts[i] : 0, scale, 0, 0));
+    sort_by_score(out);
     return out;
+  }
+
+  std::vector<Detection> detect_in(
+      const io::Image& frame, const std::vector<SearchRegion>& asked) override {
+    std::vector<Detection> out;
+    if (asked.empty()) return out;
+    const std::vector<SearchRegion> regions =
+        with_min_face(asked, frame, options_.min_face);
+    const cv::Mat rgb(frame.height, frame.width, CV_8UC3,
+                      const_cast<uint8_t*>(frame.data.data()));
+    const double scale = detect_scale(frame, options_.detect_width);
+    for (const SearchRegion& r : regions) {
+      const cv::Rect roi = clip(r, frame);
+      if (roi.width < 20 || roi.height < 20) continue;
+      cv::cvtColor(rgb(roi), gray_, cv::COLOR_RGB2GRAY);
+      if (scale < 1.0)
+        cv::resize(gray_, small_, cv::Size(), scale, scale, cv::INTER_AREA);
+      else
+        small_ = gray_;
+      cv::equalizeHist(small_, small_);
+      const int min_size =
+          std::max(20, static_cast<int>(std::lround(r.min_side * scale)));
+      const int max_size =
+          std::min(std::min(small_.cols, small_.rows),
+                   static_cast<int>(std::lround(r.max_side * scale)));
+      if (max_size < min_size) continue;
+      std::vector<cv::Rect> boxes;
+      std::vector<int> counts;
+      cascade_.detectMultiScale(small_, boxes, counts, options_.scale_step,
+                                neighbors(), 0, cv::Size(min_size, min_size),
+                                cv::Size(max_size, max_size));
+      for (size_t i = 0; i < boxes.size(); ++i)
+        out.push_back(to_frame(boxes[i], i < counts.size() ? counts[i] : 0,
+                               scale, roi.x, roi.y));
+    }
+    return keep_in_regions(std::move(out), regions);
   }
 
   std::string name() const override { return kind_; }
 
  private:
+  int neighbors() const {
+    return options_.min_score > 0
+               ? static_cast<int>(std::lround(options_.min_score))
+               : 3;
+  }
+
+  // A box found at `scale` in a part of the frame starting at (x0, y0).
+  static Detection to_frame(const cv::Rect& box, int count, double scale,
+                            int x0, int y0) {
+    Detection d;
+    d.x = static_cast<float>(x0 + box.x / scale);
+    d.y = static_cast<float>(y0 + box.y / scale);
+    d.w = static_cast<float>(box.width / scale);
+    d.h = static_cast<float>(box.height / scale);
+    d.score = static_cast<float>(count);
+    return d;
+  }
+
   DetectorOptions options_;
   std::string kind_;
   cv::CascadeClassifier cascade_;
   cv::Mat gray_, small_;
 };
 
+// The side of the square input YuNet searches a region in.
+constexpr int kRegionInput = 160;
+
 class YuNetDetector : public FaceDetector {
  public:
   explicit YuNetDetector(const DetectorOptions& options) : options_(options) {
     check_model_file(options.model, "yunet");
-    const float threshold = options.min_score > 0 ? options.min_score : 0.6f;
-    try {
-      net_ = cv::FaceDetectorYN::create(options.model, "", cv::Size(320, 320),
-                                        threshold, 0.3f, 5000);
-    } catch (const cv::Exception& e) {
-      fail("cannot load the yunet model ", options.model,
-           ": OpenCV cannot read it (OpenCV 4.6 reads the 2022 YuNet "
-           "export with fixed input shape)");
-    }
-    SEMIFER_CHECK(!net_.empty(), "cannot load the yunet model ", options.model);
+    net_ = load(cv::Size(320, 320));
   }
 
   std::vector<Detection> detect(const io::Image& frame) override {
@@ -174,50 +280,112 @@ class YuNetDetector : public FaceDetector {
     } else {
       cv::cvtColor(rgb, bgr_, cv::COLOR_RGB2BGR);
     }
-    cv::Mat faces;
-    try {
-      if (bgr_.size() != size_) {
+    if (bgr_.size() != size_) {
+      try {
         net_->setInputSize(bgr_.size());
-        size_ = bgr_.size();
+      } catch (const cv::Exception& e) {
+        fail("the yunet detector cannot take a ", frame.width, "x",
+             frame.height, " frame: ", util::excerpt(e.what()));
       }
-      net_->detect(bgr_, faces);
-    } catch (const cv::Exception& e) {
-      fail("the yunet detector failed on a ", frame.width, "x", frame.height,
-           " frame: ", util::excerpt(e.what()));
+      size_ = bgr_.size();
     }
     std::vector<Detection> out;
     const float min_side =
         options_.min_face * static_cast<float>(std::min(bgr_.cols, bgr_.rows));
-    for (int r = 0; r < faces.rows; ++r) {
-      const float* v = faces.ptr<float>(r);
-      if (std::min(v[2], v[3]) < min_side) continue;
-      Detection d;
-      d.x = static_cast<float>(v[0] / scale);
-      d.y = static_cast<float>(v[1] / scale);
-      d.w = static_cast<float>(v[2] / scale);
-      d.h = static_cast<float>(v[3] / scale);
-      d.has_landmarks = true;
-      for (int k = 0; k < 5; ++k) {
-        d.landmarks[k].x = static_cast<float>(v[4 + 2 * k] / scale);
-        d.landmarks[k].y = static_cast<float>(v[5 + 2 * k] / scale);
-      }
-      d.score = v[14];
-      out.push_back(d);
-    }
-    std::stable_sort(out.begin(), out.end(),
-                     [](const Detection& a, const Detection& b) {
-                       return a.score > b.score;
-                     });
+    append(run(*net_, bgr_, frame), scale, 0, 0, min_side, out);
+    sort_by_score(out);
     return out;
+  }
+
+  std::vector<Detection> detect_in(
+      const io::Image& frame, const std::vector<SearchRegion>& asked) override {
+    std::vector<Detection> out;
+    if (asked.empty()) return out;
+    const std::vector<SearchRegion> regions =
+        with_min_face(asked, frame, options_.min_face);
+    if (!region_net_) region_net_ = load(cv::Size(kRegionInput, kRegionInput));
+    const cv::Mat rgb(frame.height, frame.width, CV_8UC3,
+                      const_cast<uint8_t*>(frame.data.data()));
+    for (const SearchRegion& r : regions) {
+      const cv::Rect roi = clip(r, frame);
+      if (roi.width < 8 || roi.height < 8) continue;
+      // The region scaled to fit the square input, the rest left black.
+      const double scale =
+          static_cast<double>(kRegionInput) / std::max(roi.width, roi.height);
+      const cv::Size fitted(
+          std::min(kRegionInput,
+                   static_cast<int>(std::lround(roi.width * scale))),
+          std::min(kRegionInput,
+                   static_cast<int>(std::lround(roi.height * scale))));
+      cv::resize(rgb(roi), small_, fitted, 0, 0, cv::INTER_AREA);
+      canvas_.create(kRegionInput, kRegionInput, CV_8UC3);
+      canvas_.setTo(cv::Scalar::all(0));
+      cv::cvtColor(small_, canvas_(cv::Rect(0, 0, fitted.width, fitted.height)),
+                   cv::COLOR_RGB2BGR);
+      append(run(*region_net_, canvas_, frame), scale,
+             static_cast<float>(roi.x), static_cast<float>(roi.y), 0, out);
+    }
+    return keep_in_regions(std::move(out), regions);
   }
 
   std::string name() const override { return "yunet"; }
 
  private:
+  cv::Ptr<cv::FaceDetectorYN> load(const cv::Size& size) const {
+    const float threshold = options_.min_score > 0 ? options_.min_score : 0.6f;
+    cv::Ptr<cv::FaceDetectorYN> net;
+    try {
+      net = cv::FaceDetectorYN::create(options_.model, "", size, threshold,
+                                       0.3f, 5000);
+    } catch (const cv::Exception& e) {
+      fail("cannot load the yunet model ", options_.model,
+           ": OpenCV cannot read it (OpenCV 4.6 reads the 2022 YuNet "
+           "export with fixed input shape)");
+    }
+    SEMIFER_CHECK(!net.empty(), "cannot load the yunet model ", options_.model);
+    return net;
+  }
+
+  static cv::Mat run(cv::FaceDetectorYN& net, const cv::Mat& bgr,
+                     const io::Image& frame) {
+    cv::Mat faces;
+    try {
+      net.detect(bgr, faces);
+    } catch (const cv::Exception& e) {
+      fail("the yunet detector failed on a ", frame.width, "x", frame.height,
+           " frame: ", util::excerpt(e.what()));
+    }
+    return faces;
+  }
+
+  // YuNet's rows (box, 5 landmarks, score) found at `scale` in a part of
+  // the frame starting at (x0, y0), without faces below `min_side` pixels
+  // of the scaled input.
+  static void append(const cv::Mat& faces, double scale, float x0, float y0,
+                     float min_side, std::vector<Detection>& out) {
+    for (int r = 0; r < faces.rows; ++r) {
+      const float* v = faces.ptr<float>(r);
+      if (std::min(v[2], v[3]) < min_side) continue;
+      Detection d;
+      d.x = x0 + static_cast<float>(v[0] / scale);
+      d.y = y0 + static_cast<float>(v[1] / scale);
+      d.w = static_cast<float>(v[2] / scale);
+      d.h = static_cast<float>(v[3] / scale);
+      d.has_landmarks = true;
+      for (int k = 0; k < 5; ++k) {
+        d.landmarks[k].x = x0 + static_cast<float>(v[4 + 2 * k] / scale);
+        d.landmarks[k].y = y0 + static_cast<float>(v[5 + 2 * k] / scale);
+      }
+      d.score = v[14];
+      out.push_back(d);
+    }
+  }
+
   DetectorOptions options_;
   cv::Ptr<cv::FaceDetectorYN> net_;
-  cv::Size size_;
-  cv::Mat small_, bgr_;
+  cv::Ptr<cv::FaceDetectorYN> region_net_;  // made on first use
+  cv::Size size_{320, 320};
+  cv::Mat small_, bgr_, canvas_;
 };
 
 }  // namespace

@@ -25,6 +25,9 @@ void VideoOptions::validate() const {
   SEMIFER_CHECK(batch >= 1 && batch <= 4096,
                 "the face batch must be 1..4096 crops, got ", batch);
   SEMIFER_CHECK(max_frames >= 0, "max frames must be >= 0, got ", max_frames);
+  SEMIFER_CHECK(detect_every >= 1 && detect_every <= 100000,
+                "whole-frame detection must come every 1..100000 frames, got ",
+                detect_every);
 }
 
 namespace {
@@ -234,9 +237,11 @@ VideoSummary run_video(io::FrameSource& source, FaceDetector& detector,
   std::string input_error;
   StageTimes producer_times;
   int64_t tracks_given = 0;
+  int64_t whole = 0;
   auto produce = [&] {
     IouTracker tracker(options.tracker);
     int64_t frames = 0;
+    bool none_found = true;  // in the last frame
     try {
       while (options.max_frames == 0 || frames < options.max_frames) {
         if (options.stop_requested && options.stop_requested()) break;
@@ -246,8 +251,20 @@ VideoSummary run_video(io::FrameSource& source, FaceDetector& detector,
         ++frames;
         producer_times.decode += since(t);
         t = Clock::now();
-        w.detections = detector.detect(w.frame.image);
+        if (photos || none_found || (frames - 1) % options.detect_every == 0) {
+          w.detections = detector.detect(w.frame.image);
+          ++whole;
+        } else {
+          // Around each live track; wider for one whose face was missed.
+          const std::vector<Detection> predicted = tracker.predictions();
+          std::vector<SearchRegion> regions;
+          for (size_t i = 0; i < predicted.size(); ++i)
+            regions.push_back(search_region(
+                predicted[i], tracker.tracks()[i].missed > 0 ? 3.0f : 2.0f));
+          w.detections = detector.detect_in(w.frame.image, regions);
+        }
         producer_times.detect += since(t);
+        none_found = w.detections.empty();
         t = Clock::now();
         if (options.largest_face && w.detections.size() > 1) {
           const auto largest =
@@ -343,6 +360,7 @@ VideoSummary run_video(io::FrameSource& source, FaceDetector& detector,
   }
   for (auto& th : threads) th.join();
   summary.tracks = tracks_given;
+  summary.whole_frame_detections = whole;
   summary.stages.decode = producer_times.decode;
   summary.stages.detect = producer_times.detect;
   summary.stages.track_crop = producer_times.track_crop;

@@ -20,10 +20,7 @@ IouTracker::IouTracker(const TrackerOptions& options) : options_(options) {
   options_.validate();
 }
 
-std::vector<int64_t> IouTracker::update(
-    const std::vector<Detection>& detections) {
-  ended_.clear();
-  // Where each track's face should be now.
+std::vector<Detection> IouTracker::predictions() const {
   std::vector<Detection> predicted(tracks_.size());
   for (size_t t = 0; t < tracks_.size(); ++t) {
     predicted[t] = tracks_[t].last;
@@ -31,6 +28,14 @@ std::vector<int64_t> IouTracker::update(
     predicted[t].x += velocity_[t].x * steps;
     predicted[t].y += velocity_[t].y * steps;
   }
+  return predicted;
+}
+
+std::vector<int64_t> IouTracker::update(
+    const std::vector<Detection>& detections) {
+  ended_.clear();
+  // Where each track's face should be now.
+  const std::vector<Detection> predicted = predictions();
   std::vector<std::tuple<float, size_t, size_t>> pairs;  // iou, track, det
   for (size_t t = 0; t < tracks_.size(); ++t)
     for (size_t d = 0; d < detections.size(); ++d) {

@@ -63,6 +63,27 @@ std::map<std::string, size_t> columns(const std::string& header) {
   return c;
 }
 
+// Records which search the pipeline asked for in each frame.
+class CountingDetector : public video::FaceDetector {
+ public:
+  explicit CountingDetector(video::FaceDetector& inner) : inner_(inner) {}
+  std::vector<video::Detection> detect(const io::Image& frame) override {
+    searches.push_back(-1);
+    return inner_.detect(frame);
+  }
+  std::vector<video::Detection> detect_in(
+      const io::Image& frame,
+      const std::vector<video::SearchRegion>& regions) override {
+    searches.push_back(static_cast<int>(regions.size()));
+    return inner_.detect_in(frame, regions);
+  }
+  std::string name() const override { return "counting"; }
+  std::vector<int> searches;  // per frame: -1 the whole frame, else regions
+
+ private:
+  video::FaceDetector& inner_;
+};
+
 video::VideoOptions scripted_options(int window) {
   video::VideoOptions o;
   o.smoothing.window = window;
@@ -145,6 +166,53 @@ TEST(VideoPipeline, TracksFacesThroughGapsAndCrossingsRowByRow) {
   EXPECT_EQ(gap[col.at("success")], "0");
   EXPECT_EQ(gap[col.at("label")], "");
   EXPECT_EQ(gap.size(), col.size());
+}
+
+// Face 0 moves right from frame 0, unseen in frames 30-32; face 1 comes in
+// at frame 22. With whole-frame detection every 5 frames the frames between
+// are searched around the tracks only: face 1 is found at frame 25, face 0
+// after its gap by the wider region of a missed track, with its id.
+TEST(VideoPipeline, SearchesTheWholeFrameEveryNFramesAndTracksBetween) {
+  TempDir t;
+  Scene scene;
+  scene.faces = synthetic_faces(2, 100, 4);
+  scene.frames.resize(45);
+  for (int i = 0; i < 45; ++i) {
+    if (i < 30 || i > 32)
+      scene.frames[i].push_back({0, 20.0f + 8 * i, 60, 100});
+    if (i >= 22) scene.frames[i].push_back({1, 500.0f - 4 * (i - 22), 320, 90});
+  }
+  scene.write(t.file("clip.avi"));
+  const Recognizer rec(write_fer_checkpoint(t.file("model")));
+  for (int every : {5, 1}) {
+    auto source = io::open_frames(t.file("clip.avi"));
+    SceneDetector scripted(scene);
+    CountingDetector detector(scripted);
+    CaptureSink capture;
+    video::VideoOptions o = scripted_options(5);
+    o.detect_every = every;
+    const auto s = video::run_video(*source, detector, rec, o, {&capture});
+    ASSERT_EQ(detector.searches.size(), 45u);
+    EXPECT_EQ(s.whole_frame_detections, every == 5 ? 9 : 45);
+    for (int i = 0; i < 45; ++i) {
+      if (every == 1 || i % 5 == 0) {
+        EXPECT_EQ(detector.searches[i], -1) << i;
+      } else {
+        // A region per live track: face 1's from frame 26 on.
+        EXPECT_EQ(detector.searches[i], i > 25 ? 2 : 1) << every << " " << i;
+      }
+    }
+    const int first = every == 5 ? 25 : 22;
+    ASSERT_EQ(capture.rows.size(), 45u);
+    for (int i = 0; i < 45; ++i) {
+      std::map<int64_t, bool> seen;
+      for (const auto& r : capture.rows[i]) seen[r.track_id] = r.success;
+      const bool face0 = i < 30 || i > 32;
+      EXPECT_EQ(seen.count(0) && seen[0], face0) << every << " " << i;
+      EXPECT_EQ(seen.count(1) && seen[1], i >= first) << every << " " << i;
+    }
+    EXPECT_EQ(s.tracks, 2) << every;
+  }
 }
 
 TEST(VideoPipeline, SmoothedLabelsAreEvalsOverEachTrack) {
@@ -242,6 +310,32 @@ TEST(VideoPipeline, AbawFilesHoldALabelForEveryFrame) {
   auto annotated = io::open_frames(t.file("out/clip.annotated.avi"));
   EXPECT_EQ(annotated->info().frame_count, 60);
   EXPECT_EQ(annotated->info().width, 640);
+}
+
+// `semifer bench video` runs the job on its own synthetic video, both
+// ways: the counts of whole-frame searches say which is which.
+TEST(BenchCli, VideoRunsTheJobWithAndWithoutRegionSearches) {
+  const RunResult r = run_cli({"bench", "video", "--frames", "20", "--detector",
+                               "haar", "--detect-every", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = util::split(r.out, '\n');
+  ASSERT_GE(lines.size(), 3u) << r.out;
+  EXPECT_NE(lines[0].find("frames/s, haar, whole frame every 4 (20 frames "
+                          "of 640x480"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(lines[1].find("whole frame every 1 (20 frames"), std::string::npos)
+      << r.out;
+  EXPECT_NE(lines[1].find(", 20 whole-frame detections"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(lines[2].rfind("ratio ", 0), 0u) << r.out;
+  const RunResult bad =
+      run_cli({"bench", "video", "--input", "/nonexistent/clip.avi"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("/nonexistent/clip.avi"), std::string::npos)
+      << bad.err;
+  EXPECT_NE(run_cli({"bench", "video", "--help"}).out.find("Example"),
+            std::string::npos);
 }
 
 TEST(VideoPipeline, LabelsEqualPredictOnTheSameCrops) {

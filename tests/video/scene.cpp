@@ -4,11 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <opencv2/core.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "semifer/data/synthetic.h"
-#include "semifer/io/video.h"
 #include "semifer/models/registry.h"
 #include "semifer/train/state.h"
 #include "semifer/util/random.h"
@@ -17,65 +14,6 @@
 namespace fs = std::filesystem;
 
 namespace semifer::test {
-
-namespace {
-
-// A background with structure at several scales (not flat, not noise): a
-// smooth pattern, stripes and blocks.
-const cv::Mat& background(int w, int h) {
-  static cv::Mat bg;
-  if (bg.cols != w || bg.rows != h) {
-    const io::Image p = pattern_image(w, h, 5);
-    cv::Mat rgb(h, w, CV_8UC3, const_cast<uint8_t*>(p.data.data()));
-    bg = rgb.clone();
-    for (int x = 0; x < w; x += 80)
-      cv::rectangle(bg, cv::Rect(x, 0, 20, h), cv::Scalar(40, 60, 90),
-                    cv::FILLED);
-    for (int y = 0; y < h; y += 120)
-      cv::rectangle(bg, cv::Rect(0, y, w, 10), cv::Scalar(180, 170, 150),
-                    cv::FILLED);
-  }
-  return bg;
-}
-
-}  // namespace
-
-io::Image Scene::render(size_t i) const {
-  cv::Mat canvas = background(width, height).clone();
-  for (const Placement& p : frames.at(i)) {
-    const io::Image& face = faces.at(static_cast<size_t>(p.face));
-    const cv::Mat src(face.height, face.width, CV_8UC3,
-                      const_cast<uint8_t*>(face.data.data()));
-    const int side = static_cast<int>(std::lround(p.side));
-    cv::Mat scaled;
-    cv::resize(src, scaled, cv::Size(side, side), 0, 0, cv::INTER_AREA);
-    const cv::Rect to(static_cast<int>(std::lround(p.x)),
-                      static_cast<int>(std::lround(p.y)), side, side);
-    const cv::Rect inside = to & cv::Rect(0, 0, width, height);
-    scaled(
-        cv::Rect(inside.x - to.x, inside.y - to.y, inside.width, inside.height))
-        .copyTo(canvas(inside));
-  }
-  io::Image out(width, height);
-  std::copy(canvas.data, canvas.data + out.data.size(), out.data.begin());
-  return out;
-}
-
-void Scene::write(const std::string& path, double fps) const {
-  io::VideoWriter w(path, width, height, fps);
-  for (size_t i = 0; i < frames.size(); ++i) w.write(render(i));
-  w.close();
-}
-
-video::Detection Scene::truth(const Placement& p, const float inner[4]) const {
-  video::Detection d;
-  d.x = p.x + inner[0] * p.side;
-  d.y = p.y + inner[1] * p.side;
-  d.w = (inner[2] - inner[0]) * p.side;
-  d.h = (inner[3] - inner[1]) * p.side;
-  d.score = 1;
-  return d;
-}
 
 std::vector<io::Image> synthetic_faces(int count, int side, unsigned seed) {
   std::vector<io::Image> faces;

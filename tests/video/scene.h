@@ -1,5 +1,5 @@
-// Test videos with faces at known places: the scenes the video tests write
-// with cv::VideoWriter (MJPG in AVI) and the detector that reports their
+// Test videos with faces at known places: the faces the video tests paste
+// into their scenes (video/synthetic.h) and the detector that reports the
 // true boxes.
 #pragma once
 
@@ -8,33 +8,13 @@
 
 #include "semifer/io/image.h"
 #include "semifer/video/detector.h"
+#include "semifer/video/synthetic.h"
 
 namespace semifer::test {
 
-/// A face in a frame: which face image, where (its square's top-left
-/// corner) and how big.
-struct Placement {
-  int face = 0;
-  float x = 0;
-  float y = 0;
-  float side = 100;
-};
-
-/// Frames of faces pasted on a textured background.
-struct Scene {
-  int width = 640;
-  int height = 480;
-  std::vector<io::Image> faces;                ///< square face images
-  std::vector<std::vector<Placement>> frames;  ///< per frame (0-based)
-
-  /// Frame `i` (0-based): the background with its faces pasted.
-  io::Image render(size_t i) const;
-  /// Writes every frame to `path` (MJPG AVI at `fps`).
-  void write(const std::string& path, double fps = 25) const;
-  /// The true box of a placement: the pasted square, shrunk to the face's
-  /// extent inside it by `inner` (x0, y0, x1, y1 as fractions of the side).
-  video::Detection truth(const Placement& p, const float inner[4]) const;
-};
+// The scenes themselves are the library's (video/synthetic.h).
+using video::Placement;
+using video::Scene;
 
 /// Faces drawn by data::render_face (a studio: wildness 0), `side` pixels.
 std::vector<io::Image> synthetic_faces(int count, int side, unsigned seed);

@@ -65,12 +65,42 @@ struct DetectorOptions {
   void validate() const;
 };
 
+/// A part of a frame where a face of about a known size is looked for
+/// (around a tracked face's predicted box), in frame pixels.
+struct SearchRegion {
+  float x = 0;  ///< left
+  float y = 0;  ///< top
+  float w = 0;
+  float h = 0;
+  float min_side = 0;  ///< the smallest face side looked for
+  float max_side = 0;  ///< the largest
+};
+
+/// The region where the face of `predicted` is looked for in the next
+/// frame: a square `scale` times its longer side around its centre, for
+/// faces of 2/3 to 3/2 its side.
+SearchRegion search_region(const Detection& predicted, float scale = 2.0f);
+
+/// Keeps the faces whose box centre lies inside one of `regions` and whose
+/// side (the mean of width and height) is in that region's range, dropping
+/// a face that overlaps an earlier kept one by IoU 0.5 or more (regions of
+/// nearby faces overlap); in decreasing score.
+std::vector<Detection> keep_in_regions(
+    std::vector<Detection> faces, const std::vector<SearchRegion>& regions);
+
 /// Finds faces in frames. One detector is used by one thread at a time.
 class FaceDetector {
  public:
   virtual ~FaceDetector() = default;
   /// The faces in an RGB frame, in decreasing score.
   virtual std::vector<Detection> detect(const io::Image& frame) = 0;
+  /// The faces inside `regions` of an RGB frame (none when `regions` is
+  /// empty), as keep_in_regions keeps them: the cheap search the video
+  /// pipeline runs between whole-frame detections. This default runs
+  /// detect() on the whole frame and filters; the OpenCV detectors search
+  /// only the regions, at the face sizes asked for.
+  virtual std::vector<Detection> detect_in(
+      const io::Image& frame, const std::vector<SearchRegion>& regions);
   /// "haar", "lbp", "yunet".
   virtual std::string name() const = 0;
 };

@@ -20,6 +20,16 @@ struct VideoOptions {
   TrackerOptions tracker;
   CropOptions crop;
   SmoothingOptions smoothing;
+  /// Detection on every N-th frame (the first, the (N+1)-th, ...) and on
+  /// every frame after one where no face was found (nobody in view, a cut)
+  /// searches the whole frame; the frames between are searched only around
+  /// the live tracks' predicted boxes (search_region: twice the face's
+  /// side, three times for a track whose face was missed; faces of 2/3 to
+  /// 3/2 its size), several times cheaper. A face that comes into view
+  /// while others are tracked, or that moved away from where its track
+  /// expected it, is found within N-1 frames. 1: every frame whole. Photo
+  /// folders are always searched whole.
+  int detect_every = 5;
   /// Only the largest face of each frame is kept (single-person videos,
   /// ABAW files): one track while that face stays in view.
   bool largest_face = false;
@@ -94,7 +104,8 @@ struct VideoSummary {
   int64_t tracks = 0;  ///< track ids given
   int64_t rows = 0;
   int64_t frames_without_face = 0;
-  double seconds = 0;  ///< wall time
+  int64_t whole_frame_detections = 0;  ///< frames searched whole
+  double seconds = 0;                  ///< wall time
   StageTimes stages;
   /// The error that ended the input early (a damaged frame, a broken
   /// tail), empty when it was read to the end. The rows before it were

@@ -45,6 +45,9 @@ class IouTracker {
   /// The live tracks after the last update, in id order: those detected in
   /// it (missed == 0) and those kept through a miss.
   const std::vector<TrackState>& tracks() const { return tracks_; }
+  /// Where each live track's face should be in the next frame (its last box
+  /// moved by its velocity), in tracks() order.
+  std::vector<Detection> predictions() const;
   /// The ids that ended in the last update.
   const std::vector<int64_t>& ended() const { return ended_; }
 
