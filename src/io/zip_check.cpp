@@ -105,6 +105,7 @@ std::vector<Entry> read_directory(const uint8_t* data, size_t size,
     const uint64_t name_len = le(data + p + 28, 2);
     const uint64_t extra_len = le(data + p + 30, 2);
     const uint64_t comment_len = le(data + p + 32, 2);
+    const uint64_t attributes = le(data + p + 38, 4);
     uint64_t local = le(data + p + 42, 4);
     if (!fits(p + 46, name_len + extra_len, size)) bad("truncated directory");
     const std::string entry(reinterpret_cast<const char*>(data + p + 46),
@@ -133,6 +134,14 @@ std::vector<Entry> read_directory(const uint8_t* data, size_t size,
       bad("entry '" + entry + "' is truncated");
     if (method == 0 && compressed != uncompressed)
       bad("entry '" + entry + "' sizes differ");
+    // miniz (LibTorch's zip reader) hands back nothing for a folder (the
+    // MS-DOS folder attribute, 0x10) or an entry of 0 stored bytes, and
+    // leaves the record's buffer as it found it.
+    if ((attributes & 0x10) != 0 && uncompressed > 0)
+      bad("entry '" + entry + "' holds data but is marked as a folder");
+    if (compressed == 0 && uncompressed > 0)
+      bad("entry '" + entry + "' has no data for its " +
+          std::to_string(uncompressed) + " bytes");
     out.push_back({entry, method, crc, start, compressed});
   }
   return out;

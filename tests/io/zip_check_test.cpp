@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <zlib.h>
 
+#include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 #include "support/support.h"
 
@@ -187,6 +188,18 @@ TEST(ZipCheck, RefusesArchivesLibTorchsReaderTripsOn) {
   expect_error(
       [&] { io::check_torch_zip(method.data(), method.size(), "m.pt"); },
       {"m.pt", "compression method 4096"});
+  // An entry marked as a folder in its external attributes (38 bytes in):
+  // miniz reads it as empty and LibTorch parsed the uninitialised buffer
+  // (tests/fuzz/checkpoint/version_marked_folder.pt).
+  auto folder = stored_zip({{"m/data.pkl", "."}, {"m/version", "3\n"}});
+  const auto last =
+      std::find_end(folder.begin(), folder.end(), kDirectory, kDirectory + 4) -
+      folder.begin();
+  folder[last + 38] = 0x5d;
+  expect_error(
+      [&] { io::check_torch_zip(folder.data(), folder.size(), "f.pt"); },
+      {"f.pt", "entry 'm/version' holds data but is marked as a folder"});
+  EXPECT_THROW(io::verify_zip(folder.data(), folder.size(), "f.pt"), Error);
 }
 
 }  // namespace semifer::test
