@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "semifer/io/frame_names.h"
 #include "semifer/io/image.h"
 #include "semifer/util/error.h"
 #include "semifer/util/files.h"
@@ -16,22 +17,11 @@ namespace semifer::eval {
 
 namespace {
 
-// The frame number an image name stands for (00001.jpg -> 1), or 0.
 int32_t frame_number(const fs::path& path) {
-  const std::string stem = path.stem().string();
-  if (stem.empty() || stem.size() > 9 ||
-      !std::all_of(stem.begin(), stem.end(),
-                   [](char c) { return c >= '0' && c <= '9'; }))
-    return 0;
-  return static_cast<int32_t>(std::stol(stem));
+  return static_cast<int32_t>(io::frame_number(path));
 }
 
-// A folder's name for a video id: "cropped_aligned/video3/" -> "video3".
-std::string folder_name(const fs::path& dir) {
-  std::error_code ec;
-  const fs::path canonical = fs::weakly_canonical(dir, ec);
-  return (ec ? dir : canonical).filename().string();
-}
+using io::folder_name;
 
 }  // namespace
 

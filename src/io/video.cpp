@@ -16,6 +16,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "semifer/io/frame_names.h"
 #include "semifer/util/error.h"
 #include "semifer/util/files.h"
 
@@ -59,22 +60,6 @@ void to_rgb(const cv::Mat& bgr, Image& out) {
     cv::cvtColor(bgr, rgb, cv::COLOR_BGRA2RGB);
   else
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-}
-
-// The frame number an image name stands for (00001.jpg -> 1), or 0.
-int64_t frame_number(const fs::path& path) {
-  const std::string stem = path.stem().string();
-  if (stem.empty() || stem.size() > 9 ||
-      !std::all_of(stem.begin(), stem.end(),
-                   [](char c) { return c >= '0' && c <= '9'; }))
-    return 0;
-  return std::stoll(stem);
-}
-
-std::string folder_name(const fs::path& dir) {
-  std::error_code ec;
-  const fs::path canonical = fs::weakly_canonical(dir, ec);
-  return (ec ? dir : canonical).filename().string();
 }
 
 class CaptureSource : public FrameSource {
@@ -184,8 +169,9 @@ std::unique_ptr<FrameSource> open_folder(const std::string& path, double fps) {
     for (const auto& f : images) {
       const int64_t n = frame_number(f);
       // The bound of data::kMaxFrame (Aff-Wild2 frames, predict inputs).
-      SEMIFER_CHECK(n <= 1000000, f.string(), ": frame number ", n,
-                    " is above 1000000 (frames are numbered 1, 2, ...)");
+      SEMIFER_CHECK(n <= kMaxFrameNumber, f.string(), ": frame number ", n,
+                    " is above ", kMaxFrameNumber,
+                    " (frames are numbered 1, 2, ...)");
       const auto [it, fresh] = by_number.emplace(n, f.string());
       SEMIFER_CHECK(fresh, path, ": frame ", n, " appears twice (", it->second,
                     " and ", f.string(), ")");

@@ -7,6 +7,7 @@
 
 #include "semifer/eval/predict.h"
 #include "semifer/eval/submission.h"
+#include "semifer/io/frame_names.h"
 #include "semifer/io/video.h"
 #include "semifer/util/atomic_file.h"
 #include "semifer/util/csv.h"
@@ -160,8 +161,8 @@ void AbawSink::on_rows(const std::vector<FaceRow>& rows) {
       best = &r;
   if (rows.empty()) return;
   const int64_t frame = rows.front().frame;
-  SEMIFER_CHECK(frame >= 1 && frame <= 1000000, impl_->info.path, ": frame ",
-                frame, " is outside 1..1000000");
+  SEMIFER_CHECK(frame >= 1 && frame <= io::kMaxFrameNumber, impl_->info.path,
+                ": frame ", frame, " is outside 1..", io::kMaxFrameNumber);
   if (impl_->labels.size() < static_cast<size_t>(frame))
     impl_->labels.resize(static_cast<size_t>(frame), -1);
   if (best)

@@ -6,12 +6,16 @@
 
 #include "builder.h"
 #include "semifer/data/formats.h"
+#include "semifer/io/frame_names.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
 namespace fs = std::filesystem;
 
 namespace semifer::data {
+
+static_assert(kMaxFrame == io::kMaxFrameNumber,
+              "the data sets' and the videos' frame limits are one number");
 
 namespace {
 
