@@ -60,7 +60,7 @@ void add_ablation_commands(CLI::App& app) {
       ->required();
   cmd->add_option("--seeds", f->config.seeds, "Number of seeds")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--first-seed", f->config.first_seed,
                   "train.seed of the first seed (the others follow)")
       ->capture_default_str();
@@ -76,14 +76,14 @@ void add_ablation_commands(CLI::App& app) {
                   "(repeatable)");
   cmd->add_option("--pretrain-epochs", f->config.pretrain_epochs,
                   "Epochs of the supervised stage (default: train.epochs)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--epochs", f->config.epochs,
                   "Epochs of each row (default: train.epochs)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--bootstrap", f->config.bootstrap.resamples,
                   "Bootstrap resamples of the intervals")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_flag("--quiet", f->quiet, "No progress lines");
   cmd->footer(
       "A stage already finished is kept; one stopped part-way (Ctrl-C, a lost "

@@ -22,6 +22,13 @@ int& exit_status();
 std::optional<std::string> unknown_subcommand(const CLI::App& app, int argc,
                                               char** argv);
 
+/// The checks of number flags that must be > 0 or >= 0: CLI11's
+/// PositiveNumber and NonNegativeNumber, with an error that says what is
+/// wanted ("--seeds: must be positive, got 0") instead of a range up to
+/// the largest double written out in 300 digits.
+const CLI::Validator& positive();
+const CLI::Validator& non_negative();
+
 /// `semifer data stats|synth`.
 void add_data_commands(CLI::App& app);
 

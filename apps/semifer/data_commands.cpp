@@ -86,12 +86,12 @@ void add_data_commands(CLI::App& app) {
                    "Labeled images of Neutral, Anger, Disgust, Fear, "
                    "Happiness, Sadness, Surprise, Other (8 counts)")
       ->expected(8)
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   synth
       ->add_option("--labeled-identities", sc.labeled_identities,
                    "People the labeled images show (0: each a new person)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   synth
       ->add_option("--labeled-wildness", sc.labeled_wildness,
                    "Pose, lighting, blur and noise of the labeled images "
@@ -117,7 +117,7 @@ void add_data_commands(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   synth->add_option("--unlabeled", sc.unlabeled, "Images in the RecordIO pool")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   synth
       ->add_option("--unlabeled-min-wildness", sc.unlabeled_min_wildness,
                    "Pool images draw their wildness from [this, --wildness] "
@@ -128,17 +128,17 @@ void add_data_commands(CLI::App& app) {
       ->add_option("--unlabeled-mix", synth_flags->unlabeled_mix,
                    "Class mix of the pool (8 weights, Neutral .. Other)")
       ->expected(8)
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   synth
       ->add_option("--validation", sc.validation, "Validation stills per class")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   synth->add_option("--videos", sc.videos, "Aff-Wild2-style videos")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   synth->add_option("--frames", sc.frames, "Frames per video")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   synth->add_flag("--overwrite", synth_flags->overwrite,
                   "Delete what OUT holds first (without it, a folder that is "
                   "not empty is refused: stale images would stay in the set)");

@@ -22,11 +22,11 @@ void add_demo_commands(CLI::App& app) {
   cmd->add_option("--pretrain-steps", config->pretrain_steps,
                   "Steps of the supervised stage")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--steps", config->steps,
                   "Steps of each row after the supervised stage")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--data-scale", config->data_scale,
                   "Multiplies every synthetic image count")
       ->capture_default_str()
@@ -34,7 +34,7 @@ void add_demo_commands(CLI::App& app) {
   cmd->add_option("--per-class", config->per_class,
                   "Labeled images kept per class")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--tau", config->initial_tau,
                   "The DTM's thresholds before its first update")
       ->capture_default_str()
@@ -42,11 +42,11 @@ void add_demo_commands(CLI::App& app) {
   cmd->add_option("--steps-per-epoch", config->steps_per_epoch,
                   "Steps between DTM updates (and validations)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--smooth", config->smooth_window,
                   "Smoothing window in frames (0: none)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   cmd->add_option("--threads", config->threads, "Loader threads")
       ->capture_default_str()
       ->check(CLI::Range(1, semifer::util::kMaxThreads));

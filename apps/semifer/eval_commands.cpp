@@ -76,14 +76,14 @@ void add_model_flags(CLI::App* cmd, Flags& f) {
       ->capture_default_str();
   cmd->add_option("--smooth", f.smooth,
                   "Temporal smoothing window in frames (the paper: 350)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--smooth-mode", f.smooth_mode,
                   "centered (majority of the window around each frame), "
                   "block (majority of consecutive windows) or mean (argmax "
                   "of the window's mean probabilities)")
       ->check(CLI::IsMember({"centered", "block", "mean"}));
   cmd->add_option("--batch", f.batch, "Images per forward pass")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_flag("--quiet", f.quiet, "No progress bar");
 }
 

@@ -52,9 +52,9 @@ void add_launch_commands(CLI::App& app) {
       "Run a command (train) as the local ranks of a data-parallel job, as "
       "torchrun does (docs/distributed.md)");
   cmd->add_option("--nproc", f->options.nproc, "Ranks on this machine")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--nnodes", f->options.nnodes, "Machines in the job")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--node-rank", f->options.node_rank,
                   "This machine's place in [0, nnodes)");
   cmd->add_option("--master", f->master,

@@ -74,7 +74,7 @@ int main(int argc, char** argv) try {
          "Largest image (width x height) any command decodes; a header "
          "claiming more is an error before memory is allocated (default " +
              std::to_string(semifer::io::kDefaultMaxPixels) + ")")
-      ->check(CLI::PositiveNumber);
+      ->check(semifer::app::positive());
   app.fallthrough();
   app.require_subcommand(1);
   // Every option's default shows in --help (subcommands inherit this).

@@ -127,7 +127,7 @@ void add_video_commands(CLI::App& app) {
   v->add_option("--fps", f->fps,
                 "Frame rate of frame folders (their timestamps)");
   v->add_option("--batch", f->batch, "Face crops per forward pass")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   v->add_option("--max-frames", f->max_frames,
                 "Stop each input after this many frames (0: all)");
   v->add_flag("--quiet", f->quiet, "Only errors");

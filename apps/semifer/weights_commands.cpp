@@ -86,7 +86,7 @@ void add_conversion_flags(CLI::App* cmd, WeightsFlags& f, const char* what,
                   from_checkpoint ? "Output classes (default: the "
                                     "checkpoint's, or 8 for a .pth)"
                                   : "Output classes (default: 8)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--out", f.out, "Output .pth")->required();
 }
 

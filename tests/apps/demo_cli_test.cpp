@@ -73,7 +73,23 @@ TEST(DemoCli, RunsTheWholeMethodAndPrintsTheTable) {
 TEST(DemoCli, RejectsBadFlags) {
   const RunResult r = run_cli({"demo", "--steps", "0"});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("--steps"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--steps: must be positive, got 0"), std::string::npos)
+      << r.err;
+  // Every command's number checks say what is wanted in one short line
+  // (CLI11's own wrote the largest double out in 300 digits).
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"ablation", "x.yaml", "--out", "y", "--seeds", "0"},
+       "--seeds: must be positive, got 0"},
+      {{"data", "synth", "out", "--labeled-identities", "-1"},
+       "--labeled-identities: must be 0 or more, got -1"},
+      {{"--max-pixels", "0", "demo"}, "--max-pixels: must be positive, got 0"},
+  };
+  for (const auto& [args, want] : cases) {
+    const RunResult bad = run_cli(args);
+    EXPECT_EQ(bad.exit_code, 2) << args[0];
+    EXPECT_NE(bad.err.find(want), std::string::npos) << bad.err;
+    EXPECT_LT(bad.err.size(), 200u) << bad.err;
+  }
 }
 
 }  // namespace semifer::test
