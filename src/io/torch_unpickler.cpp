@@ -71,7 +71,7 @@ struct Object {
   at::Tensor tensor;  // tensor; storage as a flat tensor of its dtype
 };
 
-Ref make(Kind kind) {
+Ref make_object(Kind kind) {
   auto o = std::make_shared<Object>();
   o->kind = kind;
   return o;
@@ -82,10 +82,28 @@ class Unpickler {
   Unpickler(const std::string& path, const uint8_t* data, size_t size,
             const RecordFn& read_record)
       : path_(path), data_(data), size_(size), read_record_(read_record) {}
+  // A pickle can put a container into itself (a dict set as its own value
+  // through the memo): shared_ptr cycles that would outlive the unpickler.
+  // Everything it made is emptied when it ends, so read the result first.
+  ~Unpickler() {
+    for (const std::weak_ptr<Object>& w : made_) {
+      if (Ref o = w.lock()) {
+        o->items.clear();
+        o->index.clear();
+      }
+    }
+  }
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
 
   Ref run();
 
  private:
+  Ref make(Kind kind) {
+    Ref o = make_object(kind);
+    made_.push_back(o);
+    return o;
+  }
   template <typename... Args>
   [[noreturn]] void bad(Args&&... args) const {
     fail(path_, ": data.pkl byte ", op_pos_, ": ", std::forward<Args>(args)...);
@@ -169,7 +187,8 @@ class Unpickler {
   std::vector<Ref> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, Ref> memo_;
-  std::map<std::string, Ref> storages_;  // by record key: views share one
+  std::map<std::string, Ref> storages_;      // by record key: views share one
+  std::vector<std::weak_ptr<Object>> made_;  // everything make() made
 };
 
 void Unpickler::set_items(const Ref& dict, const std::vector<Ref>& kv) {
@@ -480,7 +499,8 @@ const char* storage_type_name(at::ScalarType dtype) {
 
 StateDict unpickle_state_dict(const std::string& path, const uint8_t* data,
                               size_t size, const RecordFn& read_record) {
-  const Ref root = Unpickler(path, data, size, read_record).run();
+  Unpickler unpickler(path, data, size, read_record);
+  const Ref root = unpickler.run();
   SEMIFER_CHECK(root->kind == Kind::kDict, path, ": holds a ",
                 kind_name(root->kind), ", not a dict of tensors");
   StateDict state;
