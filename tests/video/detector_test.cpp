@@ -2,12 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "scene.h"
 #include "support/support.h"
-
-namespace fs = std::filesystem;
 
 namespace semifer::test {
 
@@ -60,20 +56,11 @@ TEST(SearchRegion, TheOpenCvDetectorsFindTheFaceInItsRegionOnly) {
   scene.faces = faces;
   scene.frames = {{{0, 60, 80, 130}, {1, 400, 260, 150}}};
   const io::Image frame = scene.render(0);
-  static const float inner[4] = {0.10f, 0.05f, 0.90f, 0.95f};
-  std::vector<video::DetectorOptions> kinds(1);  // lbp
-  const fs::path yunet = fs::path(SEMIFER_SOURCE_DIR) / ".." / "shared" /
-                         "models" / "yunet_2022.onnx";
-  if (fs::exists(yunet)) {
-    video::DetectorOptions y;
-    y.kind = "yunet";
-    y.model = yunet.string();
-    kinds.push_back(y);
-  }
-  for (const auto& k : kinds) {
+  for (const auto& k : real_face_detectors()) {
     auto detector = video::create_detector(k);
     for (size_t f = 0; f < 2; ++f) {
-      const video::Detection truth = scene.truth(scene.frames[0][f], inner);
+      const video::Detection truth =
+          scene.truth(scene.frames[0][f], kUtkFaceInner);
       // A prediction a few pixels off, as a tracker's is.
       video::Detection predicted = truth;
       predicted.x += 6;

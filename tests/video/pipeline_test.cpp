@@ -461,18 +461,7 @@ TEST(VideoPipeline, FindsAndTracksRealFacesWithEveryDetector) {
   }
   scene.write(t.file("faces.avi"));
   const Recognizer rec(write_fer_checkpoint(t.file("model")));
-  static const float inner[4] = {0.10f, 0.05f, 0.90f, 0.95f};
-
-  std::vector<video::DetectorOptions> detectors(1);  // the default
-  const fs::path yunet = fs::path(SEMIFER_SOURCE_DIR) / ".." / "shared" /
-                         "models" / "yunet_2022.onnx";
-  if (fs::exists(yunet)) {
-    video::DetectorOptions y;
-    y.kind = "yunet";
-    y.model = yunet.string();
-    detectors.push_back(y);
-  }
-  for (const auto& d : detectors) {
+  for (const auto& d : real_face_detectors()) {
     auto source = io::open_frames(t.file("faces.avi"));
     CaptureSink capture;
     video::VideoOptions o;
@@ -485,7 +474,8 @@ TEST(VideoPipeline, FindsAndTracksRealFacesWithEveryDetector) {
     for (size_t s = 0; s < segments.size(); ++s)
       for (size_t i = segments[s].first; i <= segments[s].last; ++i) {
         ++truths;
-        const video::Detection truth = scene.truth(scene.frames[i][0], inner);
+        const video::Detection truth =
+            scene.truth(scene.frames[i][0], kUtkFaceInner);
         for (const auto& f : capture.results[i])
           if (video::iou(f.detection, truth) >= 0.5f) {
             ++found;

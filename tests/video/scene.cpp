@@ -40,6 +40,19 @@ std::vector<io::Image> utkface_faces(int count, int stride) {
   return faces;
 }
 
+std::vector<video::DetectorOptions> real_face_detectors() {
+  std::vector<video::DetectorOptions> detectors(1);  // the default
+  const fs::path yunet = fs::path(SEMIFER_SOURCE_DIR) / ".." / "shared" /
+                         "models" / "yunet_2022.onnx";
+  if (fs::exists(yunet)) {
+    video::DetectorOptions y;
+    y.kind = "yunet";
+    y.model = yunet.string();
+    detectors.push_back(y);
+  }
+  return detectors;
+}
+
 std::vector<video::Detection> SceneDetector::detect(const io::Image&) {
   static const float whole[4] = {0, 0, 1, 1};
   std::vector<video::Detection> out;

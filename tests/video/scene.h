@@ -23,6 +23,15 @@ std::vector<io::Image> synthetic_faces(int count, int side, unsigned seed);
 /// `stride`-th), or an empty list when ../shared is absent.
 std::vector<io::Image> utkface_faces(int count, int stride = 37);
 
+/// The face's extent inside a UTKFace crop (x0, y0, x1, y1 as fractions of
+/// its side: 10% in from the sides, 5% from the top and the bottom), the
+/// truth a detection must overlap.
+inline constexpr float kUtkFaceInner[4] = {0.10f, 0.05f, 0.90f, 0.95f};
+
+/// The detectors the real-face tests measure: the default, and yunet when
+/// ../shared/models holds its model file.
+std::vector<video::DetectorOptions> real_face_detectors();
+
 /// Reports a scene's true boxes (the pasted squares), frame by frame in the
 /// order detect() is called; the image is not looked at.
 class SceneDetector : public video::FaceDetector {
