@@ -4,6 +4,7 @@
 
 #include "backends/video_job.h"
 #include "commands.h"
+#include "semifer/util/device.h"
 #include "stop_signals.h"
 
 namespace semifer::app {
@@ -63,6 +64,15 @@ void add_detection_flags(CLI::App* v, video::VideoOptions& o) {
                 "face is lost); between them only around the tracked faces. "
                 "1: every frame whole")
       ->check(CLI::Range(1, 100000));
+  v->add_option("--detect-threads", o.detect_threads,
+                "OpenCV's threads for detection (0: every core)")
+      ->check(CLI::Range(0, util::kMaxThreads));
+  v->add_option("--classify-threads", o.classify_threads,
+                "LibTorch's threads for the classifier (0: every core). It "
+                "runs beside detection on a frame's few faces: one thread is "
+                "as fast and leaves the other cores to detection "
+                "(docs/video.md)")
+      ->check(CLI::Range(0, util::kMaxThreads));
 }
 
 void add_video_commands(CLI::App& app) {

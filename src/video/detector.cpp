@@ -75,6 +75,8 @@ std::vector<Detection> FaceDetector::detect_in(
   return keep_in_regions(std::move(all), regions);
 }
 
+int detection_threads() { return cv::getNumThreads(); }
+
 const std::vector<std::string>& detector_names() {
   static const std::vector<std::string> names = {"haar", "lbp", "yunet"};
   return names;

@@ -7,9 +7,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <thread>
 
+#include "semifer/util/device.h"
 #include "semifer/util/error.h"
 #include "semifer/util/threads.h"
 
@@ -28,6 +30,12 @@ void VideoOptions::validate() const {
   SEMIFER_CHECK(detect_every >= 1 && detect_every <= 100000,
                 "whole-frame detection must come every 1..100000 frames, got ",
                 detect_every);
+  SEMIFER_CHECK(detect_threads >= 0 && detect_threads <= util::kMaxThreads,
+                "detection threads must be 0..", util::kMaxThreads, ", got ",
+                detect_threads);
+  SEMIFER_CHECK(classify_threads >= 0 && classify_threads <= util::kMaxThreads,
+                "classifier threads must be 0..", util::kMaxThreads, ", got ",
+                classify_threads);
 }
 
 namespace {
@@ -225,6 +233,10 @@ VideoSummary run_video(io::FrameSource& source, FaceDetector& detector,
                        const VideoOptions& options,
                        const std::vector<VideoSink*>& sinks) {
   options.validate();
+  // cv::setNumThreads(1) runs OpenCV's parallel loops on the calling thread.
+  if (options.detect_threads > 0) cv::setNumThreads(options.detect_threads);
+  if (options.classify_threads > 0)
+    util::set_intra_op_threads(options.classify_threads);
   const Clock::time_point started = Clock::now();
   VideoSummary summary;
   const io::SourceInfo& info = source.info();

@@ -1,14 +1,17 @@
 #include "semifer/video/pipeline.h"
 
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "scene.h"
 #include "semifer/eval/smoothing.h"
+#include "semifer/util/device.h"
 #include "semifer/util/strings.h"
 #include "semifer/video/outputs.h"
 #include "support/support.h"
@@ -213,6 +216,47 @@ TEST(VideoPipeline, SearchesTheWholeFrameEveryNFramesAndTracksBetween) {
     }
     EXPECT_EQ(s.tracks, 2) << every;
   }
+}
+
+TEST(VideoPipeline, SetsEachStagesThreadsAndRefusesBadCounts) {
+  TempDir t;
+  Scene scene = crossing_scene();
+  scene.frames.resize(6);
+  scene.write(t.file("clip.avi"));
+  const Recognizer rec(write_fer_checkpoint(t.file("model")));
+  const int before_torch = at::get_num_threads();
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  for (int n : {std::max(1, std::min(2, cores)), 1}) {
+    auto source = io::open_frames(t.file("clip.avi"));
+    SceneDetector detector(scene);
+    video::VideoOptions o = scripted_options(3);
+    o.detect_threads = n;
+    o.classify_threads = n;
+    const auto s = video::run_video(*source, detector, rec, o, {});
+    EXPECT_EQ(s.frames, 6);
+    EXPECT_EQ(video::detection_threads(), n);
+    EXPECT_EQ(at::get_num_threads(), n);
+  }
+  // 0 leaves both libraries as they are.
+  {
+    auto source = io::open_frames(t.file("clip.avi"));
+    SceneDetector detector(scene);
+    video::VideoOptions o = scripted_options(3);
+    o.detect_threads = 0;
+    o.classify_threads = 0;
+    video::run_video(*source, detector, rec, o, {});
+    EXPECT_EQ(video::detection_threads(), 1);
+    EXPECT_EQ(at::get_num_threads(), 1);
+  }
+  util::set_intra_op_threads(before_torch);  // OpenCV's stay at 1
+  video::VideoOptions o;
+  o.detect_threads = -1;
+  expect_error([&] { o.validate(); },
+               {"detection threads must be 0..256, got -1"});
+  o.detect_threads = 0;
+  o.classify_threads = 257;
+  expect_error([&] { o.validate(); },
+               {"classifier threads must be 0..256, got 257"});
 }
 
 TEST(VideoPipeline, SmoothedLabelsAreEvalsOverEachTrack) {

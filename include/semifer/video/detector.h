@@ -109,6 +109,10 @@ class FaceDetector {
 /// missing or OpenCV cannot load it, or listing the known kinds.
 std::unique_ptr<FaceDetector> create_detector(const DetectorOptions& options);
 
+/// The worker threads OpenCV's detectors run on now (process-wide:
+/// VideoOptions::detect_threads sets them).
+int detection_threads();
+
 /// Where opencv-data's cascades are (/usr/share/opencv4), or empty.
 std::string cascade_folder();
 

@@ -40,6 +40,15 @@ struct VideoOptions {
   /// runs dry).
   int batch = 32;
   int64_t max_frames = 0;  ///< stop after this many frames (0: all)
+  /// Threads of the two stages, which run at once: OpenCV's worker threads
+  /// for detection (cv::setNumThreads) and LibTorch's intra-op threads for
+  /// the classifier. Both are process-wide and stay as run_video sets them;
+  /// 0 leaves a library's own setting (every core). The classifier's
+  /// batches are a few faces, which one thread classifies as fast as
+  /// several, while more threads take the cores from detection: 1 makes
+  /// the whole job 1.6-1.7x faster on 2 cores (docs/video.md, "Speed").
+  int detect_threads = 0;
+  int classify_threads = 1;
   /// Polled between frames; true ends the input there (a camera's Ctrl-C).
   std::function<bool()> stop_requested;
 
