@@ -31,6 +31,8 @@ const CLI::Validator& non_negative();
 
 /// `semifer data stats|synth`.
 void add_data_commands(CLI::App& app);
+/// `semifer data face-template` (added by add_data_commands).
+void add_face_template_command(CLI::App* data);
 
 /// `semifer augment preview`.
 void add_augment_commands(CLI::App& app);

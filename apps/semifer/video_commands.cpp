@@ -5,6 +5,7 @@
 #include "backends/video_job.h"
 #include "commands.h"
 #include "semifer/util/device.h"
+#include "semifer/video/face_crop.h"
 #include "stop_signals.h"
 
 namespace semifer::app {
@@ -23,6 +24,7 @@ struct VideoFlags {
   bool save_crops = false;
   float margin = 0.1f;
   bool no_align = false;
+  std::string align_template;
   int max_missed = 10;
   float min_iou = 0.3f;
   bool largest_face = false;
@@ -114,6 +116,11 @@ void add_video_commands(CLI::App& app) {
                 "its side, before cropping");
   v->add_flag("--no-align", f->no_align,
               "Do not align faces by their landmarks (yunet); crop the box");
+  v->add_option("--align-template", f->align_template,
+                "Where the landmarks go in an aligned crop: 10 numbers "
+                "x1,y1,...,x5,y5 in fractions of its side, as `semifer data "
+                "face-template` prints them for the training images "
+                "(default: a frontal face's proportions, docs/video.md)");
   v->add_option("--max-missed", f->max_missed,
                 "Frames a track survives without its face being found");
   v->add_option("--min-iou", f->min_iou,
@@ -170,6 +177,8 @@ void add_video_commands(CLI::App& app) {
     video::VideoOptions& o = job.options;
     o.crop.margin = f->margin;
     o.crop.align = !f->no_align;
+    if (!f->align_template.empty())
+      o.crop.face_template = video::parse_face_template(f->align_template);
     o.tracker.max_missed = f->max_missed;
     o.tracker.min_iou = f->min_iou;
     o.largest_face = f->largest_face;

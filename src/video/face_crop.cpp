@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "semifer/util/error.h"
+#include "semifer/util/strings.h"
 
 namespace semifer::video {
 
@@ -82,6 +84,81 @@ io::Image crop_face(const io::Image& frame, const Detection& face,
   cv::warpAffine(src, dst, m, dst.size(), cv::INTER_LINEAR,
                  cv::BORDER_REPLICATE);
   return out;
+}
+
+}  // namespace semifer::video
+
+namespace semifer::video {
+
+FaceTemplate parse_face_template(const std::string& text) {
+  std::vector<double> v;
+  for (std::string_view field : util::split(text, ',')) {
+    const auto x = util::parse_double(util::trim(field));
+    SEMIFER_CHECK(x && *x >= 0 && *x <= 1, "face template '", text, "': '",
+                  field, "' is not a number in [0, 1]");
+    v.push_back(*x);
+  }
+  SEMIFER_CHECK(v.size() == 10, "face template '", text, "' has ", v.size(),
+                " numbers; it needs 10 (x,y of right eye, left eye, nose "
+                "tip, right and left mouth corners)");
+  FaceTemplate t;
+  for (int i = 0; i < 5; ++i)
+    t.points[i] = {static_cast<float>(v[2 * i]),
+                   static_cast<float>(v[2 * i + 1])};
+  return t;
+}
+
+std::string format_face_template(const FaceTemplate& t) {
+  std::string out;
+  char buf[32];
+  for (const Point& p : t.points) {
+    std::snprintf(buf, sizeof buf, "%s%.4f,%.4f", out.empty() ? "" : ",", p.x,
+                  p.y);
+    out += buf;
+  }
+  return out;
+}
+
+TemplateFit fit_face_template(FaceDetector& detector,
+                              const std::vector<io::Image>& images) {
+  constexpr int kCanvas = 320;  // twice the image's 160 px
+  TemplateFit fit;
+  std::array<double, 10> sum{};
+  for (const io::Image& image : images) {
+    ++fit.images;
+    if (image.empty()) continue;
+    const double scale = 160.0 / std::max(image.width, image.height);
+    const int w =
+        std::max(1, static_cast<int>(std::lround(image.width * scale)));
+    const int h =
+        std::max(1, static_cast<int>(std::lround(image.height * scale)));
+    const cv::Mat src(image.height, image.width, CV_8UC3,
+                      const_cast<uint8_t*>(image.data.data()));
+    io::Image canvas(kCanvas, kCanvas);
+    cv::Mat dst(kCanvas, kCanvas, CV_8UC3, canvas.data.data());
+    dst.setTo(cv::Scalar(128, 128, 128));
+    const int x0 = (kCanvas - w) / 2, y0 = (kCanvas - h) / 2;
+    cv::resize(src, dst(cv::Rect(x0, y0, w, h)), cv::Size(w, h), 0, 0,
+               scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    const Detection* best = nullptr;
+    const std::vector<Detection> found = detector.detect(canvas);
+    for (const Detection& d : found)
+      if (d.has_landmarks && (!best || d.score > best->score)) best = &d;
+    if (!best) continue;
+    ++fit.found;
+    for (int i = 0; i < 5; ++i) {
+      sum[2 * i] += (best->landmarks[i].x - x0) / w;
+      sum[2 * i + 1] += (best->landmarks[i].y - y0) / h;
+    }
+  }
+  SEMIFER_CHECK(fit.found > 0, "no face with landmarks found in any of the ",
+                fit.images, " images (the ", detector.name(),
+                " detector; landmarks need yunet)");
+  for (int i = 0; i < 5; ++i)
+    fit.face_template.points[i] = {
+        static_cast<float>(std::clamp(sum[2 * i] / fit.found, 0.0, 1.0)),
+        static_cast<float>(std::clamp(sum[2 * i + 1] / fit.found, 0.0, 1.0))};
+  return fit;
 }
 
 }  // namespace semifer::video

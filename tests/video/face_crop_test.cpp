@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "support/support.h"
 
@@ -92,6 +94,119 @@ TEST(CropFace, RepeatsTheBorderOutsideTheFrameAndRefusesBadSizes) {
   video::CropOptions o;
   o.margin = -1;
   expect_error([&] { o.validate(); }, {"crop margin"});
+}
+
+namespace {
+
+// Finds the same five landmarks, in canvas pixels, in every image but the
+// ones whose first pixel is 255 (no face there).
+class FixedLandmarks : public video::FaceDetector {
+ public:
+  std::vector<video::Detection> detect(const io::Image& frame) override {
+    canvases.push_back({frame.width, frame.height});
+    video::Detection d;
+    d.has_landmarks = true;
+    d.score = 0.9f;
+    for (int i = 0; i < 5; ++i) d.landmarks[i] = {120.0f + 10 * i, 140.0f};
+    video::Detection weaker = d;
+    weaker.score = 0.5f;
+    for (auto& p : weaker.landmarks) p = {0, 0};
+    video::Detection no_marks;
+    no_marks.score = 0.99f;
+    const uint8_t centre = frame.pixel(frame.width / 2, frame.height / 2)[0];
+    if (centre == 255) return {no_marks};
+    return {no_marks, weaker, d};
+  }
+  std::string name() const override { return "fixed"; }
+  std::vector<std::pair<int, int>> canvases;
+};
+
+io::Image filled(int w, int h, uint8_t value) {
+  io::Image im(w, h);
+  std::fill(im.data.begin(), im.data.end(), value);
+  return im;
+}
+
+}  // namespace
+
+TEST(FaceTemplate, FitsTheMeanLandmarksInFractionsOfEachImage) {
+  // A 48x48 image is drawn 160x160 at (80, 80) of the 320x320 canvas, a
+  // 100x50 one 160x80 at (80, 120): canvas point (120 + 10i, 140) is
+  // (0.25 + i/16, 0.375) of the first and (0.25 + i/16, 0.25) of the
+  // second. The detector's most confident detection with landmarks counts.
+  FixedLandmarks detector;
+  const auto fit = video::fit_face_template(
+      detector, {filled(48, 48, 0), filled(100, 50, 0), filled(30, 30, 255)});
+  EXPECT_EQ(fit.images, 3);
+  EXPECT_EQ(fit.found, 2);
+  ASSERT_EQ(detector.canvases.size(), 3u);
+  EXPECT_EQ(detector.canvases[1], std::make_pair(320, 320));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_NEAR(fit.face_template.points[i].x, 0.25 + i / 16.0, 1e-5) << i;
+    EXPECT_NEAR(fit.face_template.points[i].y, (0.375 + 0.25) / 2, 1e-5) << i;
+  }
+  FixedLandmarks none;
+  expect_error(
+      [&] { video::fit_face_template(none, {filled(40, 40, 255)}); },
+      {"no face with landmarks found in any of the 1 images", "fixed"});
+}
+
+TEST(FaceTemplate, ParsesWhatItPrintsAndRefusesOtherText) {
+  video::FaceTemplate t;
+  t.points[2] = {0.5f, 0.61234f};
+  const std::string text = video::format_face_template(t);
+  EXPECT_EQ(text.substr(0, 14), "0.3253,0.3875,");
+  const video::FaceTemplate back = video::parse_face_template(text);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_NEAR(back.points[i].x, t.points[i].x, 1e-4) << i;
+    EXPECT_NEAR(back.points[i].y, t.points[i].y, 1e-4) << i;
+  }
+  expect_error([] { video::parse_face_template("0.3,0.4"); },
+               {"face template '0.3,0.4' has 2 numbers; it needs 10"});
+  expect_error(
+      [] {
+        video::parse_face_template("0.3,0.4,0.6,0.4,0.5,x,0.3,0.7,0.6,0.7");
+      },
+      {"'x' is not a number in [0, 1]"});
+  expect_error(
+      [] {
+        video::parse_face_template("0.3,0.4,0.6,0.4,0.5,1.5,0.3,0.7,0.6,0.7");
+      },
+      {"'1.5' is not a number in [0, 1]"});
+}
+
+TEST(FaceTemplate, TheDefaultIsFer2013sGeometry) {
+  const std::string shared = shared_data_dir();
+  const std::string model =
+      std::string(SEMIFER_SOURCE_DIR) + "/../shared/models/yunet_2022.onnx";
+  if (shared.empty() || !std::filesystem::exists(model))
+    GTEST_SKIP() << "needs ../shared/data/fer2013 and ../shared/models";
+  // Every 97th crop of one class folder per class.
+  std::vector<io::Image> crops;
+  for (const auto& cls :
+       std::filesystem::directory_iterator(shared + "/fer2013/train")) {
+    std::vector<std::string> files;
+    for (const auto& f : std::filesystem::directory_iterator(cls.path()))
+      files.push_back(f.path().string());
+    std::sort(files.begin(), files.end());
+    for (size_t i = 0; i < files.size() && i < 97 * 12; i += 97)
+      crops.push_back(io::read_image(files[i]));
+  }
+  video::DetectorOptions o;
+  o.kind = "yunet";
+  o.model = model;
+  const auto detector = video::create_detector(o);
+  const auto fit = video::fit_face_template(*detector, crops);
+  EXPECT_GE(fit.found, fit.images * 9 / 10);
+  const video::FaceTemplate default_template;
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_NEAR(fit.face_template.points[i].x, default_template.points[i].x,
+                0.02)
+        << i;
+    EXPECT_NEAR(fit.face_template.points[i].y, default_template.points[i].y,
+                0.02)
+        << i;
+  }
 }
 
 }  // namespace semifer::test

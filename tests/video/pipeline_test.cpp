@@ -13,6 +13,7 @@
 #include "semifer/eval/smoothing.h"
 #include "semifer/util/device.h"
 #include "semifer/util/strings.h"
+#include "semifer/video/face_crop.h"
 #include "semifer/video/outputs.h"
 #include "support/support.h"
 
@@ -380,6 +381,50 @@ TEST(BenchCli, VideoRunsTheJobWithAndWithoutRegionSearches) {
       << bad.err;
   EXPECT_NE(run_cli({"bench", "video", "--help"}).out.find("Example"),
             std::string::npos);
+}
+
+TEST(VideoCli, FaceTemplatePrintsWhatAlignTemplateReads) {
+  TempDir t;
+  const RunResult missing = run_cli({"data", "face-template", t.file("none"),
+                                     "--detector-model", t.file("y.onnx")});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("none is not a folder"), std::string::npos)
+      << missing.err;
+  write_text_file(t.file("empty/notes.txt"), "x");
+  const RunResult empty = run_cli({"data", "face-template", t.file("empty"),
+                                   "--detector-model", t.file("y.onnx")});
+  EXPECT_NE(empty.err.find("holds no JPEG or PNG image"), std::string::npos)
+      << empty.err;
+  // A bad template is refused before any input is read.
+  const RunResult bad = run_cli({"video", t.file("clip.avi"), "--checkpoint",
+                                 write_fer_checkpoint(t.file("model")), "--out",
+                                 t.file("out"), "--align-template", "0.3,0.4"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("face template '0.3,0.4' has 2 numbers"),
+            std::string::npos)
+      << bad.err;
+
+  const std::string yunet =
+      std::string(SEMIFER_SOURCE_DIR) + "/../shared/models/yunet_2022.onnx";
+  const std::vector<io::Image> faces = utkface_faces(4);
+  if (faces.empty() || !fs::exists(yunet))
+    GTEST_SKIP() << "needs ../shared/data/utkface and ../shared/models";
+  for (size_t i = 0; i < faces.size(); ++i)
+    io::write_image(t.file("crops/" + std::to_string(i) + ".png"), faces[i]);
+  const RunResult r = run_cli(
+      {"data", "face-template", t.file("crops"), "--detector-model", yunet});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("landmarks found in 4 of 4 images"), std::string::npos)
+      << r.out;
+  const size_t at = r.out.find("--align-template ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string numbers(
+      util::trim(r.out.substr(at + 17, r.out.find('\n', at) - at - 17)));
+  const video::FaceTemplate fitted = video::parse_face_template(numbers);
+  // UTKFace's crops hold the eyes above FER2013's (about 0.30 of the side).
+  EXPECT_LT(fitted.points[0].y, 0.35f);
+  EXPECT_LT(fitted.points[0].x, fitted.points[1].x);
+  EXPECT_LT(fitted.points[2].y, fitted.points[3].y);
 }
 
 TEST(VideoPipeline, LabelsEqualPredictOnTheSameCrops) {

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "semifer/io/image.h"
 #include "semifer/video/detector.h"
@@ -9,16 +11,16 @@
 namespace semifer::video {
 
 /// Where the five landmarks go in an aligned crop, as fractions of its
-/// side (x right, y down), in Detection::landmarks order. The default is a
-/// frontal face's proportions set by hand (eyes a third of the side apart
-/// at 0.4 down, mouth at 0.76), not yet fitted to the training faces
-/// (docs/video.md, "Crops and alignment").
+/// side (x right, y down), in Detection::landmarks order. The default is
+/// the geometry of FER2013's training crops: the mean landmarks YuNet finds
+/// in 691 of 700 of them (`semifer data face-template`, fit_face_template;
+/// docs/video.md, "Crops and alignment").
 struct FaceTemplate {
-  std::array<Point, 5> points = {{{0.3270f, 0.3960f},
-                                  {0.6730f, 0.3960f},
-                                  {0.5000f, 0.5890f},
-                                  {0.3550f, 0.7600f},
-                                  {0.6450f, 0.7600f}}};
+  std::array<Point, 5> points = {{{0.3253f, 0.3875f},
+                                  {0.6700f, 0.3857f},
+                                  {0.4971f, 0.5836f},
+                                  {0.3549f, 0.7453f},
+                                  {0.6427f, 0.7445f}}};
 };
 
 /// How a face is cut out of a frame for the classifier.
@@ -35,6 +37,32 @@ struct CropOptions {
   /// Throws semifer::Error naming the first bad value.
   void validate() const;
 };
+
+/// A FaceTemplate from text: ten numbers "x1,y1,...,x5,y5" (fractions of
+/// the crop's side, in Detection::landmarks order), as
+/// fit_face_template's callers print it. Throws semifer::Error naming the
+/// text when it is not ten numbers in [0, 1].
+FaceTemplate parse_face_template(const std::string& text);
+
+/// `t` as parse_face_template reads it, 4 decimals.
+std::string format_face_template(const FaceTemplate& t);
+
+/// What fit_face_template found.
+struct TemplateFit {
+  FaceTemplate face_template;  ///< the mean over the images with a face
+  int64_t images = 0;          ///< images looked at
+  int64_t found = 0;           ///< of them, with a face and its landmarks
+};
+
+/// The geometry a model was trained on: the mean position of the five
+/// landmarks that `detector` (yunet) finds in `images` (training crops), in
+/// fractions of each image's width and height, the form crop_face aligns
+/// to. Each image is searched in the middle of a canvas twice its size
+/// (grey around it, scaled so that its longer side is 160 px), so that a
+/// face filling a tight crop is still found; the most confident detection
+/// with landmarks counts. Throws semifer::Error when no image has one.
+TemplateFit fit_face_template(FaceDetector& detector,
+                              const std::vector<io::Image>& images);
 
 /// The square crop of `face` out of `frame`, `side` pixels wide (pixels
 /// outside the frame repeat its border). Bilinear sampling: give a side
