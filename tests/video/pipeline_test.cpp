@@ -383,6 +383,24 @@ TEST(BenchCli, VideoRunsTheJobWithAndWithoutRegionSearches) {
             std::string::npos);
 }
 
+TEST(VideoCli, AMissingCameraIsAOneLineError) {
+  if (fs::exists("/dev/video7")) GTEST_SKIP() << "/dev/video7 exists here";
+  TempDir t;
+  const std::string ckpt = write_fer_checkpoint(t.file("model"));
+  const RunResult r = run_cli({"video", "--camera", "7", "--checkpoint", ckpt,
+                               "--out", t.file("out"), "--smooth-mode", "ema"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("cannot open camera 7 (/dev/video7)"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  const RunResult both =
+      run_cli({"video", t.file("a.avi"), "--camera", "0", "--checkpoint", ckpt,
+               "--out", t.file("out")});
+  EXPECT_NE(both.err.find("give either inputs or --camera, not both"),
+            std::string::npos)
+      << both.err;
+}
+
 TEST(VideoCli, FaceTemplatePrintsWhatAlignTemplateReads) {
   TempDir t;
   const RunResult missing = run_cli({"data", "face-template", t.file("none"),
