@@ -31,7 +31,8 @@ const CLI::Validator& non_negative();
 
 /// `semifer data stats|synth`.
 void add_data_commands(CLI::App& app);
-/// `semifer data face-template` (added by add_data_commands).
+/// `semifer data face-template` (added by add_data_commands; built with
+/// SEMIFER_VIDEO).
 void add_face_template_command(CLI::App* data);
 
 /// `semifer augment preview`.

@@ -1,16 +1,26 @@
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "backends/video_job.h"
 #include "commands.h"
+#include "semifer/io/image.h"
 #include "semifer/util/device.h"
+#include "semifer/util/error.h"
 #include "semifer/video/face_crop.h"
 #include "stop_signals.h"
 
 namespace semifer::app {
 
 namespace {
+
+struct FaceTemplateFlags {
+  std::string folder;
+  std::string model;
+  int max_images = 500;
+};
 
 struct VideoFlags {
   std::vector<std::string> inputs;
@@ -218,6 +228,64 @@ void add_video_commands(CLI::App& app) {
       exit_status() = 128 + stop_signal();
     else if (failed > 0)
       exit_status() = 1;
+  });
+}
+
+void add_face_template_command(CLI::App* data) {
+  auto f = std::make_shared<FaceTemplateFlags>();
+  CLI::App* cmd = data->add_subcommand(
+      "face-template",
+      "Where the five face landmarks lie in a folder of training crops, "
+      "found by YuNet: the template `semifer video --align-template` aligns "
+      "faces to, so that they are cut as the model's training faces were "
+      "(docs/video.md)");
+  cmd->add_option("folder", f->folder,
+                  "Training images (JPEG, PNG), searched recursively")
+      ->required();
+  cmd->add_option("--detector-model", f->model,
+                  "YuNet's ONNX file (face_detection_yunet_2022mar.onnx)")
+      ->required();
+  cmd->add_option("--max-images", f->max_images,
+                  "Images looked at, spread evenly over the sorted list")
+      ->check(positive());
+  cmd->footer(
+      "Example:\n  semifer data face-template data/fer2013/train "
+      "--detector-model yunet.onnx\n  semifer video clip.mp4 --checkpoint "
+      "model.pt --out out/ --detector yunet \\\n      --detector-model "
+      "yunet.onnx --align-template <the printed numbers>");
+  cmd->callback([f] {
+    namespace fs = std::filesystem;
+    std::vector<std::string> files;
+    std::error_code ec;
+    SEMIFER_CHECK(fs::is_directory(f->folder, ec), f->folder,
+                  " is not a folder");
+    for (fs::recursive_directory_iterator it(f->folder, ec), end;
+         !ec && it != end; it.increment(ec))
+      if (it->is_regular_file(ec) &&
+          io::has_image_extension(it->path().string()))
+        files.push_back(it->path().string());
+    SEMIFER_CHECK(!ec, "cannot list ", f->folder, ": ", ec.message());
+    SEMIFER_CHECK(!files.empty(), f->folder, " holds no JPEG or PNG image");
+    std::sort(files.begin(), files.end());
+    const size_t n = std::min(files.size(), static_cast<size_t>(f->max_images));
+    std::vector<io::Image> images;
+    for (size_t i = 0; i < n; ++i)
+      images.push_back(io::read_image(files[i * files.size() / n]));
+    video::DetectorOptions options;
+    options.kind = "yunet";
+    options.model = f->model;
+    const auto detector = video::create_detector(options);
+    const video::TemplateFit fit = video::fit_face_template(*detector, images);
+    static const char* const names[] = {"right eye", "left eye", "nose tip",
+                                        "right mouth corner",
+                                        "left mouth corner"};
+    std::cout << "landmarks found in " << fit.found << " of " << fit.images
+              << " images; mean position (fraction of width, height):\n";
+    for (int i = 0; i < 5; ++i)
+      std::cout << "  " << names[i] << ": " << fit.face_template.points[i].x
+                << ", " << fit.face_template.points[i].y << "\n";
+    std::cout << "--align-template "
+              << video::format_face_template(fit.face_template) << std::endl;
   });
 }
 
