@@ -63,8 +63,8 @@ TEST(ZipCheck, RefusesTruncatedAndForeignFiles) {
 
 // Little-endian fields of a zip record.
 void put_le(std::vector<uint8_t>& out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i)
-    out.push_back(static_cast<uint8_t>(v >> 8 * i));
+  for (int i = 0; i < bytes; ++i)  // zeros past the value's 8 bytes
+    out.push_back(i < 8 ? static_cast<uint8_t>(v >> 8 * i) : 0);
 }
 
 // A zip64 end record (at offset 0) whose directory starts at
