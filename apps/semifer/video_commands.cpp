@@ -130,7 +130,7 @@ void add_video_commands(CLI::App& app) {
                 "Where the landmarks go in an aligned crop: 10 numbers "
                 "x1,y1,...,x5,y5 in fractions of its side, as `semifer data "
                 "face-template` prints them for the training images "
-                "(default: a frontal face's proportions, docs/video.md)");
+                "(default: FER2013's crops, docs/video.md)");
   v->add_option("--max-missed", f->max_missed,
                 "Frames a track survives without its face being found");
   v->add_option("--min-iou", f->min_iou,

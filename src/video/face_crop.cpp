@@ -86,10 +86,6 @@ io::Image crop_face(const io::Image& frame, const Detection& face,
   return out;
 }
 
-}  // namespace semifer::video
-
-namespace semifer::video {
-
 FaceTemplate parse_face_template(const std::string& text) {
   std::vector<double> v;
   for (std::string_view field : util::split(text, ',')) {
@@ -121,13 +117,15 @@ std::string format_face_template(const FaceTemplate& t) {
 
 TemplateFit fit_face_template(FaceDetector& detector,
                               const std::vector<io::Image>& images) {
-  constexpr int kCanvas = 320;  // twice the image's 160 px
+  constexpr int kSide = 160;  // the image's longer side on the canvas
+  constexpr int kCanvas = 2 * kSide;
   TemplateFit fit;
   std::array<double, 10> sum{};
   for (const io::Image& image : images) {
     ++fit.images;
     if (image.empty()) continue;
-    const double scale = 160.0 / std::max(image.width, image.height);
+    const double scale =
+        static_cast<double>(kSide) / std::max(image.width, image.height);
     const int w =
         std::max(1, static_cast<int>(std::lround(image.width * scale)));
     const int h =
