@@ -13,13 +13,21 @@
 namespace semifer::util {
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
-  tmp_ = path_ + ".tmp." + std::to_string(::getpid());
-  fd_ = ::open(tmp_.c_str(),
-               O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd_ < 0) {
-    const int e = errno;
-    fail("cannot write ", path_, ": ", std::strerror(e));
+  // O_EXCL: the temporary file is always a new one of this writer's own, so
+  // two writers of one path in a process (or a file someone placed there)
+  // never share it; a name already taken (another thread's, or one a
+  // crashed process of the same pid left) moves on to "<pid>.1", "<pid>.2".
+  const std::string base = path_ + ".tmp." + std::to_string(::getpid());
+  constexpr int kMaxNames = 1000;
+  for (int n = 0; n < kMaxNames; ++n) {
+    tmp_ = n == 0 ? base : base + "." + std::to_string(n);
+    fd_ = ::open(tmp_.c_str(),
+                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd_ >= 0) return;
+    if (errno != EEXIST) break;
   }
+  const int e = errno;
+  fail("cannot write ", path_, ": ", std::strerror(e));
 }
 
 AtomicFile::~AtomicFile() {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -68,6 +69,35 @@ TEST(AtomicFile, AFailedWriteIsOneLineAndLeavesNothing) {
   std::signal(SIGXFSZ, old_handler);
   EXPECT_EQ(util::read_lines(path).front(), "old");
   EXPECT_TRUE(others(t.path(), "big.bin").empty());
+}
+
+TEST(AtomicFile, TwoWritersOfOnePathEachWriteTheirOwnFile) {
+  TempDir t;
+  const std::string path = t.file("a.txt");
+  {
+    util::AtomicFile first(path);
+    util::AtomicFile second(path);
+    first.write("first", 5);
+    second.write("second!", 7);
+    first.commit();
+    EXPECT_EQ(util::read_lines(path).front(), "first");
+    second.commit();
+  }
+  EXPECT_EQ(util::read_lines(path).front(), "second!");
+  EXPECT_TRUE(others(t.path(), "a.txt").empty());
+}
+
+TEST(AtomicFile, AFileAtTheTemporaryNameIsNeitherFollowedNorReused) {
+  TempDir t;
+  const std::string path = t.file("a.txt");
+  const std::string victim = write_text_file(t.file("victim.txt"), "keep");
+  // What a crashed process of the same pid, or someone else, left there.
+  const std::string taken = path + ".tmp." + std::to_string(::getpid());
+  fs::create_symlink(victim, taken);
+  util::write_file_atomically(path, "new");
+  EXPECT_EQ(util::read_lines(path).front(), "new");
+  EXPECT_EQ(util::read_lines(victim).front(), "keep");
+  EXPECT_TRUE(fs::is_symlink(taken));
 }
 
 TEST(AtomicFile, AMissingFolderIsAnError) {

@@ -11,7 +11,8 @@ namespace semifer::util {
 enum class Durability { kDurable, kFast };
 
 /// A file written crash-safely: the bytes go to a temporary file in the same
-/// folder ("<path>.tmp.<pid>"), which commit() flushes, fsyncs and renames
+/// folder ("<path>.tmp.<pid>", created new with O_EXCL; "<path>.tmp.<pid>.N"
+/// when that name is taken), which commit() flushes, fsyncs and renames
 /// over `path` (then fsyncs the folder). Until commit() returns, `path` holds
 /// its previous content or does not exist; a reader never sees half a file.
 /// A failed write (a full disk, a file size limit) throws semifer::Error
