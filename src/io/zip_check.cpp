@@ -85,14 +85,23 @@ std::vector<Entry> read_directory(const uint8_t* data, size_t size,
   if (eocd == std::string::npos) bad("no end of central directory");
   uint64_t entries = le(data + eocd + 10, 2);
   uint64_t dir_offset = le(data + eocd + 16, 4);
-  if (entries == 0xFFFF || dir_offset == 0xFFFFFFFF) {
-    if (eocd < 20 || le(data + eocd - 20, 4) != kZip64Locator)
-      bad("no zip64 locator");
-    const uint64_t z64 = le(data + eocd - 20 + 8, 8);
-    if (!fits(z64, 56, size) || le(data + z64, 4) != kZip64End)
-      bad("bad zip64 record");
+  // As miniz (LibTorch's reader) and Python's zipfile decide: a zip64
+  // locator right before the end record, pointing at a zip64 end record,
+  // overrides the 16- and 32-bit fields whatever they say (LibTorch writes
+  // both). Reading the classic fields where miniz reads the zip64 ones
+  // would check a different directory than the one LibTorch opens.
+  const bool has_locator =
+      eocd >= 20 + 56 && le(data + eocd - 20, 4) == kZip64Locator;
+  const uint64_t z64 = has_locator ? le(data + eocd - 20 + 8, 8) : 0;
+  if (has_locator && !fits(z64, 56, size)) bad("bad zip64 record");
+  if (has_locator && le(data + z64, 4) == kZip64End) {
+    if (le(data + z64 + 4, 8) < 44) bad("bad zip64 record size");
+    if (le(data + eocd - 20 + 16, 4) != 1) bad("a multi-disk zip64 archive");
     entries = le(data + z64 + 32, 8);
+    if (le(data + z64 + 24, 8) != entries) bad("zip64 entry counts disagree");
     dir_offset = le(data + z64 + 48, 8);
+  } else if (entries == 0xFFFF || dir_offset == 0xFFFFFFFF) {
+    bad(has_locator ? "bad zip64 record" : "no zip64 locator");
   }
   uint64_t p = dir_offset;
   for (uint64_t e = 0; e < entries; ++e) {

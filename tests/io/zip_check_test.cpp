@@ -106,6 +106,39 @@ TEST(ZipCheck, RefusesZip64OffsetsPastTheEnd) {
                {"d.pt", "bad central directory entry 0"});
 }
 
+// Found by fuzzing (tests/fuzz/checkpoint/zip64_record_counts_zero.pt):
+// LibTorch writes a zip64 end record beside the classic one, and miniz
+// takes its counts whenever a locator points at it. The check read the
+// classic record (6 entries) and passed an archive that miniz opened as
+// empty, after which LibTorch's reader threw and leaked its zip state.
+TEST(ZipCheck, ReadsTheZip64RecordWhereLibTorchsReaderDoes) {
+  TempDir t;
+  const auto bytes = saved_archive(t.file("a.pt"));
+  size_t z64 = std::string::npos;
+  for (size_t i = 0; i + 4 <= bytes.size(); ++i) {
+    if (bytes[i] == 0x50 && bytes[i + 1] == 0x4b && bytes[i + 2] == 6 &&
+        bytes[i + 3] == 6)
+      z64 = i;
+  }
+  ASSERT_NE(z64, std::string::npos) << "LibTorch wrote no zip64 end record";
+  EXPECT_NO_THROW(io::check_torch_zip(bytes.data(), bytes.size(), "a.pt"));
+  auto counts = [&](uint8_t on_disk, uint8_t total) {
+    auto b = bytes;
+    std::fill(b.begin() + static_cast<long>(z64) + 24,
+              b.begin() + static_cast<long>(z64) + 40, 0);
+    b[z64 + 24] = on_disk;
+    b[z64 + 32] = total;
+    return b;
+  };
+  const auto empty = counts(0, 0);
+  expect_error([&] { io::check_torch_zip(empty.data(), empty.size(), "e.pt"); },
+               {"e.pt", "the zip holds no files"});
+  const auto disagree = counts(1, 2);
+  expect_error(
+      [&] { io::verify_zip(disagree.data(), disagree.size(), "d.pt"); },
+      {"d.pt", "zip64 entry counts disagree"});
+}
+
 // A zip of stored entries, as LibTorch and Python's zipfile write them.
 std::vector<uint8_t> stored_zip(
     const std::vector<std::pair<std::string, std::string>>& entries) {
