@@ -8,6 +8,7 @@
 
 #include "backends/video_job.h"
 #include "semifer/data/synthetic.h"
+#include "semifer/eval/inputs.h"
 #include "semifer/infer/model_card.h"
 #include "semifer/io/video.h"
 #include "semifer/models/registry.h"
@@ -57,19 +58,9 @@ std::vector<io::Image> face_images(const std::string& folder) {
     }
     return faces;
   }
-  std::vector<std::string> files;
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(folder, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    std::string ext = it->path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    if (it->is_regular_file() &&
-        (ext == ".jpg" || ext == ".jpeg" || ext == ".png"))
-      files.push_back(it->path().string());
-  }
-  SEMIFER_CHECK(!ec, "cannot list ", folder, ": ", ec.message());
-  SEMIFER_CHECK(!files.empty(), folder, " holds no JPEG or PNG face image");
-  std::sort(files.begin(), files.end());
+  // The images below it as `semifer predict` lists a folder.
+  const std::vector<std::string> files =
+      eval::find_images({folder}).dataset.tables.front()->paths;
   const size_t stride = std::max<size_t>(1, files.size() / 16);
   for (size_t i = 0; i < files.size() && faces.size() < 16; i += stride)
     faces.push_back(centre_square(io::read_image(files[i])));

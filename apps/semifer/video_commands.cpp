@@ -6,6 +6,7 @@
 
 #include "backends/video_job.h"
 #include "commands.h"
+#include "semifer/eval/inputs.h"
 #include "semifer/io/image.h"
 #include "semifer/util/device.h"
 #include "semifer/util/error.h"
@@ -254,19 +255,13 @@ void add_face_template_command(CLI::App* data) {
       "model.pt --out out/ --detector yunet \\\n      --detector-model "
       "yunet.onnx --align-template <the printed numbers>");
   cmd->callback([f] {
-    namespace fs = std::filesystem;
-    std::vector<std::string> files;
     std::error_code ec;
-    SEMIFER_CHECK(fs::is_directory(f->folder, ec), f->folder,
+    SEMIFER_CHECK(std::filesystem::is_directory(f->folder, ec), f->folder,
                   " is not a folder");
-    for (fs::recursive_directory_iterator it(f->folder, ec), end;
-         !ec && it != end; it.increment(ec))
-      if (it->is_regular_file(ec) &&
-          io::has_image_extension(it->path().string()))
-        files.push_back(it->path().string());
-    SEMIFER_CHECK(!ec, "cannot list ", f->folder, ": ", ec.message());
-    SEMIFER_CHECK(!files.empty(), f->folder, " holds no JPEG or PNG image");
-    std::sort(files.begin(), files.end());
+    // The images below it as `semifer predict` lists a folder: recursive,
+    // sorted, each real folder once.
+    const std::vector<std::string> files =
+        eval::find_images({f->folder}).dataset.tables.front()->paths;
     const size_t n = std::min(files.size(), static_cast<size_t>(f->max_images));
     std::vector<io::Image> images;
     for (size_t i = 0; i < n; ++i)
