@@ -2,10 +2,14 @@
 # Data-parallel scaling on the CPU (docs/benchmarks.md, issue 13): the same
 # semi-supervised training of MODEL at SIZE px, per-rank batch B labeled + B
 # unlabeled, one intra-op thread and one loader thread per rank, as one
-# process and as `semifer launch --nproc 2`, measured back to back. Each
-# figure is the median images_per_second of the run's metric lines after
-# the first (the job's images: both ranks'); the efficiency is
-# 2-rank throughput / (2 x 1-rank throughput).
+# process and as `semifer launch --nproc 2`, measured back to back. Two
+# figures per run: within the run, the median images_per_second of its
+# metric lines after the first (the job's images: both ranks'); and the
+# whole process's wall time, start-up, rendezvous, the DTM update and
+# validation included (twice the images in the same steps, so its
+# efficiency is 1-process time / 2-rank time). Efficiency within the run
+# is 2-rank throughput / (2 x 1-rank throughput). The last line gives the
+# medians over the repeats.
 #   bench/run_distributed.sh [MODEL] [SIZE] [B] [STEPS] [REPEATS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,13 +34,25 @@ import json, statistics, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print(statistics.median(l["images_per_second"] for l in lines[1:]))' "$1"
 }
-echo "| repeat | 1 process (images/s) | 2 ranks (images/s) | efficiency |"
-echo "| --- | --- | --- | --- |"
+now() { date +%s.%N; }
+echo "| repeat | 1 process (images/s) | 2 ranks (images/s) | efficiency in the run | 1 process (wall s) | 2 ranks (wall s) | efficiency, whole processes |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+rows=()
 for r in $(seq "$repeats"); do
+  t0=$(now)
   OMP_NUM_THREADS=1 "$cli" train "$tmp/train.yaml" --out "$tmp/one$r" --quiet >/dev/null
+  t1=$(now)
   OMP_NUM_THREADS=1 "$cli" launch --nproc 2 -- train "$tmp/train.yaml" --out "$tmp/two$r" --quiet >/dev/null
+  t2=$(now)
   one=$(median_rate "$tmp/one$r/metrics.jsonl")
   two=$(median_rate "$tmp/two$r/metrics.jsonl")
-  awk -v r="$r" -v a="$one" -v b="$two" \
-    'BEGIN { printf "| %d | %.1f | %.1f | %.2f |\n", r, a, b, b / (2 * a) }'
+  row=$(awk -v a="$one" -v b="$two" -v t0="$t0" -v t1="$t1" -v t2="$t2" \
+    'BEGIN { printf "%.1f %.1f %.3f %.1f %.1f %.3f", a, b, b / (2 * a), t1 - t0, t2 - t1, (t1 - t0) / (t2 - t1) }')
+  rows+=("$row")
+  echo "| $r | ${row// / | } |"
 done
+printf '%s\n' "${rows[@]}" | python3 -c '
+import statistics, sys
+cols = list(zip(*(map(float, l.split()) for l in sys.stdin if l.strip())))
+m = [statistics.median(c) for c in cols]
+print("| median | %.1f | %.1f | %.3f | %.1f | %.1f | %.3f |" % tuple(m))'
