@@ -119,6 +119,12 @@ std::vector<Entry> read_directory(const uint8_t* data, size_t size,
     if (!fits(p + 46, name_len + extra_len, size)) bad("truncated directory");
     const std::string entry(reinterpret_cast<const char*>(data + p + 46),
                             name_len);
+    // miniz reads no entry that is encrypted (bits 0 and 6) or a patch (5),
+    // and no archive whose local headers are masked (13).
+    const uint64_t flags = le(data + p + 8, 2);
+    if ((flags & 0x2061) != 0)
+      bad(str("entry '", entry, "' is encrypted or a patch (flags 0x", std::hex,
+              flags, ")"));
     // zip64: the extra field holds the 8-byte values of the fields that
     // read 0xFFFFFFFF, in this order.
     const uint8_t* x = data + p + 46 + name_len;

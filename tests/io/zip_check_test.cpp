@@ -233,6 +233,17 @@ TEST(ZipCheck, RefusesArchivesLibTorchsReaderTripsOn) {
       [&] { io::check_torch_zip(folder.data(), folder.size(), "f.pt"); },
       {"f.pt", "entry 'm/version' holds data but is marked as a folder"});
   EXPECT_THROW(io::verify_zip(folder.data(), folder.size(), "f.pt"), Error);
+  // An entry flagged as encrypted (bit 0 of the flags, 8 bytes in): miniz
+  // refuses to read it, which LibTorch's reader hit in its constructor and
+  // leaked (tests/fuzz/state_dict/version_flagged_encrypted.pth).
+  auto encrypted = stored_zip({{"m/data.pkl", "."}, {"m/version", "3\n"}});
+  encrypted[last + 8] = 0x01;
+  expect_error(
+      [&] { io::check_torch_zip(encrypted.data(), encrypted.size(), "e.pt"); },
+      {"e.pt", "entry 'm/version' is encrypted or a patch (flags 0x1)"});
+  encrypted[last + 8] = 0x08;  // sizes in a data descriptor: miniz reads it
+  EXPECT_NO_THROW(
+      io::check_torch_zip(encrypted.data(), encrypted.size(), "e.pt"));
 }
 
 }  // namespace semifer::test
