@@ -26,6 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long output may still come after every rank has exited.
+constexpr auto kOutputGrace = std::chrono::seconds(2);
+
 struct Rank {
   int rank = 0;
   pid_t pid = -1;
@@ -165,6 +168,7 @@ int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
 
   std::optional<int> result;  // the first failure's exit code
   std::optional<Clock::time_point> kill_at;
+  std::optional<Clock::time_point> exited_at;  // when the last rank exited
   bool forwarded = false;
   auto signal_all = [&](int sig) {
     for (auto& r : ranks)
@@ -193,7 +197,8 @@ int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
         owner.emplace_back(i, true);
       }
     }
-    if (!fds.empty()) poll(fds.data(), fds.size(), 100);
+    // With no pipe left open (a rank that closed both) this only waits.
+    poll(fds.data(), fds.size(), 100);
     for (size_t k = 0; k < fds.size(); ++k) {
       if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       Rank& r = ranks[owner[k].first];
@@ -240,15 +245,32 @@ int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
       signal_all(SIGKILL);
       kill_at = Clock::now() + std::chrono::hours(24);
     }
-    bool done = true;
-    for (const auto& r : ranks)
-      done = done && r.status && r.out_fd < 0 && r.err_fd < 0;
-    if (done) break;
-    // A rank's pipes may stay open in a grandchild: stop waiting for output
-    // once every rank has exited.
     bool all_exited = true;
-    for (const auto& r : ranks) all_exited = all_exited && r.status.has_value();
-    if (all_exited && fds.empty()) break;
+    bool all_closed = true;
+    for (const auto& r : ranks) {
+      all_exited = all_exited && r.status.has_value();
+      all_closed = all_closed && r.out_fd < 0 && r.err_fd < 0;
+    }
+    if (all_exited && all_closed) break;
+    // A process a rank left running (a shell's `cmd &`) holds its pipes
+    // open: once every rank has exited, output that is still coming gets
+    // kOutputGrace, then the launcher stops reading and returns.
+    if (all_exited) {
+      if (!exited_at) exited_at = Clock::now();
+      if (Clock::now() - *exited_at >= kOutputGrace) {
+        for (auto& r : ranks) {
+          const std::string prefix = str("[rank ", r.rank, "] ");
+          for (const bool is_err : {false, true}) {
+            int& fd = is_err ? r.err_fd : r.out_fd;
+            if (fd >= 0) close(fd);
+            fd = -1;
+            flush_lines(is_err ? r.err_buf : r.out_buf, prefix,
+                        is_err ? err : out, true);
+          }
+        }
+        break;
+      }
+    }
   }
   return result.value_or(0);
 }
