@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "semifer/util/error.h"
+#include "semifer/util/strings.h"
 
 namespace semifer::io {
 
@@ -119,17 +120,20 @@ std::vector<Entry> read_directory(const uint8_t* data, size_t size,
     if (!fits(p + 46, name_len + extra_len, size)) bad("truncated directory");
     const std::string entry(reinterpret_cast<const char*>(data + p + 46),
                             name_len);
+    const std::string shown = util::excerpt(entry);  // for messages
     // miniz reads no entry that is encrypted (bits 0 and 6) or a patch (5),
     // and no archive whose local headers are masked (13).
     const uint64_t flags = le(data + p + 8, 2);
     if ((flags & 0x2061) != 0)
-      bad(str("entry '", entry, "' is encrypted or a patch (flags 0x", std::hex,
+      bad(str("entry '", shown, "' is encrypted or a patch (flags 0x", std::hex,
               flags, ")"));
     // zip64: the extra field holds the 8-byte values of the fields that
     // read 0xFFFFFFFF, in this order.
     const uint8_t* x = data + p + 46 + name_len;
     for (uint64_t i = 0; i + 4 <= extra_len;) {
       const uint64_t id = le(x + i, 2), len = le(x + i + 2, 2);
+      if (len > extra_len - i - 4)
+        bad("entry '" + shown + "' has an extra field past its end");
       if (id == 0x0001) {
         uint64_t k = i + 4;
         if (uncompressed == 0xFFFFFFFF && k + 8 <= i + 4 + len)
@@ -142,20 +146,20 @@ std::vector<Entry> read_directory(const uint8_t* data, size_t size,
     }
     p += 46 + name_len + extra_len + comment_len;
     if (!fits(local, 30, size) || le(data + local, 4) != kLocalHeader)
-      bad("entry '" + entry + "' has no local header");
+      bad("entry '" + shown + "' has no local header");
     const uint64_t start =
         local + 30 + le(data + local + 26, 2) + le(data + local + 28, 2);
     if (!fits(start, compressed, size))
-      bad("entry '" + entry + "' is truncated");
+      bad("entry '" + shown + "' is truncated");
     if (method == 0 && compressed != uncompressed)
-      bad("entry '" + entry + "' sizes differ");
+      bad("entry '" + shown + "' sizes differ");
     // miniz (LibTorch's zip reader) hands back nothing for a folder (the
     // MS-DOS folder attribute, 0x10) or an entry of 0 stored bytes, and
     // leaves the record's buffer as it found it.
     if ((attributes & 0x10) != 0 && uncompressed > 0)
-      bad("entry '" + entry + "' holds data but is marked as a folder");
+      bad("entry '" + shown + "' holds data but is marked as a folder");
     if (compressed == 0 && uncompressed > 0)
-      bad("entry '" + entry + "' has no data for its " +
+      bad("entry '" + shown + "' has no data for its " +
           std::to_string(uncompressed) + " bytes");
     out.push_back({entry, method, crc, start, compressed});
   }
@@ -173,7 +177,7 @@ void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
     if (e.method != 0) continue;
     const uint32_t got = static_cast<uint32_t>(
         crc32_z(0L, data + e.start, static_cast<z_size_t>(e.size)));
-    SEMIFER_CHECK(got == e.crc, name, ": entry '", e.name,
+    SEMIFER_CHECK(got == e.crc, name, ": entry '", util::excerpt(e.name),
                   "' is corrupt (its CRC-32 does not match the archive's); "
                   "the file was damaged after it was written");
   }
@@ -190,7 +194,8 @@ void check_torch_zip(const uint8_t* data, size_t size,
   if (entries.empty()) not_torch("the zip holds no files");
   const size_t slash = entries[0].name.find('/');
   if (slash == std::string::npos)
-    not_torch("'" + entries[0].name + "' is not inside the archive's folder");
+    not_torch("'" + util::excerpt(entries[0].name) +
+              "' is not inside the archive's folder");
   const std::string folder = entries[0].name.substr(0, slash + 1);
   const Entry* version = nullptr;
   for (const char* rel : {".data/version", "version"}) {
@@ -198,7 +203,7 @@ void check_torch_zip(const uint8_t* data, size_t size,
       if (!version && e.name == folder + rel) version = &e;
     }
   }
-  if (!version) not_torch("no " + folder + "version record");
+  if (!version) not_torch("no " + util::excerpt(folder) + "version record");
   // LibTorch writes it stored; miniz also inflates a deflated one.
   std::string text;
   if (version->method == 0) {

@@ -203,6 +203,8 @@ TEST(ZipCheck, RefusesArchivesLibTorchsReaderTripsOn) {
           {{{"m/version", "99999999999999999999999"}}, "version '9999"},
           {{{"m/version", "0\n"}}, "not one LibTorch reads"},
           {{{"m/version", "three"}}, "version 'three'"},
+          // Names are shown escaped, on one line.
+          {{{"v\x01\n", "3"}}, "'v\\x01\\x0a' is not inside"},
       };
   for (const auto& [entries, why] : cases) {
     const auto bytes = stored_zip(entries);
@@ -241,6 +243,14 @@ TEST(ZipCheck, RefusesArchivesLibTorchsReaderTripsOn) {
   expect_error(
       [&] { io::check_torch_zip(encrypted.data(), encrypted.size(), "e.pt"); },
       {"e.pt", "entry 'm/version' is encrypted or a patch (flags 0x1)"});
+  // An extra field (its length 30 bytes in) whose own length runs past it:
+  // the zip64 values were read from outside the file (ASan, found by
+  // state_dict: tests/fuzz/state_dict/extra_field_past_its_end.pth).
+  auto extra = folder;
+  extra[last + 38] = 0;
+  extra[last + 30] = 4;  // the end record's first 4 bytes: length 0x0605
+  expect_error([&] { io::verify_zip(extra.data(), extra.size(), "x.pt"); },
+               {"x.pt", "entry 'm/version' has an extra field past its end"});
   encrypted[last + 8] = 0x08;  // sizes in a data descriptor: miniz reads it
   EXPECT_NO_THROW(
       io::check_torch_zip(encrypted.data(), encrypted.size(), "e.pt"));
