@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "semifer/util/error.h"
@@ -46,20 +47,22 @@ size_t find_end_record(const uint8_t* data, size_t size) {
   return std::string::npos;
 }
 
-// The first bytes (at most 64) a raw deflate stream inflates to; "" when
-// it does not inflate.
-std::string inflate_prefix(const uint8_t* data, uint64_t size) {
-  char out[64];
+// What a raw deflate stream inflates to when that is exactly `expected`
+// bytes (as miniz requires); nullopt otherwise.
+std::optional<std::string> inflate_exactly(const uint8_t* data, uint64_t size,
+                                           uint64_t expected) {
+  std::string out(expected, '\0');
   z_stream z{};
-  if (inflateInit2(&z, -15) != Z_OK) return "";
+  if (inflateInit2(&z, -15) != Z_OK) return std::nullopt;
   z.next_in = const_cast<Bytef*>(data);
   z.avail_in = static_cast<uInt>(std::min<uint64_t>(size, 1U << 20));
-  z.next_out = reinterpret_cast<Bytef*>(out);
-  z.avail_out = sizeof(out);
-  const int rc = inflate(&z, Z_SYNC_FLUSH);
-  const size_t got = sizeof(out) - z.avail_out;
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(expected);
+  const int rc = inflate(&z, Z_FINISH);
+  const bool whole = rc == Z_STREAM_END && z.total_out == expected;
   inflateEnd(&z);
-  return rc == Z_OK || rc == Z_STREAM_END ? std::string(out, got) : "";
+  if (!whole) return std::nullopt;
+  return out;
 }
 
 // One entry of the central directory: its (maybe compressed) data are
@@ -69,7 +72,8 @@ struct Entry {
   uint64_t method = 0;
   uint32_t crc = 0;
   uint64_t start = 0;
-  uint64_t size = 0;
+  uint64_t size = 0;          // stored bytes
+  uint64_t uncompressed = 0;  // bytes once inflated
 };
 
 // The central directory, every entry's bounds checked; throws "NAME: not a
@@ -161,7 +165,7 @@ std::vector<Entry> read_directory(const uint8_t* data, size_t size,
     if (compressed == 0 && uncompressed > 0)
       bad("entry '" + shown + "' has no data for its " +
           std::to_string(uncompressed) + " bytes");
-    out.push_back({entry, method, crc, start, compressed});
+    out.push_back({entry, method, crc, start, compressed, uncompressed});
   }
   return out;
 }
@@ -204,17 +208,33 @@ void check_torch_zip(const uint8_t* data, size_t size,
     }
   }
   if (!version) not_torch("no " + util::excerpt(folder) + "version record");
-  // LibTorch writes it stored; miniz also inflates a deflated one.
+  // LibTorch writes it stored; miniz also inflates a deflated one. LibTorch's
+  // reader reads it in its constructor, where a failure (a CRC-32 mismatch,
+  // a stream that does not inflate to the recorded size) leaks its state:
+  // so what miniz checks is checked here first.
+  constexpr uint64_t kMaxVersionBytes = 64 * 1024;
+  if (version->uncompressed > kMaxVersionBytes)
+    not_torch(
+        str("its version record holds ", version->uncompressed, " bytes"));
   std::string text;
   if (version->method == 0) {
     text.assign(reinterpret_cast<const char*>(data + version->start),
                 version->size);
   } else if (version->method == 8) {
-    text = inflate_prefix(data + version->start, version->size);
+    auto inflated = inflate_exactly(data + version->start, version->size,
+                                    version->uncompressed);
+    if (!inflated) not_torch("its deflated version record does not inflate");
+    text = std::move(*inflated);
   } else {
     not_torch(str("its version record uses compression method ",
                   version->method, ", which LibTorch cannot read"));
   }
+  const auto crc = static_cast<uint32_t>(
+      crc32_z(0L, reinterpret_cast<const Bytef*>(text.data()), text.size()));
+  SEMIFER_CHECK(crc == version->crc, name, ": entry '",
+                util::excerpt(version->name),
+                "' is corrupt (its CRC-32 does not match the archive's); "
+                "the file was damaged after it was written");
   // As caffe2::stoull reads it: leading blanks, then the digits.
   const char* p = text.data();
   const char* end = p + text.size();

@@ -139,31 +139,54 @@ TEST(ZipCheck, ReadsTheZip64RecordWhereLibTorchsReaderDoes) {
       {"d.pt", "zip64 entry counts disagree"});
 }
 
-// A zip of stored entries, as LibTorch and Python's zipfile write them.
+// Raw deflate (no zlib header), as zip method 8 stores it.
+std::string raw_deflate(const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+// A zip of stored entries, as LibTorch and Python's zipfile write them; the
+// entry named `deflated` is stored deflated (method 8).
 std::vector<uint8_t> stored_zip(
-    const std::vector<std::pair<std::string, std::string>>& entries) {
+    const std::vector<std::pair<std::string, std::string>>& entries,
+    const std::string& deflated = "") {
   std::vector<uint8_t> out, dir;
   for (const auto& [name, data] : entries) {
     const uint64_t crc =
         crc32_z(0L, reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    const uint64_t method = name == deflated ? 8 : 0;
+    const std::string stored = method == 8 ? raw_deflate(data) : data;
     const uint64_t local = out.size();
     put_le(out, 0x04034b50, 4);
     put_le(out, 20, 2);
-    put_le(out, 0, 6);  // flags, method 0, time
+    put_le(out, 0, 2);  // flags
+    put_le(out, method, 2);
+    put_le(out, 0, 2);  // time
     put_le(out, 0, 2);
     put_le(out, crc, 4);
-    put_le(out, data.size(), 4);
+    put_le(out, stored.size(), 4);
     put_le(out, data.size(), 4);
     put_le(out, name.size(), 2);
     put_le(out, 0, 2);
     out.insert(out.end(), name.begin(), name.end());
-    out.insert(out.end(), data.begin(), data.end());
+    out.insert(out.end(), stored.begin(), stored.end());
     put_le(dir, 0x02014b50, 4);
     put_le(dir, 20, 2);
     put_le(dir, 20, 2);
-    put_le(dir, 0, 8);  // flags, method 0, time, date
+    put_le(dir, 0, 2);  // flags
+    put_le(dir, method, 2);
+    put_le(dir, 0, 4);  // time, date
     put_le(dir, crc, 4);
-    put_le(dir, data.size(), 4);
+    put_le(dir, stored.size(), 4);
     put_le(dir, data.size(), 4);
     put_le(dir, name.size(), 2);
     put_le(dir, 0, 12);  // extra, comment, disk, attributes
@@ -188,6 +211,10 @@ TEST(ZipCheck, AcceptsTheLayoutLibTorchReads) {
   EXPECT_NO_THROW(io::check_torch_zip(bytes.data(), bytes.size(), "a.pt"));
   const auto py = stored_zip({{"m/data.pkl", "."}, {"m/.data/version", "3\n"}});
   EXPECT_NO_THROW(io::check_torch_zip(py.data(), py.size(), "py.pt"));
+  const auto deflated =
+      stored_zip({{"m/data.pkl", "."}, {"m/version", "3\n"}}, "m/version");
+  EXPECT_NO_THROW(
+      io::check_torch_zip(deflated.data(), deflated.size(), "d.pt"));
 }
 
 // Found by fuzzing (tests/fuzz/state_dict/, tests/fuzz/checkpoint/): on
@@ -251,6 +278,27 @@ TEST(ZipCheck, RefusesArchivesLibTorchsReaderTripsOn) {
   extra[last + 30] = 4;  // the end record's first 4 bytes: length 0x0605
   expect_error([&] { io::verify_zip(extra.data(), extra.size(), "x.pt"); },
                {"x.pt", "entry 'm/version' has an extra field past its end"});
+  // A version record miniz would fail to read in LibTorch's constructor: its
+  // CRC-32 (16 bytes in) wrong, stored or deflated; deflated to fewer bytes
+  // than its recorded size (24 bytes in).
+  for (const std::string how : {"", "m/version"}) {
+    auto crc = stored_zip({{"m/data.pkl", "."}, {"m/version", "3\n"}}, how);
+    const auto v =
+        std::find_end(crc.begin(), crc.end(), kDirectory, kDirectory + 4) -
+        crc.begin();
+    crc[v + 16] ^= 0x5a;
+    expect_error([&] { io::check_torch_zip(crc.data(), crc.size(), "c.pt"); },
+                 {"c.pt: entry 'm/version' is corrupt"});
+  }
+  auto longer =
+      stored_zip({{"m/data.pkl", "."}, {"m/version", "3\n"}}, "m/version");
+  const auto v =
+      std::find_end(longer.begin(), longer.end(), kDirectory, kDirectory + 4) -
+      longer.begin();
+  longer[v + 24] += 1;
+  expect_error(
+      [&] { io::check_torch_zip(longer.data(), longer.size(), "l.pt"); },
+      {"l.pt", "its deflated version record does not inflate"});
   encrypted[last + 8] = 0x08;  // sizes in a data descriptor: miniz reads it
   EXPECT_NO_THROW(
       io::check_torch_zip(encrypted.data(), encrypted.size(), "e.pt"));
