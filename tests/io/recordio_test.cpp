@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
+#include <iterator>
 
+#include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 #include "support/support.h"
 
@@ -130,6 +133,30 @@ TEST(RecordIO, UnsortedIndexAndDuplicateKeys) {
   test::write_text_file(tmp.file("dup.idx"), "1\t0\n1\t0\n");
   expect_error([&] { RecordReader(rec, tmp.file("dup.idx")); },
                {"dup.idx", "key 1 appears twice"});
+}
+
+// Found by the recordio fuzz targets, which ran out of file descriptors:
+// a reader whose constructor refused the index left the .rec open.
+TEST(RecordIO, ARefusedIndexLeavesNoFileOpen) {
+  TempDir tmp;
+  const std::string rec = tmp.file("t.rec"), idx = tmp.file("t.idx");
+  {
+    RecordWriter w(rec, idx);
+    w.write(1, {1, 2, 3, 4});
+    w.close();
+  }
+  test::write_text_file(tmp.file("dup.idx"), "1\t0\n1\t0\n");
+  test::write_text_file(tmp.file("beyond.idx"), "1\t0\n2\t1000\n");
+  auto open_files = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
+                         std::filesystem::directory_iterator{});
+  };
+  const auto before = open_files();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THROW(RecordReader(rec, tmp.file("dup.idx")), semifer::Error);
+    EXPECT_THROW(RecordReader(rec, tmp.file("beyond.idx")), semifer::Error);
+  }
+  EXPECT_EQ(open_files(), before);
 }
 
 TEST(RecordIO, BadInputNamesFileAndRecord) {

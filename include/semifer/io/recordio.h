@@ -56,6 +56,8 @@ class RecordReader {
   ImageRecord read_at(uint64_t offset, uint64_t key) const;
 
  private:
+  // Checks the index against the open .rec (its size, repeated keys).
+  void check_against_file();
   void read_exact(void* dst, size_t n, uint64_t offset, uint64_t key) const;
 
   std::string rec_path_;
