@@ -192,7 +192,7 @@ struct Group::Impl {
     } catch (const std::exception&) {
       return;
     }
-    uint64_t n = 0;
+    uint64_t n = 1;  // join() wrote beat 0
     std::unique_lock<std::mutex> lock(beat_mutex);
     while (!stopping) {
       try {
@@ -368,6 +368,9 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
       impl->control = impl->main;
       impl->backend_name = "gloo";
     }
+    // The first heartbeat before join returns: a rank that has joined is in
+    // the store however late its heartbeat thread gets to run.
+    impl->store->set(impl->beat_key(env.rank), to_bytes("0 0"));
   } catch (const semifer::Error&) {
     throw;
   } catch (const std::exception& e) {
