@@ -183,6 +183,15 @@ int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
               std::chrono::milliseconds(static_cast<int64_t>(o.grace_s * 1000));
   };
 
+  // Closes one of a rank's pipes and writes what is left of its output.
+  auto close_output = [&](Rank& r, bool is_err) {
+    int& fd = is_err ? r.err_fd : r.out_fd;
+    if (fd >= 0) close(fd);
+    fd = -1;
+    flush_lines(is_err ? r.err_buf : r.out_buf, str("[rank ", r.rank, "] "),
+                is_err ? err : out, true);
+  };
+
   char chunk[4096];
   for (;;) {
     std::vector<pollfd> fds;
@@ -203,9 +212,9 @@ int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
       if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       Rank& r = ranks[owner[k].first];
       const bool is_err = owner[k].second;
-      int& fd = is_err ? r.err_fd : r.out_fd;
+      const int fd = is_err ? r.err_fd : r.out_fd;
       std::string& buf = is_err ? r.err_buf : r.out_buf;
-      const std::string prefix = str("[rank ", r.rank, "] ");
+      bool open = true;
       for (;;) {
         const ssize_t n = read(fd, chunk, sizeof(chunk));
         if (n > 0) {
@@ -213,13 +222,14 @@ int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
           continue;
         }
         if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-          close(fd);
-          fd = -1;
-          flush_lines(buf, prefix, is_err ? err : out, true);
+          close_output(r, is_err);
+          open = false;
         }
         break;
       }
-      if (fd >= 0) flush_lines(buf, prefix, is_err ? err : out, false);
+      if (open)
+        flush_lines(buf, str("[rank ", r.rank, "] "), is_err ? err : out,
+                    false);
     }
     // Reap.
     for (auto& r : ranks) {
@@ -259,14 +269,8 @@ int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
       if (!exited_at) exited_at = Clock::now();
       if (Clock::now() - *exited_at >= kOutputGrace) {
         for (auto& r : ranks) {
-          const std::string prefix = str("[rank ", r.rank, "] ");
-          for (const bool is_err : {false, true}) {
-            int& fd = is_err ? r.err_fd : r.out_fd;
-            if (fd >= 0) close(fd);
-            fd = -1;
-            flush_lines(is_err ? r.err_buf : r.out_buf, prefix,
-                        is_err ? err : out, true);
-          }
+          close_output(r, false);
+          close_output(r, true);
         }
         break;
       }

@@ -28,11 +28,10 @@ struct LaunchOptions {
 /// a "[rank R] " prefix to `out` and `err`, forwards the signal
 /// `stop_signal()` reports (polled) to every rank once, and returns when all
 /// have exited (output still coming from a process a rank left running is
-/// read for 2 s more): 0 when all succeeded, else the first failure's status
-/// (128
-/// + signal for a rank killed by one). When a rank fails, the others get
-/// SIGTERM and, after grace_s, SIGKILL. Ranks die with the launcher (Linux
-/// PR_SET_PDEATHSIG). Throws semifer::Error on bad options.
+/// read for 2 s more): 0 when all succeeded, else the first failure's
+/// status (128 + signal for a rank killed by one). When a rank fails, the
+/// others get SIGTERM and, after grace_s, SIGKILL. Ranks die with the
+/// launcher (Linux PR_SET_PDEATHSIG). Throws semifer::Error on bad options.
 int run(const LaunchOptions& options, std::ostream& out, std::ostream& err,
         const std::function<int()>& stop_signal);
 

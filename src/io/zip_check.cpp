@@ -124,20 +124,20 @@ std::vector<Entry> read_directory(const uint8_t* data, size_t size,
     if (!fits(p + 46, name_len + extra_len, size)) bad("truncated directory");
     const std::string entry(reinterpret_cast<const char*>(data + p + 46),
                             name_len);
-    const std::string shown = util::excerpt(entry);  // for messages
+    auto bad_entry = [&](const std::string& why) {
+      bad("entry '" + util::excerpt(entry) + "' " + why);
+    };
     // miniz reads no entry that is encrypted (bits 0 and 6) or a patch (5),
     // and no archive whose local headers are masked (13).
     const uint64_t flags = le(data + p + 8, 2);
     if ((flags & 0x2061) != 0)
-      bad(str("entry '", shown, "' is encrypted or a patch (flags 0x", std::hex,
-              flags, ")"));
+      bad_entry(str("is encrypted or a patch (flags 0x", std::hex, flags, ")"));
     // zip64: the extra field holds the 8-byte values of the fields that
     // read 0xFFFFFFFF, in this order.
     const uint8_t* x = data + p + 46 + name_len;
     for (uint64_t i = 0; i + 4 <= extra_len;) {
       const uint64_t id = le(x + i, 2), len = le(x + i + 2, 2);
-      if (len > extra_len - i - 4)
-        bad("entry '" + shown + "' has an extra field past its end");
+      if (len > extra_len - i - 4) bad_entry("has an extra field past its end");
       if (id == 0x0001) {
         uint64_t k = i + 4;
         if (uncompressed == 0xFFFFFFFF && k + 8 <= i + 4 + len)
@@ -150,24 +150,33 @@ std::vector<Entry> read_directory(const uint8_t* data, size_t size,
     }
     p += 46 + name_len + extra_len + comment_len;
     if (!fits(local, 30, size) || le(data + local, 4) != kLocalHeader)
-      bad("entry '" + shown + "' has no local header");
+      bad_entry("has no local header");
     const uint64_t start =
         local + 30 + le(data + local + 26, 2) + le(data + local + 28, 2);
-    if (!fits(start, compressed, size))
-      bad("entry '" + shown + "' is truncated");
-    if (method == 0 && compressed != uncompressed)
-      bad("entry '" + shown + "' sizes differ");
+    if (!fits(start, compressed, size)) bad_entry("is truncated");
+    if (method == 0 && compressed != uncompressed) bad_entry("sizes differ");
     // miniz (LibTorch's zip reader) hands back nothing for a folder (the
     // MS-DOS folder attribute, 0x10) or an entry of 0 stored bytes, and
     // leaves the record's buffer as it found it.
     if ((attributes & 0x10) != 0 && uncompressed > 0)
-      bad("entry '" + shown + "' holds data but is marked as a folder");
+      bad_entry("holds data but is marked as a folder");
     if (compressed == 0 && uncompressed > 0)
-      bad("entry '" + shown + "' has no data for its " +
-          std::to_string(uncompressed) + " bytes");
+      bad_entry("has no data for its " + std::to_string(uncompressed) +
+                " bytes");
     out.push_back({entry, method, crc, start, compressed, uncompressed});
   }
   return out;
+}
+
+// Throws "NAME: entry '...' is corrupt" unless `bytes` (the entry's data,
+// inflated) carry its CRC-32.
+void check_crc(const Entry& e, const uint8_t* bytes, uint64_t size,
+               const std::string& name) {
+  const auto got =
+      static_cast<uint32_t>(crc32_z(0L, bytes, static_cast<z_size_t>(size)));
+  SEMIFER_CHECK(got == e.crc, name, ": entry '", util::excerpt(e.name),
+                "' is corrupt (its CRC-32 does not match the archive's); "
+                "the file was damaged after it was written");
 }
 
 }  // namespace
@@ -178,12 +187,7 @@ bool is_zip(const uint8_t* data, size_t size) {
 
 void verify_zip(const uint8_t* data, size_t size, const std::string& name) {
   for (const Entry& e : read_directory(data, size, name)) {
-    if (e.method != 0) continue;
-    const uint32_t got = static_cast<uint32_t>(
-        crc32_z(0L, data + e.start, static_cast<z_size_t>(e.size)));
-    SEMIFER_CHECK(got == e.crc, name, ": entry '", util::excerpt(e.name),
-                  "' is corrupt (its CRC-32 does not match the archive's); "
-                  "the file was damaged after it was written");
+    if (e.method == 0) check_crc(e, data + e.start, e.size, name);
   }
 }
 
@@ -229,12 +233,8 @@ void check_torch_zip(const uint8_t* data, size_t size,
     not_torch(str("its version record uses compression method ",
                   version->method, ", which LibTorch cannot read"));
   }
-  const auto crc = static_cast<uint32_t>(
-      crc32_z(0L, reinterpret_cast<const Bytef*>(text.data()), text.size()));
-  SEMIFER_CHECK(crc == version->crc, name, ": entry '",
-                util::excerpt(version->name),
-                "' is corrupt (its CRC-32 does not match the archive's); "
-                "the file was damaged after it was written");
+  check_crc(*version, reinterpret_cast<const uint8_t*>(text.data()),
+            text.size(), name);
   // As caffe2::stoull reads it: leading blanks, then the digits.
   const char* p = text.data();
   const char* end = p + text.size();

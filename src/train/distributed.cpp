@@ -169,6 +169,10 @@ struct Group::Impl {
   bool stopping = false;
 
   std::string beat_key(int r) const { return str("semifer/beat/", r); }
+  // Heartbeat n: "<n> <step>".
+  std::vector<uint8_t> beat_value(uint64_t n) const {
+    return to_bytes(str(n, " ", step.load()));
+  }
 
   // A client connection of its own to the rendezvous store.
   c10::intrusive_ptr<c10d::Store> connect(Millis timeout_ms) const {
@@ -196,7 +200,7 @@ struct Group::Impl {
     std::unique_lock<std::mutex> lock(beat_mutex);
     while (!stopping) {
       try {
-        s->set(beat_key(env.rank), to_bytes(str(n++, " ", step.load())));
+        s->set(beat_key(env.rank), beat_value(n++));
       } catch (const std::exception&) {
         return;  // the store is gone: the next collective reports it
       }
@@ -370,7 +374,7 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
     }
     // The first heartbeat before join returns: a rank that has joined is in
     // the store however late its heartbeat thread gets to run.
-    impl->store->set(impl->beat_key(env.rank), to_bytes("0 0"));
+    impl->store->set(impl->beat_key(env.rank), impl->beat_value(0));
   } catch (const semifer::Error&) {
     throw;
   } catch (const std::exception& e) {
