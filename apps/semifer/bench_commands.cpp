@@ -5,6 +5,7 @@
 
 #include "backends/infer_bench.h"
 #include "backends/pipeline_bench.h"
+#include "backends/train_bench.h"
 #include "commands.h"
 #ifdef SEMIFER_WITH_VIDEO
 #include "backends/video_bench.h"
@@ -92,6 +93,79 @@ void add_bench_commands(CLI::App& app) {
               << " images/s (" << r.images << " images in " << r.seconds
               << " s, " << g->model << ", size " << g->size << ", batch "
               << g->batch << ", threads " << g->threads << ")" << std::endl;
+  });
+
+  auto t = std::make_shared<train::TrainBenchConfig>();
+  CLI::App* tr = bench->add_subcommand(
+      "train",
+      "Images per second of whole training steps of the Trainer `semifer "
+      "train` runs (forward, losses, backward, optimizer, EMA teacher)");
+  tr->add_option("--data", t->data,
+                 "`synthetic` (fixed random tensors: the step alone), `faces` "
+                 "(rendered faces as JPEG files, through the loader) or a "
+                 "training config file")
+      ->capture_default_str();
+  tr->add_option("--model", t->model,
+                 "Model name (default: the config's; smallnet otherwise)");
+  tr->add_option("--size", t->size,
+                 "Input size (default: the config's; 48 otherwise)")
+      ->check(CLI::Range(16, 1024));
+  tr->add_option("--device", t->device,
+                 "cpu, cuda, cuda:N or auto (default: the config's; cpu "
+                 "otherwise)");
+  tr->add_option("--batch", t->batch_labeled,
+                 "Labeled samples per step (default: the config's; 32)")
+      ->check(CLI::Range(1, 65536));
+  tr->add_option("--unlabeled", t->batch_unlabeled,
+                 "Unlabeled samples per step (default: the config's; 32)")
+      ->check(CLI::Range(0, 65536));
+  tr->add_option("--threads", t->threads,
+                 "Loader threads (default: the config's)")
+      ->check(CLI::Range(1, 256));
+  tr->add_option("--torch-threads", t->torch_threads,
+                 "Intra-op threads (default: the config's, else the process's)")
+      ->check(CLI::Range(1, 256));
+  tr->add_option("--ssl", t->ssl,
+                 "true: the semi-supervised step; false: the supervised one "
+                 "(default: the config's; true)");
+  tr->add_option("--steps", t->steps, "Measured steps")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+      ->capture_default_str();
+  tr->add_option("--warmup", t->warmup, "Steps before the measured ones")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000000}))
+      ->capture_default_str();
+  tr->add_option("--window", t->window,
+                 "Steps per measured window (steps and warm-up are multiples "
+                 "of it)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
+      ->capture_default_str();
+  tr->add_option("--set", t->overrides,
+                 "key=value of the training config, applied last "
+                 "(docs/config.md)");
+  tr->footer(
+      "Example:\n  semifer bench train --model resnet18 --size 112 "
+      "--torch-threads 2\n  semifer bench train --data faces --device cuda "
+      "--model efficientnet_b0 --size 224\nReference: /usr/bin/python3 "
+      "bench/train_reference.py --model resnet18 --size 112 --threads 2\n"
+      "images/s counts labeled + unlabeled samples per step (an unlabeled "
+      "face's weak and strong views count once).");
+  tr->callback([t] {
+    const train::TrainBenchResult r = train::bench_training(*t);
+    std::cout << std::fixed << std::setprecision(1) << r.images_per_second
+              << " images/s (median of " << r.window_images_per_second.size()
+              << " windows of " << t->window << " steps, min "
+              << r.min_images_per_second << ", max " << r.max_images_per_second
+              << "), " << std::setprecision(2) << r.steps_per_second
+              << " steps/s, input wait " << std::setprecision(1)
+              << 100 * r.input_wait << "%, peak device memory "
+              << (r.peak_device_bytes < 0
+                      ? std::string("-")
+                      : std::to_string(r.peak_device_bytes >> 20) + " MiB")
+              << " (" << r.model << ", size " << r.size << ", "
+              << (r.ssl ? "semi-supervised " : "supervised ") << r.batch_labeled
+              << (r.ssl ? "+" + std::to_string(r.batch_unlabeled) : "")
+              << " per step, " << r.device << ", " << r.torch_threads
+              << " intra-op threads, data " << t->data << ")" << std::endl;
   });
 
 #ifdef SEMIFER_WITH_VIDEO

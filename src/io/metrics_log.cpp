@@ -166,6 +166,7 @@ std::string format_metrics_line(const MetricsLine& m) {
   number("loss_unlabeled", m.loss_unlabeled);
   number("lr", m.lr);
   number("images_per_second", m.images_per_second);
+  number("input_wait", m.input_wait);
   number("mask_rate", m.mask_rate);
   classes("mask_rate_per_class", m.mask_rate_per_class);
   classes("pseudo_label_accuracy_per_class", m.pseudo_label_accuracy_per_class);
@@ -213,6 +214,7 @@ std::vector<MetricsLine> parse_metrics(const std::string& text,
     m.loss_unlabeled = r.number("loss_unlabeled");
     m.lr = r.number("lr");
     m.images_per_second = r.number("images_per_second");
+    m.input_wait = r.number("input_wait");
     m.mask_rate = r.number("mask_rate");
     m.mask_rate_per_class = r.per_class("mask_rate_per_class");
     m.pseudo_label_accuracy_per_class =
@@ -247,6 +249,7 @@ std::vector<Scalar> metrics_scalars(const MetricsLine& l) {
   put("loss/unlabeled", l.loss_unlabeled);
   put("lr", l.lr);
   put("images_per_second", l.images_per_second);
+  put("input_wait", l.input_wait);
   put("mask_rate", l.mask_rate);
   put_all("mask_rate/", l.mask_rate_per_class, false);
   put_all("pseudo_label_accuracy/", l.pseudo_label_accuracy_per_class, true);
@@ -272,6 +275,7 @@ std::vector<std::string> metrics_csv_columns(
   if (semi_supervised) c.push_back("loss/unlabeled");
   c.push_back("lr");
   c.push_back("images_per_second");
+  c.push_back("input_wait");
   if (semi_supervised) {
     c.push_back("mask_rate");
     per_class("mask_rate/");

@@ -184,6 +184,19 @@ const Section<LoopConfig>& loop_section() {
        value("bf16", &C::bf16, "CUDA only: forwards under bfloat16 autocast."),
        value("channels_last", &C::channels_last,
              "CUDA only: NHWC weights and batches."),
+       util::choice("optimizer_kernels", &C::optimizer_kernels,
+                    {{"auto", OptimizerKernels::kAuto},
+                     {"foreach", OptimizerKernels::kForeach},
+                     {"fused", OptimizerKernels::kFused},
+                     {"loop", OptimizerKernels::kLoop}},
+                    "Adam and AdamW's update: `auto` (`fused` on CUDA, else "
+                    "`foreach`), `foreach` (multi-tensor), `fused` (CUDA) or "
+                    "`loop` (per parameter)."),
+       value("cudnn_benchmark", &C::cudnn_benchmark,
+             "CUDA only: cuDNN picks the fastest algorithm per shape (off "
+             "when deterministic)."),
+       value("tf32", &C::tf32,
+             "CUDA only: float32 products and convolutions may use TF32."),
        value("max_loss", &C::max_loss,
              "A step loss above it stops the run (divergence); 0: only NaN "
              "and infinity do.",
@@ -378,12 +391,13 @@ bool operator==(const BestConfig& a, const BestConfig& b) {
 
 bool operator==(const LoopConfig& a, const LoopConfig& b) {
   auto tie = [](const LoopConfig& c) {
-    return std::tie(c.epochs, c.steps_per_epoch, c.batch_labeled,
-                    c.batch_unlabeled, c.lr, c.optimizer, c.momentum,
-                    c.nesterov, c.weight_decay, c.lr_schedule, c.warmup_steps,
-                    c.clip_grad_norm, c.seed, c.threads, c.torch_threads,
-                    c.log_every, c.checkpoint_every, c.deterministic, c.device,
-                    c.bf16, c.channels_last, c.max_loss, c.best, c.distributed);
+    return std::tie(
+        c.epochs, c.steps_per_epoch, c.batch_labeled, c.batch_unlabeled, c.lr,
+        c.optimizer, c.momentum, c.nesterov, c.weight_decay, c.lr_schedule,
+        c.warmup_steps, c.clip_grad_norm, c.seed, c.threads, c.torch_threads,
+        c.log_every, c.checkpoint_every, c.deterministic, c.device, c.bf16,
+        c.channels_last, c.optimizer_kernels, c.cudnn_benchmark, c.tf32,
+        c.max_loss, c.best, c.distributed);
   };
   return tie(a) == tie(b);
 }

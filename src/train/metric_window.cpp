@@ -10,8 +10,9 @@
 
 namespace semifer::train {
 
-MetricWindow::MetricWindow(int num_classes, const at::Device& device)
-    : num_classes_(num_classes), device_(device) {
+MetricWindow::MetricWindow(int num_classes, const at::Device& device,
+                           double loss_ceiling)
+    : num_classes_(num_classes), device_(device), loss_ceiling_(loss_ceiling) {
   reset();
 }
 
@@ -22,6 +23,8 @@ void MetricWindow::reset() {
       torch::zeros({3}, torch::TensorOptions(device_).dtype(torch::kFloat64));
   counts_ = torch::zeros({4, num_classes_},
                          torch::TensorOptions(device_).dtype(torch::kInt64));
+  first_unsound_ = torch::full(
+      {1}, -INFINITY, torch::TensorOptions(device_).dtype(torch::kFloat64));
 }
 
 void MetricWindow::clear_sums() {
@@ -30,10 +33,21 @@ void MetricWindow::clear_sums() {
   steps_ = steps;
 }
 
-void MetricWindow::add(const StepStats& s, int64_t images) {
+void MetricWindow::add(const StepStats& s, int64_t images, int64_t step) {
   torch::NoGradGuard no_grad;
   ++steps_;
   images_ += images;
+  {
+    // Device operations only: the host learns of it when the window is
+    // read, and can still name the step that went bad.
+    const at::Tensor loss = s.loss.detach().to(torch::kFloat64).reshape({1});
+    at::Tensor unsound = loss.isfinite().logical_not();
+    if (loss_ceiling_ > 0) unsound = unsound.logical_or(loss.gt(loss_ceiling_));
+    first_unsound_.copy_(torch::where(
+        unsound.logical_and(first_unsound_.isinf()),
+        torch::full_like(first_unsound_, -static_cast<double>(step)),
+        first_unsound_));
+  }
   const auto l =
       torch::stack({s.loss_labeled.detach(), s.loss_unlabeled.detach()})
           .to(torch::kFloat64);
@@ -67,8 +81,11 @@ void MetricWindow::reduce(Group& group, bool root_only) {
   auto max = torch::nan_to_num(losses_.narrow(0, 2, 1), INFINITY, INFINITY);
   std::vector<at::Tensor> sums = {images, means, counts_};
   group.all_reduce_sum(sums);
-  std::vector<at::Tensor> maxes = {max};
+  // One call: the largest loss and the earliest unsound step (negated).
+  std::vector<at::Tensor> maxes = {torch::cat({max, first_unsound_})};
   group.all_reduce_max(maxes);
+  first_unsound_.copy_(maxes[0].narrow(0, 1, 1));
+  max = maxes[0].narrow(0, 0, 1);
   if (root_only && group.rank() != 0) {
     clear_sums();
     return;
@@ -82,12 +99,15 @@ WindowSummary MetricWindow::summary() const {
   WindowSummary w;
   w.steps = steps_;
   w.images = images_;
-  const at::Tensor l = losses_.to(torch::kCPU);
+  const at::Tensor l = torch::cat({losses_, first_unsound_}).to(torch::kCPU);
   const at::Tensor c = counts_.to(torch::kCPU);
   const double n = static_cast<double>(std::max<int64_t>(steps_, 1));
   w.loss_labeled = l[0].item<double>() / n;
   w.loss_unlabeled = l[1].item<double>() / n;
   w.max_loss = l[2].item<double>();
+  const double first = l[3].item<double>();
+  w.first_unsound_step =
+      std::isinf(first) ? -1 : static_cast<int64_t>(std::llround(-first));
   const auto a = c.accessor<int64_t, 2>();
   int64_t kept = 0, seen = 0;
   for (int k = 0; k < num_classes_; ++k) {

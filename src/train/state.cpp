@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "semifer/infer/archive.h"
+#include "semifer/train/ema.h"
 #include "semifer/util/error.h"
 
 namespace semifer::train {
@@ -22,6 +23,11 @@ c10::Device device_of(const models::ClassifierImpl& model) {
 }
 
 }  // namespace
+
+EmaTeacher& TrainState::ema() {
+  if (!ema_) ema_ = std::make_shared<EmaTeacher>(*teacher, *student);
+  return *ema_;
+}
 
 void TrainState::thresholds_changed() {
   tau_ = thresholds.tau_tensor(device_of(*student));

@@ -4,6 +4,7 @@
 
 #include "semifer/train/ema.h"
 #include "semifer/train/losses.h"
+#include "semifer/train/optimizer.h"
 #include "semifer/train/pseudo_labels.h"
 #include "semifer/train/state.h"
 #include "semifer/util/torch_compat.h"
@@ -21,6 +22,40 @@ c10::Device device_of(const TrainState& state) {
 // pinned buffer until its copy is done).
 at::Tensor to_device(const at::Tensor& x, const c10::Device& device) {
   return x.to(device, /*non_blocking=*/true);
+}
+
+// The step's images as one [sum N, 3, S, S] batch on the device: copied
+// into the reused buffer's slices when there is one, else concatenated.
+at::Tensor stage_images(const std::vector<at::Tensor>& parts,
+                        const c10::Device& device, StepBuffers* buffers) {
+  if (!buffers) {
+    std::vector<at::Tensor> moved;
+    for (const auto& p : parts) moved.push_back(to_device(p, device));
+    return moved.size() == 1 ? moved.front() : torch::cat(moved, 0);
+  }
+  int64_t n = 0;
+  for (const auto& p : parts) n += p.size(0);
+  auto sizes = parts.front().sizes().vec();
+  sizes[0] = n;
+  at::Tensor& x = buffers->images;
+  if (!x.defined() || x.sizes() != at::IntArrayRef(sizes) ||
+      x.device() != device || x.scalar_type() != parts.front().scalar_type())
+    x = torch::empty(sizes, parts.front().options().device(device));
+  int64_t at = 0;
+  for (const auto& p : parts) {
+    x.narrow(0, at, p.size(0)).copy_(p, /*non_blocking=*/true);
+    at += p.size(0);
+  }
+  return x;
+}
+
+at::Tensor stage_labels(const at::Tensor& y, const c10::Device& device,
+                        StepBuffers* buffers) {
+  if (!buffers) return to_device(y, device);
+  at::Tensor& out = buffers->labels;
+  if (!out.defined() || out.sizes() != y.sizes() || out.device() != device)
+    out = torch::empty(y.sizes(), y.options().device(device));
+  return out.copy_(y, /*non_blocking=*/true);
 }
 
 at::Tensor forward(TrainState& state, at::Tensor x,
@@ -58,14 +93,14 @@ at::Tensor pseudo_label_probs(TrainState& state, const at::Tensor& weak,
 // end every step shares.
 void update(TrainState& state, const at::Tensor& loss,
             const StepOptions& options) {
-  state.optimizer->zero_grad();
+  clear_gradients(*state.optimizer);
   loss.backward();
   if (options.after_backward) options.after_backward(state);
   if (options.clip_grad_norm > 0)
-    torch::nn::utils::clip_grad_norm_(state.student->parameters(),
-                                      options.clip_grad_norm);
+    clip_gradient_norm(state.optimizer->param_groups().front().params(),
+                       options.clip_grad_norm);
   state.optimizer->step();
-  ema_update(*state.teacher, *state.student, options.ssl.ema_decay);
+  state.ema().update(options.ssl.ema_decay);
 }
 
 }  // namespace
@@ -76,8 +111,9 @@ StepStats supervised_step(TrainState& state, const data::Step& batch,
   const auto& lb = batch.labeled;
   StepStats s;
   s.loss_labeled = torch::nn::functional::cross_entropy(
-      forward(state, to_device(lb.x_weak, device), options),
-      to_device(lb.y, device));
+      forward(state, stage_images({lb.x_weak}, device, options.buffers),
+              options),
+      stage_labels(lb.y, device, options.buffers));
   s.loss = options.ssl.lambda_labeled * s.loss_labeled;
   s.loss_unlabeled = torch::zeros({}, s.loss.options());
   update(state, s.loss, options);
@@ -89,21 +125,18 @@ StepStats semi_supervised_step(TrainState& state, const data::Step& batch,
   const auto device = device_of(state);
   const auto& lb = batch.labeled;
   const auto& ub = batch.unlabeled;
-  const auto logits = forward(
-      state,
-      torch::cat({to_device(lb.x_weak, device), to_device(ub.x_weak, device),
-                  to_device(ub.x_strong, device)},
-                 0),
-      options);
   const int64_t b = lb.x_weak.size(0), u = ub.x_weak.size(0);
+  const at::Tensor images = stage_images({lb.x_weak, ub.x_weak, ub.x_strong},
+                                         device, options.buffers);
+  const auto logits = forward(state, images, options);
   const auto weak = logits.narrow(0, b, u);
   const auto strong = logits.narrow(0, b + u, u);
   StepStats s;
   s.loss_labeled = torch::nn::functional::cross_entropy(
-      logits.narrow(0, 0, b), to_device(lb.y, device));
+      logits.narrow(0, 0, b), stage_labels(lb.y, device, options.buffers));
   const at::Tensor weak_images =
       options.ssl.pseudo_labels == PseudoSource::kTeacher
-          ? to_device(ub.x_weak, device)
+          ? images.narrow(0, b, u)
           : at::Tensor();
   const PseudoLabels labels = state.labeler.label(
       pseudo_label_probs(state, weak, strong, weak_images, options),

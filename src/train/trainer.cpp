@@ -24,6 +24,7 @@
 #include "semifer/util/log.h"
 #include "semifer/util/progress.h"
 #include "semifer/util/strings.h"
+#include "semifer/util/torch_compat.h"
 
 namespace semifer::train {
 
@@ -76,6 +77,9 @@ const std::vector<std::string>& resumable_keys() {
                                                 "train.device",
                                                 "train.bf16",
                                                 "train.channels_last",
+                                                "train.optimizer_kernels",
+                                                "train.cudnn_benchmark",
+                                                "train.tf32",
                                                 "train.deterministic",
                                                 "train.distributed.backend",
                                                 "train.distributed.bucket_mb",
@@ -237,12 +241,16 @@ void Trainer::setup_device() {
   } else if (loop.torch_threads > 0) {
     util::set_intra_op_threads(loop.torch_threads);
   }
+  if (device_.is_cuda())
+    compat::set_cuda_speed(loop.tf32,
+                           loop.cudnn_benchmark && !loop.deterministic);
   torch::manual_seed(loop.seed);
   step_options_.ssl = config_.ssl;
   step_options_.bf16 = device_.is_cuda() && loop.bf16;
   step_options_.channels_last = device_.is_cuda() && loop.channels_last;
   step_options_.after_backward = options_.after_backward;
   step_options_.clip_grad_norm = loop.clip_grad_norm;
+  step_options_.buffers = &step_buffers_;
 }
 
 void Trainer::build_state() {
@@ -274,7 +282,7 @@ void Trainer::build_state() {
                             static_cast<int64_t>(dataset_->unlabeled.size()),
                             class_shares(*dataset_), device_);
   s.thresholds_changed();
-  s.window = MetricWindow(num_classes, device_);
+  s.window = MetricWindow(num_classes, device_, config_.train.max_loss);
   s.card.model = config_.model.name;
   s.card.dropout = config_.model.dropout;
   s.card.classes = names;
@@ -402,8 +410,14 @@ void Trainer::diverged(double loss, const std::string& detail) const {
 }
 
 void Trainer::check_losses(const WindowSummary& w) const {
-  if (!loss_sound(w.max_loss))
-    diverged(w.max_loss, str(" (the largest of the last ", w.steps, " steps)"));
+  if (loss_sound(w.max_loss)) return;
+  // The window remembered on the device which step went bad first.
+  diverged(w.max_loss,
+           str(" (the largest of the last ", w.steps, " steps",
+               w.first_unsound_step >= 0
+                   ? str("; step ", w.first_unsound_step, " was the first")
+                   : std::string(),
+               ")"));
 }
 
 void Trainer::check_saveable() const {
@@ -504,13 +518,19 @@ RunSummary Trainer::run() {
       lc.rank = options_.group->rank();
       lc.world_size = options_.group->size();
     }
-    data::Loader loader(dataset_, config_.augment, lc, s.step);
+    // Not started when the input comes from options_.input (no worker
+    // threads beside the measured steps).
+    std::unique_ptr<data::Loader> loader;
+    if (!options_.input)
+      loader =
+          std::make_unique<data::Loader>(dataset_, config_.augment, lc, s.step);
     progress_ =
         std::make_unique<util::Progress>("train", total, options_.progress);
     run_start_ = window_start_ = Clock::now();
+    input_seconds_ = 0;
     s.student->train();
     while (s.step < total) {
-      train_step(loader);
+      train_step(loader.get());
       bool stop = options_.stop_requested && options_.stop_requested();
       // Every rank stops at the same step.
       if (options_.group) stop = options_.group->any(stop);
@@ -533,10 +553,13 @@ RunSummary Trainer::run() {
   return summary_;
 }
 
-void Trainer::train_step(data::Loader& loader) {
+void Trainer::train_step(data::Loader* loader) {
   TrainState& s = *state_;
   const auto& loop = config_.train;
-  const data::Step batch = loader.next();
+  const auto asked = Clock::now();
+  const data::Step batch =
+      options_.input ? options_.input(s.step) : loader->next();
+  input_seconds_ += std::chrono::duration<double>(Clock::now() - asked).count();
   if (options_.group) options_.group->set_step(s.step);
   lr_ = learning_rate(loop, s.step, total_steps());
   set_learning_rate(*s.optimizer, lr_);
@@ -547,7 +570,7 @@ void Trainer::train_step(data::Loader& loader) {
   if (pending_step_ >= 0) confirm(stats.loss);
   int64_t images = batch.labeled.x_weak.size(0);
   if (config_.ssl.enabled) images += batch.unlabeled.x_weak.size(0);
-  s.window.add(stats, images);
+  s.window.add(stats, images, s.step);
   show_progress(total_steps());
   const bool epoch_end = s.step % loop.steps_per_epoch == 0;
   if (s.step % loop.log_every == 0 || epoch_end) end_window(epoch_end);
@@ -581,6 +604,7 @@ void Trainer::end_window(bool epoch_end) {
   line.loss_labeled = w.loss_labeled;
   line.lr = lr_;
   line.images_per_second = w.images / std::max(secs, 1e-9);
+  line.input_wait = std::min(1.0, input_seconds_ / std::max(secs, 1e-9));
   if (config_.ssl.enabled) {
     line.loss_unlabeled = w.loss_unlabeled;
     line.mask_rate = w.mask_rate;
@@ -595,6 +619,7 @@ void Trainer::end_window(bool epoch_end) {
   if (options_.on_metrics) options_.on_metrics(line);
   log_line(line, w);
   s.window.reset();
+  input_seconds_ = 0;
   window_start_ = Clock::now();
 }
 

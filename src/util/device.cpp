@@ -5,12 +5,37 @@
 
 #include <thread>
 
+#ifdef SEMIFER_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
 
 namespace semifer::util {
 
 bool cuda_available() { return torch::cuda::is_available(); }
+
+int64_t peak_device_memory(int index) {
+#ifdef SEMIFER_WITH_CUDA
+  if (index < 0) return -1;
+  // allocated_bytes[0]: StatType::AGGREGATE, every pool together.
+  return c10::cuda::CUDACachingAllocator::getDeviceStats(index)
+      .allocated_bytes[0]
+      .peak;
+#else
+  (void)index;
+  return -1;
+#endif
+}
+
+void reset_peak_device_memory(int index) {
+#ifdef SEMIFER_WITH_CUDA
+  if (index >= 0) c10::cuda::CUDACachingAllocator::resetPeakStats(index);
+#else
+  (void)index;
+#endif
+}
 
 int set_intra_op_threads(int n) {
   const int cores = static_cast<int>(std::thread::hardware_concurrency());

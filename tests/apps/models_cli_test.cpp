@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
 #include "support/support.h"
@@ -50,6 +52,61 @@ TEST(BenchCli, InferPrintsImagesPerSecond) {
                                              {"bench", "infer", "--help"}}) {
     EXPECT_NE(run_cli(args).out.find("Example"), std::string::npos) << args[1];
   }
+}
+
+namespace {
+
+// The number before `unit` in `text` ("424.3 images/s" -> 424.3).
+double number_before(const std::string& text, const std::string& unit) {
+  const size_t at = text.find(" " + unit);
+  if (at == std::string::npos) return -1;
+  const size_t start = text.rfind(' ', at - 1);
+  return std::stod(
+      text.substr(start == std::string::npos ? 0 : start + 1,
+                  at - (start == std::string::npos ? 0 : start + 1)));
+}
+
+}  // namespace
+
+// semifer bench train runs the production Trainer on fixed tensors: its
+// figures agree with each other (images per step = labeled + unlabeled),
+// --set reaches the config, and bad flags are one-line errors.
+TEST(BenchCli, TrainTimesWholeStepsOfTheTrainer) {
+  RunResult r = run_cli({"bench", "train", "--steps", "2", "--warmup", "1",
+                         "--window", "1", "--batch", "4", "--unlabeled", "6",
+                         "--torch-threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double images = number_before(r.out, "images/s");
+  const double steps = number_before(r.out, "steps/s");
+  ASSERT_GT(images, 0) << r.out;
+  ASSERT_GT(steps, 0) << r.out;
+  EXPECT_NEAR(images / steps, 10.0, 0.2) << r.out;
+  EXPECT_NE(r.out.find("median of 2 windows of 1 steps"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("semi-supervised 4+6 per step"), std::string::npos)
+      << r.out;
+
+  r = run_cli({"bench", "train", "--steps", "1", "--warmup", "0", "--window",
+               "1", "--batch", "4", "--torch-threads", "1", "--set",
+               "ssl.enabled=false"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("supervised 4 per step"), std::string::npos) << r.out;
+  EXPECT_NEAR(
+      number_before(r.out, "images/s") / number_before(r.out, "steps/s"), 4.0,
+      0.1)
+      << r.out;
+
+  r = run_cli({"bench", "train", "--steps", "3", "--window", "2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("must be multiples of --window"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  r = run_cli({"bench", "train", "--steps", "1", "--window", "1", "--warmup",
+               "0", "--set", "train.optimizer_kernels=fast"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("train.optimizer_kernels"), std::string::npos) << r.err;
+  EXPECT_NE(run_cli({"bench", "train", "--help"}).out.find("Example"),
+            std::string::npos);
 }
 
 }  // namespace semifer::test

@@ -350,6 +350,26 @@ TEST(TrainCli, NanLossStopsWithAClearMessage) {
   EXPECT_NE(r.err.find("last good checkpoint"), std::string::npos) << r.err;
 }
 
+TEST(TrainCli, ADivergenceBetweenMetricLinesNamesTheStepThatWentBad) {
+  // No checkpoint and no metric line until step 6: the loss is read back
+  // only then, and the window remembered on the device which step was the
+  // first to go bad (step 1 trains on the initial weights; Adam's first
+  // update at lr 1e30 moves every weight by about 1e30).
+  TempDir t;
+  const std::string config = setup(
+      t,
+      "epochs: 1, steps_per_epoch: 6, batch_labeled: 8, batch_unlabeled: 8, "
+      "log_every: 6, checkpoint_every: 6, lr: 1.0e+30");
+  const RunResult r =
+      run_cli({"train", config, "--out", t.file("run"), "--quiet"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("step 6: the loss is"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("step 2 was the first"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("last good checkpoint is not written yet"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(TrainCli, KilledAndResumedRunEndsBitIdentical) {
   TempDir t;
   const std::string config = setup(

@@ -90,6 +90,9 @@ train:
   device: cpu
   bf16: false
   channels_last: false
+  optimizer_kernels: loop
+  cudnn_benchmark: false
+  tf32: false
   max_loss: 250.5
   best: {monitor: a, min_step: 7, keep: 3}
   distributed: {backend: gloo, bucket_mb: 4.5, timeout_s: 12}

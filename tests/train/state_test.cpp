@@ -51,14 +51,15 @@ at::Tensor flat(const models::ClassifierImpl& m) {
 
 TEST(MetricWindow, SumsStepsOnTheDeviceAndReadsThemOnce) {
   train::MetricWindow w(3, torch::kCPU);
-  w.add(stats(2.0f, {0, 1, 1, 2}, {1, 0, 1, 1}, {0, -1, 2, 2}), 8);
-  w.add(stats(4.0f, {1}, {1}, {1}), 4);
+  w.add(stats(2.0f, {0, 1, 1, 2}, {1, 0, 1, 1}, {0, -1, 2, 2}), 8, 1);
+  w.add(stats(4.0f, {1}, {1}, {1}), 4, 2);
   const train::WindowSummary s = w.summary();
   EXPECT_EQ(s.steps, 2);
   EXPECT_EQ(s.images, 12);
   EXPECT_DOUBLE_EQ(s.loss_labeled, 1.5);
   EXPECT_DOUBLE_EQ(s.loss_unlabeled, 0.75);
   EXPECT_DOUBLE_EQ(s.max_loss, 4.0);
+  EXPECT_EQ(s.first_unsound_step, -1);
   EXPECT_DOUBLE_EQ(s.mask_rate, 4.0 / 5);
   // class 0: 1 of 1 kept; class 1: 2 of 3; class 2: 1 of 1.
   EXPECT_DOUBLE_EQ(s.mask_rate_per_class[0], 1.0);
@@ -77,10 +78,29 @@ TEST(MetricWindow, SumsStepsOnTheDeviceAndReadsThemOnce) {
   EXPECT_DOUBLE_EQ(c.max_loss, 4.0);
   // A NaN loss stays visible; an empty class reads -1.
   w.reset();
-  w.add(stats(NAN, {0}, {0}, {-1}), 1);
+  w.add(stats(NAN, {0}, {0}, {-1}), 1, 7);
   EXPECT_TRUE(std::isnan(w.summary().max_loss));
   EXPECT_EQ(w.summary().mask_rate_per_class[1], -1.0);
+  EXPECT_EQ(w.summary().first_unsound_step, 7);
+  w.add(stats(INFINITY, {0}, {0}, {-1}), 1, 8);  // a later one: still 7
+  EXPECT_EQ(w.summary().first_unsound_step, 7);
+  w.reset();
+  EXPECT_EQ(w.summary().first_unsound_step, -1);
   expect_error([&] { copy.from_tensor(torch::zeros({3})); }, {"metric window"});
+}
+
+TEST(MetricWindow, NamesTheFirstStepAboveTheLossCeiling) {
+  train::MetricWindow w(3, torch::kCPU, /*loss_ceiling=*/10.0);
+  w.add(stats(9.0f, {0}, {1}, {0}), 1, 4);
+  w.add(stats(12.0f, {0}, {1}, {0}), 1, 5);
+  w.add(stats(11.0f, {0}, {1}, {0}), 1, 6);
+  const auto s = w.summary();
+  EXPECT_DOUBLE_EQ(s.max_loss, 12.0);
+  EXPECT_EQ(s.first_unsound_step, 5);
+  // Without a ceiling only NaN and infinity are unsound.
+  train::MetricWindow open(3, torch::kCPU);
+  open.add(stats(1e6f, {0}, {1}, {0}), 1, 1);
+  EXPECT_EQ(open.summary().first_unsound_step, -1);
 }
 
 TEST(TrainState, SaveAndLoadAreSymmetric) {
@@ -95,7 +115,7 @@ TEST(TrainState, SaveAndLoadAreSymmetric) {
   a.thresholds.set_tau({0.5, 0.6, 0.7});
   a.step = 42;
   a.best_f1 = 0.25;
-  a.window.add(stats(1.0f, {2}, {1}, {2}), 2);
+  a.window.add(stats(1.0f, {2}, {1}, {2}), 2, 1);
   a.config_yaml = "train: {lr: 0.001}\n";
   TempDir t;
   const std::string path = t.file("s.pt");

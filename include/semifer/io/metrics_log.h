@@ -41,6 +41,9 @@ struct MetricsLine {
   std::optional<double> loss_unlabeled;
   std::optional<double> lr;
   std::optional<double> images_per_second;
+  /// Share of the window's wall time the training loop waited for the
+  /// input pipeline (0: never starved; near 1: input-bound).
+  std::optional<double> input_wait;
   std::optional<double> mask_rate;
   PerClass mask_rate_per_class;
   /// -1 where no masked pseudo-label of the class had a known label.
@@ -67,11 +70,11 @@ std::vector<MetricsLine> parse_metrics(const std::string& text,
 
 /// A line's numbers as tagged scalars, for TensorBoard (RUN_DIR's events
 /// file) and metrics.csv, in a fixed order: epoch, loss/labeled,
-/// loss/unlabeled, lr, images_per_second, mask_rate, mask_rate/<class>,
-/// pseudo_label_accuracy/<class>, tau/<class>, dtm_mean_confidence/<class>,
-/// then validation/A/accuracy, validation/A/macro_f1, validation/A/f1/<class>
-/// and the same for B. Absent and non-finite values (and accuracies of -1)
-/// are left out.
+/// loss/unlabeled, lr, images_per_second, input_wait, mask_rate,
+/// mask_rate/<class>, pseudo_label_accuracy/<class>, tau/<class>,
+/// dtm_mean_confidence/<class>, then validation/A/accuracy,
+/// validation/A/macro_f1, validation/A/f1/<class> and the same for B. Absent
+/// and non-finite values (and accuracies of -1) are left out.
 std::vector<Scalar> metrics_scalars(const MetricsLine& line);
 
 /// metrics.csv's header for a run with these classes: step, then every tag

@@ -22,6 +22,16 @@ struct ModelConfig {
 /// weight decay, Loshchilov and Hutter 2019) or SGD with momentum (FixMatch's).
 enum class OptimizerKind { kAdam, kAdamW, kSgd };
 
+/// How Adam and AdamW update the parameters (train.optimizer_kernels): the
+/// same arithmetic as torch::optim::Adam's per-parameter loop, in fewer
+/// kernel launches. SGD always runs LibTorch's loop.
+enum class OptimizerKernels {
+  kAuto,     ///< kFused on CUDA where LibTorch has the kernel, else kForeach
+  kForeach,  ///< multi-tensor at::_foreach_* operations
+  kFused,    ///< at::_fused_adam_ / _fused_adamw_ (CUDA only)
+  kLoop,     ///< LibTorch's per-parameter loop
+};
+
 /// How the learning rate moves over a run (train.lr_schedule).
 enum class LrSchedule {
   kConstant,  ///< `train.lr` throughout (paper section 4.2)
@@ -93,6 +103,13 @@ struct LoopConfig {
   std::string device = "auto";
   bool bf16 = true;           ///< CUDA only: bfloat16 autocast for forwards
   bool channels_last = true;  ///< CUDA only: NHWC weights and batches
+  OptimizerKernels optimizer_kernels = OptimizerKernels::kAuto;
+  /// CUDA only: cuDNN times its algorithms for each new shape and keeps the
+  /// fastest (off under `deterministic`).
+  bool cudnn_benchmark = true;
+  /// CUDA only: float32 matrix products and convolutions may use TF32
+  /// tensor cores (as PyTorch's default for cuDNN).
+  bool tf32 = true;
   /// A step loss above this stops the run (divergence); <= 0: only NaN and
   /// infinity do.
   double max_loss = 1000;

@@ -18,6 +18,9 @@ struct WindowSummary {
   double loss_unlabeled = 0;  ///< mean over the steps
   /// Largest total loss of a step; NaN or infinite when a step's was.
   double max_loss = 0;
+  /// The first step of the window whose total loss was not finite or above
+  /// the window's loss ceiling; -1 when every step's was sound.
+  int64_t first_unsound_step = -1;
   /// Share of pseudo-labels that passed their class's threshold (0 when
   /// none was made).
   double mask_rate = 0;
@@ -35,10 +38,14 @@ struct WindowSummary {
 /// state, so a resumed run's metric lines equal an uninterrupted run's.
 class MetricWindow {
  public:
-  MetricWindow(int num_classes, const at::Device& device);
+  /// `loss_ceiling` > 0: a step loss above it counts as unsound (the
+  /// trainer's train.max_loss); <= 0: only NaN and infinity do.
+  MetricWindow(int num_classes, const at::Device& device,
+               double loss_ceiling = 0);
 
-  /// Adds one step's statistics; `images` is the step's image count.
-  void add(const StepStats& stats, int64_t images);
+  /// Adds step `step`'s statistics; `images` is the step's image count.
+  /// Also remembers, on the device, the first step whose loss is unsound.
+  void add(const StepStats& stats, int64_t images, int64_t step);
   /// Reads the sums back to the host.
   WindowSummary summary() const;
   /// Starts a new window.
@@ -68,6 +75,11 @@ class MetricWindow {
   int64_t images_ = 0;
   at::Tensor losses_;  ///< [3] float64: sum L_l, sum L_u, max total loss
   at::Tensor counts_;  ///< [4, C] int64: kept, pseudo, kept-known, right
+  double loss_ceiling_ = 0;
+  /// [1] float64: minus the first unsound step, -inf while there is none
+  /// (so that the maximum over ranks is the earliest). Not saved: a
+  /// checkpoint is written only from a sound window.
+  at::Tensor first_unsound_;
 };
 
 }  // namespace semifer::train

@@ -13,9 +13,19 @@ namespace semifer::train {
 /// The optimizer train.optimizer names over `params`: Adam (the paper's,
 /// with L2 weight decay), AdamW (decoupled weight decay) or SGD with
 /// train.momentum and train.nesterov, all at train.lr with
-/// train.weight_decay.
+/// train.weight_decay. Adam and AdamW update every parameter at once by
+/// train.optimizer_kernels (OptimizerKernels); their state is
+/// torch::optim::Adam's / AdamW's, so checkpoints of either path load into
+/// the other.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(
     const LoopConfig& loop, std::vector<at::Tensor> params);
+
+/// The kernels `kernels` resolves to for parameters on `device`: kAuto is
+/// kFused on CUDA (Adam; AdamW too where LibTorch has at::_fused_adamw_)
+/// and kForeach elsewhere; kFused where LibTorch has no fused kernel for
+/// the device is an error naming train.optimizer_kernels.
+OptimizerKernels resolve_kernels(OptimizerKernels kernels, OptimizerKind kind,
+                                 const c10::Device& device);
 
 /// The learning rate of step `step` (from 0) of a run of `total` steps:
 /// linear warm-up from lr / warmup_steps to lr over the first warmup_steps
@@ -26,5 +36,16 @@ double learning_rate(const LoopConfig& loop, int64_t step, int64_t total);
 
 /// Sets every parameter group's learning rate.
 void set_learning_rate(torch::optim::Optimizer& optimizer, double lr);
+
+/// Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)):
+/// no kernel per parameter, and backward writes fresh gradients.
+void clear_gradients(torch::optim::Optimizer& optimizer);
+
+/// torch.nn.utils.clip_grad_norm_ with the L2 norm: scales the gradients
+/// of `params` so that their global norm is at most `max_norm`, without
+/// reading anything back to the host (the norm stays on the device).
+/// Returns the norm before clipping, a [] tensor on the device.
+at::Tensor clip_gradient_norm(const std::vector<at::Tensor>& params,
+                              double max_norm);
 
 }  // namespace semifer::train

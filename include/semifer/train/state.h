@@ -15,6 +15,8 @@
 
 namespace semifer::train {
 
+class EmaTeacher;
+
 /// Everything a resume needs, in one object with one symmetric pair of
 /// functions (save, load) and one list of keys (infer/archive.h): the
 /// networks A (student) and B (EMA teacher), the optimizer, the DTM
@@ -50,6 +52,10 @@ struct TrainState {
   const at::Tensor& tau() const { return tau_; }
   void thresholds_changed();
 
+  /// The EMA update of teacher from student (ema.h), its tensor lists
+  /// gathered on first use (the networks must be built by then).
+  EmaTeacher& ema();
+
   /// True when every parameter and buffer of both networks is finite (one
   /// device synchronisation).
   bool weights_finite() const;
@@ -75,6 +81,7 @@ struct TrainState {
 
  private:
   at::Tensor tau_;
+  std::shared_ptr<EmaTeacher> ema_;
 };
 
 }  // namespace semifer::train

@@ -27,6 +27,16 @@ struct StepStats {
 /// here).
 using GradientHook = std::function<void(TrainState&)>;
 
+/// The device tensors a step's inputs are copied into, kept from step to
+/// step: [labeled; weak; strong] go straight into their slices of one
+/// batch (no concatenation copy, no allocation per step, and fixed
+/// addresses, as a captured CUDA graph needs). Reallocated when a batch's
+/// shape, type or device changes.
+struct StepBuffers {
+  at::Tensor images;  ///< [B (+ 2U), 3, S, S] float32
+  at::Tensor labels;  ///< [B] int64
+};
+
 /// How steps run on the device.
 struct StepOptions {
   SslConfig ssl;
@@ -34,6 +44,8 @@ struct StepOptions {
   bool channels_last = false;   ///< CUDA: NHWC batches
   GradientHook after_backward;  ///< may be empty
   double clip_grad_norm = 0;    ///< > 0: clip the global gradient norm
+  /// Reused input buffers (the trainer's); null: fresh tensors every step.
+  StepBuffers* buffers = nullptr;
 };
 
 /// A supervised step (paper section 3.2 without the unlabeled term):

@@ -45,6 +45,10 @@ struct RunOptions {
   GradientHook after_backward;
   /// Each metric line, after it is written.
   std::function<void(const io::MetricsLine&)> on_metrics;
+  /// Replaces the loader when set: step s's input (benchmarks feed fixed
+  /// tensors this way to time the model's step alone; `semifer bench
+  /// train`).
+  std::function<data::Step(int64_t step)> input;
   /// A data-parallel run's ranks (distributed.h; null: one process). The
   /// Trainer then trains its share of every step, averages the gradients,
   /// shares the DTM, validation and metric sums and agrees on stopping;
@@ -116,7 +120,7 @@ class Trainer {
   void sync_buffers();
   void open_run();
   void check_resume(const std::string& saved_config, const std::string& path);
-  void train_step(data::Loader& loader);
+  void train_step(data::Loader* loader);
   void end_window(bool epoch_end);
   void end_epoch(io::MetricsLine& line);
   bool loss_sound(double loss) const;
@@ -139,6 +143,7 @@ class Trainer {
   RunFolder folder_;
   c10::Device device_{c10::kCPU};
   StepOptions step_options_;
+  StepBuffers step_buffers_;  ///< step_options_.buffers points here
   std::shared_ptr<const data::Dataset> dataset_;
   std::unique_ptr<TrainState> state_;
   std::unique_ptr<EpochEvaluator> evaluator_;
@@ -150,7 +155,8 @@ class Trainer {
   int64_t first_step_ = 0;
   bool epoch_kept_any_ = false;  ///< a pseudo-label passed this epoch
   bool warned_no_pseudo_ = false;
-  double lr_ = 0;  ///< the learning rate of the last step
+  double lr_ = 0;             ///< the learning rate of the last step
+  double input_seconds_ = 0;  ///< waited for the input in this window
   Clock::time_point run_start_, window_start_;
 };
 
@@ -161,6 +167,7 @@ std::string step_checkpoint(int64_t step);
 /// checkpoint's): train.lr, train.epochs, train.steps_per_epoch,
 /// train.log_every, train.checkpoint_every, train.max_loss, train.threads,
 /// train.torch_threads, train.device, train.bf16, train.channels_last,
+/// train.optimizer_kernels, train.cudnn_benchmark, train.tf32,
 /// train.deterministic, train.distributed.*, eval.max_samples.
 const std::vector<std::string>& resumable_keys();
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace semifer::util {
@@ -13,6 +14,14 @@ std::string resolve_device(const std::string& name);
 
 /// True when this LibTorch was built with CUDA and sees a device.
 bool cuda_available();
+
+/// The most bytes of tensors the CUDA caching allocator held at once on
+/// CUDA device `index` since the last reset_peak_device_memory (Python's
+/// torch.cuda.max_memory_allocated); -1 for an index below 0 or a LibTorch
+/// without CUDA.
+int64_t peak_device_memory(int index);
+/// Starts a new peak for peak_device_memory (nothing without CUDA).
+void reset_peak_device_memory(int index);
 
 /// The most threads a setting or flag may ask for (loader, decoding and
 /// intra-op threads): more only exhausts process limits.

@@ -5,14 +5,25 @@
 // pip wheel's C++ distribution, with CUDA). Code elsewhere uses only what
 // this header provides when an API differs between the two.
 
+#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/ops/_foreach_mul.h>
+#include <ATen/ops/_fused_adam.h>
+#include <c10/util/StringUtil.h>
 #include <torch/version.h>
+
+#include <string>
+#include <type_traits>
 
 #define SEMIFER_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) ||          \
    (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 static_assert(SEMIFER_TORCH_AT_LEAST(1, 13), "semifer needs LibTorch >= 1.13");
+
+#if SEMIFER_TORCH_AT_LEAST(2, 0)
+#include <ATen/ops/_fused_adamw.h>
+#endif
 
 namespace semifer::compat {
 
@@ -61,6 +72,67 @@ class CudaBf16Autocast {
   bool was_enabled_ = false;
   at::ScalarType was_dtype_ = at::kHalf;
 };
+
+/// Multiplies every tensor of `tensors` in place by the [] tensor `factor`
+/// (no host read of it). LibTorch 2.1 added the one-call overload.
+inline void foreach_mul_(at::TensorList tensors, const at::Tensor& factor) {
+#if SEMIFER_TORCH_AT_LEAST(2, 1)
+  at::_foreach_mul_(tensors, factor);
+#else
+  for (const auto& t : tensors) const_cast<at::Tensor&>(t).mul_(factor);
+#endif
+}
+
+/// The slot of parameter `p` in a torch::optim::Optimizer's state map,
+/// whose key is the parameter's TensorImpl address, as a string in LibTorch
+/// 1.13 (formatted as the optimizer formats it) and possibly as a pointer
+/// in later versions.
+template <class Map>
+auto& optimizer_state_slot(Map& state, const at::Tensor& p) {
+  using Key = typename Map::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    return state[c10::str(p.unsafeGetTensorImpl())];
+  } else {
+    return state[p.unsafeGetTensorImpl()];
+  }
+}
+
+/// True where LibTorch has at::_fused_adamw_ (2.0 added it; 1.13 has only
+/// at::_fused_adam_, both CUDA kernels).
+inline constexpr bool kHasFusedAdamW = SEMIFER_TORCH_AT_LEAST(2, 0);
+
+/// at::_fused_adam_ (decoupled false) or at::_fused_adamw_ (true): one
+/// kernel launch per chunk of parameters; `steps` are [] float tensors on
+/// the device, already counting this step.
+inline void fused_adam_(at::TensorList params, at::TensorList grads,
+                        at::TensorList exp_avgs, at::TensorList exp_avg_sqs,
+                        at::TensorList steps, double lr, double beta1,
+                        double beta2, double weight_decay, double eps,
+                        bool decoupled) {
+  if (decoupled) {
+#if SEMIFER_TORCH_AT_LEAST(2, 0)
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, {}, steps, lr,
+                      beta1, beta2, weight_decay, eps, /*amsgrad=*/false,
+                      /*maximize=*/false);
+    return;
+#else
+    TORCH_CHECK(false, "this LibTorch has no fused AdamW kernel");
+#endif
+  }
+  at::_fused_adam_(params, grads, exp_avgs, exp_avg_sqs, {}, steps, lr, beta1,
+                   beta2, weight_decay, eps, /*amsgrad=*/false,
+                   /*maximize=*/false);
+}
+
+/// CUDA's float32 speed switches: TF32 tensor cores in matrix products and
+/// convolutions, and cuDNN's benchmark mode (the fastest algorithm per
+/// shape, timed on first use).
+inline void set_cuda_speed(bool tf32, bool cudnn_benchmark) {
+  auto& ctx = at::globalContext();
+  ctx.setAllowTF32CuBLAS(tf32);
+  ctx.setAllowTF32CuDNN(tf32);
+  ctx.setBenchmarkCuDNN(cudnn_benchmark);
+}
 
 }  // namespace semifer::compat
 

@@ -1,0 +1,168 @@
+#include "backends/train_bench.h"
+
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "semifer/data/dataset.h"
+#include "semifer/data/synthetic.h"
+#include "semifer/io/metrics_log.h"
+#include "semifer/train/trainer.h"
+#include "semifer/util/device.h"
+#include "semifer/util/error.h"
+#include "semifer/util/strings.h"
+
+namespace semifer::train {
+
+namespace {
+
+// A folder removed when the benchmark ends, however it ends.
+struct ScratchFolder {
+  std::string path;
+  ScratchFolder()
+      : path((std::filesystem::temp_directory_path() /
+              str("semifer-bench-train-", ::getpid()))
+                 .string()) {
+    util::remove_tree(path);
+    std::filesystem::create_directories(path);
+  }
+  ~ScratchFolder() { util::remove_tree(path); }
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// One step's input as the loader makes it (normalised float batches, pinned
+// where CUDA is present), drawn once.
+data::Step fixed_step(const TrainConfig& config, const data::Dataset& dataset) {
+  const int64_t b = config.train.batch_labeled;
+  const int64_t u = config.ssl.enabled ? config.train.batch_unlabeled : 0;
+  const int64_t s = config.augment.size;
+  const int64_t classes = static_cast<int64_t>(dataset.classes.names().size());
+  auto pin = [](at::Tensor t) {
+    return util::cuda_available() ? t.pin_memory() : t;
+  };
+  torch::manual_seed(config.train.seed);
+  data::Step step;
+  step.labeled.x_weak = pin(torch::randn({b, 3, s, s}));
+  step.labeled.y = pin(torch::randint(classes, {b}, torch::kInt64));
+  step.labeled.index = torch::arange(b, torch::kInt64) %
+                       std::max<int64_t>(1, dataset.labeled.size());
+  if (u > 0) {
+    step.unlabeled.x_weak = pin(torch::randn({u, 3, s, s}));
+    step.unlabeled.x_strong = pin(torch::randn({u, 3, s, s}));
+    step.unlabeled.index = torch::arange(u, torch::kInt64) %
+                           std::max<int64_t>(1, dataset.unlabeled.size());
+    step.unlabeled.source = torch::zeros({u}, torch::kInt64);
+    step.unlabeled.hidden_label = torch::full({u}, -1, torch::kInt64);
+  }
+  return step;
+}
+
+}  // namespace
+
+TrainBenchResult bench_training(const TrainBenchConfig& f) {
+  SEMIFER_CHECK(f.steps > 0 && f.window > 0 && f.warmup >= 0,
+                "bench train: --steps and --window must be positive, "
+                "--warmup not negative");
+  SEMIFER_CHECK(f.steps % f.window == 0 && f.warmup % f.window == 0,
+                "bench train: --steps (", f.steps, ") and --warmup (", f.warmup,
+                ") must be multiples of --window (", f.window, ")");
+  ScratchFolder scratch;
+  const bool own_data = f.data == "synthetic" || f.data == "faces";
+  TrainConfig config;
+  if (own_data) {
+    data::SyntheticConfig sc;
+    sc.out_dir = scratch.path + "/data";
+    sc.size = f.data == "faces" ? std::max(32, f.size.value_or(48)) : 32;
+    sc.scale = f.data == "faces" ? 0.5 : 0.05;
+    sc.videos = 1;  // the validation set (Aff-Wild2 style)
+    sc.frames = 30;
+    const auto written = data::write_synthetic_dataset(sc);
+    config.data = data::load_data_config(written.config_path);
+    config.model.name = "smallnet";
+    config.augment.size = 48;
+    config.train.device = "cpu";
+    config.ssl.dtm_per_class = 4;
+    config.eval_max = 32;
+  } else {
+    config = load_train_config(f.data);
+  }
+  if (f.model) config.model.name = *f.model;
+  if (f.size) config.augment.size = *f.size;
+  if (f.device) config.train.device = *f.device;
+  if (f.batch_labeled) config.train.batch_labeled = *f.batch_labeled;
+  if (f.batch_unlabeled) config.train.batch_unlabeled = *f.batch_unlabeled;
+  if (f.threads) config.train.threads = *f.threads;
+  if (f.torch_threads) config.train.torch_threads = *f.torch_threads;
+  if (f.ssl) config.ssl.enabled = *f.ssl;
+  const int64_t total = f.warmup + f.steps;
+  config.train.epochs = 1;
+  config.train.steps_per_epoch = total;
+  config.train.log_every = f.window;
+  config.train.checkpoint_every = total;
+  if (!f.overrides.empty()) {
+    // --set goes through the config reader (its checks and messages).
+    const std::string path = scratch.path + "/bench.yaml";
+    util::write_text(path, to_yaml(config));
+    config = load_train_config(path, f.overrides);
+  }
+  config.validate();
+
+  RunOptions options;
+  options.run_dir = scratch.path + "/run";
+  options.progress = false;
+  std::vector<io::MetricsLine> lines;
+  options.on_metrics = [&](const io::MetricsLine& l) { lines.push_back(l); };
+  if (f.data == "synthetic") {
+    const data::Step step =
+        fixed_step(config, data::build_dataset(config.data));
+    options.input = [step](int64_t s) {
+      data::Step out = step;
+      out.step = s;
+      return out;
+    };
+  }
+  Trainer trainer(config, options);
+  const std::string device = util::resolve_device(config.train.device);
+  const int cuda_index =
+      device.rfind("cuda:", 0) == 0 ? std::stoi(device.substr(5)) : -1;
+  util::reset_peak_device_memory(cuda_index);
+  trainer.run();
+
+  TrainBenchResult r;
+  r.model = config.model.name;
+  r.device = device;
+  r.size = config.augment.size;
+  r.batch_labeled = config.train.batch_labeled;
+  r.ssl = config.ssl.enabled;
+  r.batch_unlabeled = r.ssl ? config.train.batch_unlabeled : 0;
+  r.torch_threads = at::get_num_threads();
+  r.threads = config.train.threads;
+  r.images_per_step = r.batch_labeled + r.batch_unlabeled;
+  std::vector<double> waits;
+  for (const auto& l : lines) {
+    if (!l.step || *l.step <= f.warmup || !l.images_per_second) continue;
+    r.window_images_per_second.push_back(*l.images_per_second);
+    waits.push_back(l.input_wait.value_or(0));
+  }
+  SEMIFER_CHECK(!r.window_images_per_second.empty(),
+                "bench train: no measured window");
+  r.images_per_second = median(r.window_images_per_second);
+  const auto [lo, hi] = std::minmax_element(r.window_images_per_second.begin(),
+                                            r.window_images_per_second.end());
+  r.min_images_per_second = *lo;
+  r.max_images_per_second = *hi;
+  r.steps_per_second =
+      r.images_per_second / static_cast<double>(r.images_per_step);
+  r.input_wait = median(waits);
+  r.peak_device_bytes = util::peak_device_memory(cuda_index);
+  return r;
+}
+
+}  // namespace semifer::train
