@@ -1,0 +1,210 @@
+#include "batched_ops.h"
+
+#include <ATen/ATen.h>
+
+// Parity with the CPU kernels (functional.cpp, lazy_image.cpp) is kept by
+// doing the same arithmetic: integer steps in integer tensors, float steps as
+// the same float32 operations in the same order, one ATen operation per C++
+// operator, so that no backend can fuse or reorder them. Every ATen call
+// here exists on every device; nothing is CUDA-specific.
+namespace semifer::augment::detail {
+
+using at::Tensor;
+
+namespace {
+
+// x / d with d as a one-element tensor on x's device: CUDA turns division by
+// a CPU scalar into multiplication by its reciprocal, which can differ from
+// the CPU kernels' true division in the last bit.
+Tensor divide(const Tensor& x, double d) {
+  return x.div(at::full({1}, d, x.options()));
+}
+
+// torchvision's `.clamp(0, 255).to(uint8)` after a blend: truncation.
+Tensor to_u8(const Tensor& v) { return v.clamp(0, 255).to(at::kByte); }
+
+// rgb_to_grayscale of [M, 3, H, W] uint8, truncated, as float [M, 1, H, W]:
+// (0.2989 r + 0.587 g) + 0.114 b in float32, as lazy_image.cpp's tables.
+Tensor gray(const Tensor& x) {
+  const Tensor f = x.to(at::kFloat);
+  const Tensor g = f.select(1, 0)
+                       .mul(0.2989f)
+                       .add(f.select(1, 1).mul(0.587f))
+                       .add(f.select(1, 2).mul(0.114f));
+  return g.trunc().unsqueeze(1);
+}
+
+}  // namespace
+
+// Per-sample values [M] broadcast against [M, C, H, W].
+Tensor per_sample(const Tensor& v) { return v.reshape({-1, 1, 1, 1}); }
+
+// Blends with a per-sample target: kind 0 black (brightness), 1 the mean of
+// the gray image (contrast), 2 the gray image (saturation);
+// factor * x + (1 - factor) * target, clamped and truncated.
+Tensor blend(const Tensor& x, const Tensor& kind, const Tensor& factor) {
+  const Tensor g = gray(x);
+  const int64_t m = x.size(0);
+  // LazyImage::gray_mean: an int64 sum, divided in double, then float.
+  const Tensor mean =
+      divide(g.reshape({m, -1}).to(at::kLong).sum(1).to(at::kDouble),
+             static_cast<double>(g[0].numel()))
+          .to(at::kFloat);
+  const Tensor k = per_sample(kind);
+  const Tensor target = at::where(
+      k == 2, g,
+      at::where(k == 1, per_sample(mean), at::zeros_like(per_sample(mean))));
+  const Tensor f = per_sample(factor);
+  return to_u8(f.mul(x.to(at::kFloat)).add((1 - f).mul(target)));
+}
+
+// F.adjust_sharpness: 3x3 blur [1 1 1; 1 5 1; 1 1 1] / 13, rounded, border
+// kept. The sums are exact integers: shifted slices rather than a
+// convolution, which cuDNN may compute with inexact Winograd or FFT
+// transforms.
+Tensor sharpness(const Tensor& x, const Tensor& factor) {
+  const int64_t h = x.size(2), w = x.size(3);
+  if (h <= 2 || w <= 2) return x;
+  const Tensor xi = x.to(at::kInt);
+  auto at_shift = [&](int64_t dy, int64_t dx) {
+    return xi.narrow(2, 1 + dy, h - 2).narrow(3, 1 + dx, w - 2);
+  };
+  Tensor sum = at_shift(0, 0).mul(5);
+  for (int dy = -1; dy <= 1; ++dy) {
+    for (int dx = -1; dx <= 1; ++dx) {
+      if (dy != 0 || dx != 0) sum = sum.add(at_shift(dy, dx));
+    }
+  }
+  const Tensor blurred = divide(sum.to(at::kFloat), 13.0).round();
+  const Tensor f = per_sample(factor);
+  const Tensor mid = at_shift(0, 0).to(at::kFloat);
+  Tensor out = x.clone();
+  out.narrow(2, 1, h - 2)
+      .narrow(3, 1, w - 2)
+      .copy_(to_u8(f.mul(mid).add((1 - f).mul(blurred))));
+  return out;
+}
+
+// F.posterize: keep the top int(magnitude) bits.
+Tensor posterize(const Tensor& x, const Tensor& magnitude) {
+  const Tensor bits = magnitude.to(at::kLong);
+  const Tensor mask =
+      at::bitwise_left_shift(at::full_like(bits, 0xff), 8 - bits)
+          .bitwise_and(0xff)
+          .to(at::kByte);
+  return x.bitwise_and(per_sample(mask));
+}
+
+// F.solarize: invert values >= threshold.
+Tensor solarize(const Tensor& x, const Tensor& threshold) {
+  return at::where(x.to(at::kFloat) >= per_sample(threshold), 255 - x, x);
+}
+
+// F.autocontrast: per sample and channel, stretch [min, max] to [0, 255];
+// flat channels stay as they are.
+Tensor autocontrast(const Tensor& x) {
+  const Tensor lo = x.amin({2, 3}, true).to(at::kFloat);
+  const Tensor hi = x.amax({2, 3}, true).to(at::kFloat);
+  const Tensor flat = hi <= lo;
+  const Tensor range = at::where(flat, at::ones_like(lo), hi - lo);
+  const Tensor scale =
+      at::where(flat, at::ones_like(lo), at::full_like(lo, 255.0f).div(range));
+  const Tensor minimum = at::where(flat, at::zeros_like(lo), lo);
+  return to_u8(x.to(at::kFloat).sub(minimum).mul(scale));
+}
+
+// F.equalize with PIL's algorithm, from per sample-channel histograms.
+Tensor equalize(const Tensor& x) {
+  const int64_t m = x.size(0), h = x.size(2), w = x.size(3);
+  const Tensor values = x.reshape({m * 3, h * w}).to(at::kLong);
+  const Tensor hist = at::zeros({m * 3, 256}, values.options())
+                          .scatter_add_(1, values, at::ones_like(values));
+  // The step leaves out the last non-empty bin, i.e. the maximum.
+  const Tensor last = std::get<0>(values.max(1, true));
+  const Tensor total = (h * w) - hist.gather(1, last);
+  const Tensor step = at::div(total, 255, "floor");
+  const Tensor empty = step == 0;
+  const Tensor safe = at::where(empty, at::ones_like(step), step);
+  const Tensor cum = hist.cumsum(1).narrow(1, 0, 255);
+  const Tensor tail =
+      at::div(cum + at::div(step, 2, "floor"), safe, "floor").clamp_max(255);
+  Tensor lut = at::cat({at::zeros_like(step), tail}, 1);
+  lut = at::where(empty, at::arange(256, values.options()).unsqueeze(0), lut);
+  return lut.gather(1, values).to(at::kByte).view({m, 3, h, w});
+}
+
+// Nearest-neighbour sampling through per-sample inverse matrices [M, 6], as
+// functional.cpp's warp_nearest: the start of each row is computed by the
+// same float expression and the source position is then stepped column by
+// column (a loop over columns, each step one operation on [M, H, 2]), since
+// a sum stepped in float differs from a product in the last bits.
+Tensor warp(const Tensor& x, const Tensor& matrix, uint8_t fill) {
+  const int64_t m = x.size(0), h = x.size(2), w = x.size(3);
+  const auto fopt = x.options().dtype(at::kFloat);
+  const float x0 = -w * 0.5f + 0.5f;
+  const Tensor y = at::arange(h, fopt).add(-h * 0.5f + 0.5f).unsqueeze(0);
+  auto coef = [&](int i) { return matrix.select(1, i).unsqueeze(1); };
+  const Tensor sx =
+      coef(0).mul(x0).add(y.mul(coef(1))).add(coef(2)).add(0.5f * w).sub(0.5f);
+  const Tensor sy =
+      coef(3).mul(x0).add(y.mul(coef(4))).add(coef(5)).add(0.5f * h).sub(0.5f);
+  Tensor pos = at::empty({w, m, h, 2}, fopt);  // column-major: steps contiguous
+  pos[0].copy_(at::stack({sx, sy}, 2));
+  const Tensor step = at::stack({coef(0), coef(3)}, 2);  // [M, 1, 2]
+  for (int64_t j = 1; j < w; ++j) {
+    Tensor column = pos[j];
+    at::add_out(column, pos[j - 1], step);
+  }
+  pos = pos.permute({1, 2, 0, 3});  // [M, H, W, 2]
+  // Rounding half to even, as grid_sample's nearest mode.
+  const Tensor ix = pos.select(3, 0).round();
+  const Tensor iy = pos.select(3, 1).round();
+  const Tensor inside =
+      (ix >= 0).logical_and(ix < w).logical_and(iy >= 0).logical_and(iy < h);
+  const Tensor index = at::where(inside, iy.mul(static_cast<float>(w)).add(ix),
+                                 at::zeros_like(ix))
+                           .to(at::kLong)
+                           .reshape({m, 1, h * w})
+                           .expand({m, 3, h * w});
+  const Tensor out =
+      x.reshape({m, 3, h * w}).gather(2, index).view({m, 3, h, w});
+  return at::where(inside.unsqueeze(1), out, at::full_like(out, fill));
+}
+
+namespace {
+
+// Reflection of indices [.., n) - pad for F.pad(padding_mode="reflect").
+Tensor reflect(const Tensor& i, int64_t n) {
+  return at::where(i < 0, -i, at::where(i >= n, 2 * (n - 1) - i, i));
+}
+
+}  // namespace
+
+Tensor pad_crop(const Tensor& x, const Tensor& flip, const Tensor& top,
+                const Tensor& left, int pad) {
+  const int64_t n = x.size(0), s = x.size(2);
+  const Tensor r = at::arange(s, x.options().dtype(at::kLong)).unsqueeze(0);
+  const Tensor rows = reflect(r + top.unsqueeze(1) - pad, s);
+  Tensor cols = reflect(r + left.unsqueeze(1) - pad, s);
+  cols = at::where(flip.unsqueeze(1), (s - 1) - cols, cols);
+  const Tensor index = rows.unsqueeze(2)
+                           .mul(s)
+                           .add(cols.unsqueeze(1))
+                           .view({n, 1, s * s})
+                           .expand({n, 3, s * s});
+  return x.reshape({n, 3, s * s}).gather(2, index).view({n, 3, s, s});
+}
+
+Tensor normalize(const Tensor& x, const std::array<float, 3>& mean,
+                 const std::array<float, 3>& std) {
+  auto channel_values = [&](const std::array<float, 3>& v) {
+    return at::tensor(std::vector<float>(v.begin(), v.end()))
+        .to(x.device())
+        .view({1, 3, 1, 1});
+  };
+  return divide(x.to(at::kFloat), 255.0)
+      .sub(channel_values(mean))
+      .div(channel_values(std));
+}
+
+}  // namespace semifer::augment::detail
