@@ -107,6 +107,39 @@ TEST(Loader, BatchesHaveTheDocumentedShapes) {
   EXPECT_EQ(loader.position(), 1);
 }
 
+TEST(Loader, DeviceViewsRenderedLaterEqualTheCpuViews) {
+  TempDir tmp;
+  auto ds = make_dataset(tmp, false, OnError::kSkip);
+  augment::AugmentConfig views = small_views();
+  views.size = 24;
+  LoaderConfig deferred = loader_config(2);
+  deferred.device_views = true;
+  Loader cpu(ds, views, loader_config(2));
+  Loader device(ds, views, deferred, 0);
+  for (int s = 0; s < 5; ++s) {
+    const Step want = cpu.next();
+    Step got = device.next();
+    EXPECT_FALSE(got.labeled.x_weak.defined());
+    EXPECT_FALSE(got.unlabeled.x_strong.defined());
+    ASSERT_EQ(got.labeled.images.sizes(), (std::vector<int64_t>{5, 24, 24, 3}));
+    EXPECT_EQ(got.labeled.images.scalar_type(), torch::kUInt8);
+    EXPECT_EQ(got.unlabeled.strong_plans.ops.size(0), 4);
+    render_step_views(got, views, torch::Device(torch::kCPU));
+    EXPECT_FALSE(got.labeled.images.defined());
+    EXPECT_FALSE(got.unlabeled.images.defined());
+    // Same samples, same plans, same arithmetic: the same step.
+    expect_same(want, got);
+    EXPECT_TRUE(torch::equal(want.labeled.index, got.labeled.index));
+    EXPECT_TRUE(torch::equal(want.unlabeled.source, got.unlabeled.source));
+    EXPECT_TRUE(
+        torch::equal(want.unlabeled.hidden_label, got.unlabeled.hidden_label));
+    // A step without images (the CPU path's) is left as it is.
+    Step again = want;
+    render_step_views(again, views, torch::Device(torch::kCPU));
+    EXPECT_TRUE(again.labeled.x_weak.is_same(want.labeled.x_weak));
+  }
+}
+
 TEST(Loader, SameStepsWhateverTheNumberOfThreads) {
   TempDir tmp;
   auto ds = make_dataset(tmp, false, OnError::kSkip);
