@@ -13,8 +13,8 @@
 /// is the same: float math, then truncation to uint8 where torchvision
 /// converts with `.to(uint8)`, rounding where it rounds (resize, the blur of
 /// adjust_sharpness). Randomness never happens here: callers draw parameters
-/// (views.h) and pass them in, so the same parameters can later drive a
-/// batched GPU implementation.
+/// (views.h) and pass them in, so the same parameters drive the batched
+/// implementation (batched.h).
 namespace semifer::augment {
 
 /// F.resize(img, [h, w], BILINEAR, antialias=True): separable triangle

@@ -13,7 +13,7 @@
 /// ViewPlan) is separate from applying them: plans are drawn on the CPU from
 /// a generator seeded by (seed, epoch, sample index), so a sample gets the
 /// same views whatever the number of threads, and the same plans can drive a
-/// batched GPU implementation later.
+/// batched implementation on a device (batched.h).
 namespace semifer::augment {
 
 /// The 14 RandAugment operations, in torchvision's order.
