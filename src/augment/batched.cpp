@@ -66,7 +66,9 @@ void apply_group(Tensor& x, const PlanBatch& p, int64_t k,
   if (all) {
     x = out;
   } else {
-    x.index_copy_(0, index, out);
+    // index_put_ rather than index_copy_, which has no deterministic CUDA
+    // kernel.
+    x.index_put_({index}, out);
   }
 }
 

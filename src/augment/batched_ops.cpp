@@ -117,8 +117,14 @@ Tensor autocontrast(const Tensor& x) {
 Tensor equalize(const Tensor& x) {
   const int64_t m = x.size(0), h = x.size(2), w = x.size(3);
   const Tensor values = x.reshape({m * 3, h * w}).to(at::kLong);
-  const Tensor hist = at::zeros({m * 3, 256}, values.options())
-                          .scatter_add_(1, values, at::ones_like(values));
+  // One histogram of 256 bins per row, as offset bins of a flat one: a 1-D
+  // scatter_add is deterministic on CUDA (train.deterministic).
+  const Tensor bins =
+      values.add(at::arange(m * 3, values.options()).mul(256).unsqueeze(1));
+  const Tensor hist = at::zeros({m * 3 * 256}, values.options())
+                          .scatter_add_(0, bins.reshape({-1}),
+                                        at::ones_like(bins).reshape({-1}))
+                          .view({m * 3, 256});
   // The step leaves out the last non-empty bin, i.e. the maximum.
   const Tensor last = std::get<0>(values.max(1, true));
   const Tensor total = (h * w) - hist.gather(1, last);
