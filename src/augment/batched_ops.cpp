@@ -140,41 +140,43 @@ Tensor equalize(const Tensor& x) {
 }
 
 // Nearest-neighbour sampling through per-sample inverse matrices [M, 6], as
-// functional.cpp's warp_nearest: the start of each row is computed by the
-// same float expression and the source position is then stepped column by
-// column (a loop over columns, each step one operation on [M, H, 2]), since
-// a sum stepped in float differs from a product in the last bits.
+// functional.cpp's warp_nearest. The start of each row is the CPU kernel's
+// float expression; along the row the CPU kernel steps the position by m0
+// (m3), here it is start + j * m0 for every pixel at once: a product where
+// the CPU has a running sum, equal to it but for the last bits, so a pixel
+// differs only where a source coordinate lies within float rounding of a
+// pixel boundary. Out-of-image positions read a border of `fill` around
+// the image, so that one gather does it all. Images are square (S x S).
 Tensor warp(const Tensor& x, const Tensor& matrix, uint8_t fill) {
-  const int64_t m = x.size(0), h = x.size(2), w = x.size(3);
+  const int64_t m = x.size(0), s = x.size(2);
+  TORCH_INTERNAL_ASSERT(x.size(3) == s, "warp: square images only");
   const auto fopt = x.options().dtype(at::kFloat);
-  const float x0 = -w * 0.5f + 0.5f;
-  const Tensor y = at::arange(h, fopt).add(-h * 0.5f + 0.5f).unsqueeze(0);
-  auto coef = [&](int i) { return matrix.select(1, i).unsqueeze(1); };
-  const Tensor sx =
-      coef(0).mul(x0).add(y.mul(coef(1))).add(coef(2)).add(0.5f * w).sub(0.5f);
-  const Tensor sy =
-      coef(3).mul(x0).add(y.mul(coef(4))).add(coef(5)).add(0.5f * h).sub(0.5f);
-  Tensor pos = at::empty({w, m, h, 2}, fopt);  // column-major: steps contiguous
-  pos[0].copy_(at::stack({sx, sy}, 2));
-  const Tensor step = at::stack({coef(0), coef(3)}, 2);  // [M, 1, 2]
-  for (int64_t j = 1; j < w; ++j) {
-    Tensor column = pos[j];
-    at::add_out(column, pos[j - 1], step);
-  }
-  pos = pos.permute({1, 2, 0, 3});  // [M, H, W, 2]
-  // Rounding half to even, as grid_sample's nearest mode.
-  const Tensor ix = pos.select(3, 0).round();
-  const Tensor iy = pos.select(3, 1).round();
-  const Tensor inside =
-      (ix >= 0).logical_and(ix < w).logical_and(iy >= 0).logical_and(iy < h);
-  const Tensor index = at::where(inside, iy.mul(static_cast<float>(w)).add(ix),
-                                 at::zeros_like(ix))
+  const float x0 = -s * 0.5f + 0.5f;
+  // [M, 2, 3]: the rows (m0, m1, m2) and (m3, m4, m5); sx and sy together.
+  const Tensor coef = matrix.view({m, 2, 3, 1});
+  const Tensor y = at::arange(s, fopt).add(-s * 0.5f + 0.5f);  // [S]
+  const Tensor start = coef.select(2, 0)
+                           .mul(x0)
+                           .add(y.mul(coef.select(2, 1)))
+                           .add(coef.select(2, 2))
+                           .add(0.5f * s)
+                           .sub(0.5f);  // [M, 2, S]: row starts
+  const Tensor along =
+      at::arange(s, fopt).mul(coef.select(2, 0)).unsqueeze(2);  // [M, 2, 1, S]
+  // [M, 2, S, S]; nearest, rounding half to even as grid_sample does; -1
+  // and S land on the fill border.
+  const Tensor pos = start.unsqueeze(3).add(along).round().clamp(-1, s).add(1);
+  const int64_t side = s + 2;
+  const Tensor index = pos.select(1, 1)
+                           .mul(static_cast<float>(side))
+                           .add(pos.select(1, 0))
                            .to(at::kLong)
-                           .reshape({m, 1, h * w})
-                           .expand({m, 3, h * w});
-  const Tensor out =
-      x.reshape({m, 3, h * w}).gather(2, index).view({m, 3, h, w});
-  return at::where(inside.unsqueeze(1), out, at::full_like(out, fill));
+                           .view({m, 1, s * s})
+                           .expand({m, 3, s * s});
+  return at::constant_pad_nd(x, {1, 1, 1, 1}, fill)
+      .view({m, 3, side * side})
+      .gather(2, index)
+      .view({m, 3, s, s});
 }
 
 namespace {
@@ -186,27 +188,33 @@ Tensor reflect(const Tensor& i, int64_t n) {
 
 }  // namespace
 
-Tensor pad_crop(const Tensor& x, const Tensor& flip, const Tensor& top,
-                const Tensor& left, int pad) {
-  const int64_t n = x.size(0), s = x.size(2);
-  const Tensor r = at::arange(s, x.options().dtype(at::kLong)).unsqueeze(0);
+Tensor pad_crop(const Tensor& images, const Tensor& image, const Tensor& flip,
+                const Tensor& top, const Tensor& left, int pad) {
+  const int64_t n = flip.size(0), s = images.size(1);
+  const Tensor r = at::arange(s, top.options()).unsqueeze(0);
   const Tensor rows = reflect(r + top.unsqueeze(1) - pad, s);
   Tensor cols = reflect(r + left.unsqueeze(1) - pad, s);
   cols = at::where(flip.unsqueeze(1), (s - 1) - cols, cols);
-  const Tensor index = rows.unsqueeze(2)
-                           .mul(s)
-                           .add(cols.unsqueeze(1))
-                           .view({n, 1, s * s})
-                           .expand({n, 3, s * s});
-  return x.reshape({n, 3, s * s}).gather(2, index).view({n, 3, s, s});
+  // Offsets into the flat [M, S, S, 3] images, in [N, 3, S, S] order.
+  Tensor pixel = rows.mul(s * 3).unsqueeze(2).add(cols.mul(3).unsqueeze(1));
+  if (image.defined())
+    pixel = pixel.add(image.mul(s * s * 3).view({n, 1, 1}));
+  else
+    pixel =
+        pixel.add(at::arange(n, top.options()).mul(s * s * 3).view({n, 1, 1}));
+  const Tensor index =
+      pixel.unsqueeze(1).add(at::arange(3, top.options()).view({1, 3, 1, 1}));
+  return images.reshape({-1}).gather(0, index.view({-1})).view({n, 3, s, s});
 }
 
 Tensor normalize(const Tensor& x, const std::array<float, 3>& mean,
                  const std::array<float, 3>& std) {
+  // Filled on the device: a copy from the host would block it.
   auto channel_values = [&](const std::array<float, 3>& v) {
-    return at::tensor(std::vector<float>(v.begin(), v.end()))
-        .to(x.device())
-        .view({1, 3, 1, 1});
+    Tensor t = at::full({1, 3, 1, 1}, v[0], x.options().dtype(at::kFloat));
+    t.select(1, 1).fill_(v[1]);
+    t.select(1, 2).fill_(v[2]);
+    return t;
   };
   return divide(x.to(at::kFloat), 255.0)
       .sub(channel_values(mean))

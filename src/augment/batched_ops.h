@@ -34,13 +34,17 @@ at::Tensor autocontrast(const at::Tensor& x);
 /// F.equalize per sample and channel (PIL's algorithm).
 at::Tensor equalize(const at::Tensor& x);
 
-/// warp_nearest (functional.h) per sample through `matrix` [M, 6] float32.
+/// warp_nearest (functional.h) per sample through `matrix` [M, 6] float32,
+/// with every pixel's source coordinates in closed form (see batched.h).
 at::Tensor warp(const at::Tensor& x, const at::Tensor& matrix, uint8_t fill);
 
-/// pad_reflect_crop (functional.h) per sample: `flip` [M] bool, `top`,
-/// `left` [M] int64, one gather for the batch.
-at::Tensor pad_crop(const at::Tensor& x, const at::Tensor& flip,
-                    const at::Tensor& top, const at::Tensor& left, int pad);
+/// pad_reflect_crop (functional.h) per sample, one gather for the batch:
+/// sample n of `images` [M, S, S, 3] uint8 is image `image[n]` ([N] int64;
+/// undefined: image n), `flip` [N] bool, `top`, `left` [N] int64 ->
+/// [N, 3, S, S] uint8.
+at::Tensor pad_crop(const at::Tensor& images, const at::Tensor& image,
+                    const at::Tensor& flip, const at::Tensor& top,
+                    const at::Tensor& left, int pad);
 
 /// normalize_into (functional.h) of the batch: [M, 3, H, W] float32.
 at::Tensor normalize(const at::Tensor& x, const std::array<float, 3>& mean,
