@@ -316,19 +316,39 @@ Step Loader::build(int64_t s) {
 void render_step_views(Step& step, const augment::AugmentConfig& config,
                        const c10::Device& device) {
   auto& lb = step.labeled;
-  if (lb.images.defined()) {
-    lb.x_weak =
-        augment::render_views(lb.images.to(device, /*non_blocking=*/true),
-                              lb.weak_plans.to(device), config);
+  auto& ub = step.unlabeled;
+  const bool labeled = lb.images.defined(), unlabeled = ub.images.defined();
+  if (!labeled && !unlabeled) return;
+  // One render for the step: samples [labeled weak; unlabeled weak;
+  // unlabeled strong] over the images [labeled; unlabeled], the unlabeled
+  // ones used twice.
+  const int64_t b = labeled ? lb.images.size(0) : 0;
+  const int64_t u = unlabeled ? ub.images.size(0) : 0;
+  std::vector<at::Tensor> images;
+  std::vector<augment::PlanBatch> plans;
+  if (labeled) {
+    images.push_back(lb.images.to(device, /*non_blocking=*/true));
+    plans.push_back(lb.weak_plans);
+  }
+  if (unlabeled) {
+    images.push_back(ub.images.to(device, /*non_blocking=*/true));
+    plans.push_back(ub.weak_plans);
+    plans.push_back(ub.strong_plans);
+  }
+  const at::Tensor image_index =
+      at::cat({at::arange(b + u, at::kLong), at::arange(b, b + u, at::kLong)})
+          .to(device, /*non_blocking=*/true);
+  const at::Tensor views = augment::render_views(
+      images.size() == 1 ? images[0] : at::cat(images),
+      augment::cat(plans).to(device), config, image_index);
+  if (labeled) {
+    lb.x_weak = views.narrow(0, 0, b);
     lb.images = at::Tensor();
     lb.weak_plans = augment::PlanBatch();
   }
-  auto& ub = step.unlabeled;
-  if (ub.images.defined()) {
-    const at::Tensor images = ub.images.to(device, /*non_blocking=*/true);
-    ub.x_weak = augment::render_views(images, ub.weak_plans.to(device), config);
-    ub.x_strong =
-        augment::render_views(images, ub.strong_plans.to(device), config);
+  if (unlabeled) {
+    ub.x_weak = views.narrow(0, b, u);
+    ub.x_strong = views.narrow(0, b + u, u);
     ub.images = at::Tensor();
     ub.weak_plans = augment::PlanBatch();
     ub.strong_plans = augment::PlanBatch();

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "augment/batched_support.h"
 #include "semifer/data/synthetic.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
@@ -116,6 +117,7 @@ TEST(Loader, DeviceViewsRenderedLaterEqualTheCpuViews) {
   deferred.device_views = true;
   Loader cpu(ds, views, loader_config(2));
   Loader device(ds, views, deferred, 0);
+  int geometric = 0;
   for (int s = 0; s < 5; ++s) {
     const Step want = cpu.next();
     Step got = device.next();
@@ -124,11 +126,31 @@ TEST(Loader, DeviceViewsRenderedLaterEqualTheCpuViews) {
     ASSERT_EQ(got.labeled.images.sizes(), (std::vector<int64_t>{5, 24, 24, 3}));
     EXPECT_EQ(got.labeled.images.scalar_type(), torch::kUInt8);
     EXPECT_EQ(got.unlabeled.strong_plans.ops.size(0), 4);
+    const auto strong_ops = got.unlabeled.strong_plans.ops.clone();
     render_step_views(got, views, torch::Device(torch::kCPU));
     EXPECT_FALSE(got.labeled.images.defined());
     EXPECT_FALSE(got.unlabeled.images.defined());
-    // Same samples, same plans, same arithmetic: the same step.
-    expect_same(want, got);
+    // One tensor for the step: the views are slices of it.
+    EXPECT_EQ(got.unlabeled.x_strong.data_ptr<float>(),
+              got.labeled.x_weak.data_ptr<float>() + (5 + 4) * 3 * 24 * 24);
+    // Same samples, same plans, same arithmetic: the same step, but for the
+    // strong views with a geometric op, which stay within the bound.
+    EXPECT_TRUE(torch::equal(want.labeled.x_weak, got.labeled.x_weak));
+    EXPECT_TRUE(torch::equal(want.labeled.y, got.labeled.y));
+    EXPECT_TRUE(torch::equal(want.unlabeled.x_weak, got.unlabeled.x_weak));
+    EXPECT_TRUE(torch::equal(want.unlabeled.index, got.unlabeled.index));
+    for (int64_t i = 0; i < 4; ++i) {
+      const auto w = want.unlabeled.x_strong.narrow(0, i, 1);
+      const auto g = got.unlabeled.x_strong.narrow(0, i, 1);
+      const auto op = strong_ops[i];
+      if ((op.ge(1) & op.le(5)).any().item<bool>()) {  // ShearX .. Rotate
+        geometric += 1;
+        augment::test_support::expect_geometric_bound(
+            augment::test_support::compare(w, g, views), "strong view");
+      } else {
+        EXPECT_TRUE(torch::equal(w, g)) << "step " << s << " sample " << i;
+      }
+    }
     EXPECT_TRUE(torch::equal(want.labeled.index, got.labeled.index));
     EXPECT_TRUE(torch::equal(want.unlabeled.source, got.unlabeled.source));
     EXPECT_TRUE(
@@ -138,6 +160,7 @@ TEST(Loader, DeviceViewsRenderedLaterEqualTheCpuViews) {
     render_step_views(again, views, torch::Device(torch::kCPU));
     EXPECT_TRUE(again.labeled.x_weak.is_same(want.labeled.x_weak));
   }
+  EXPECT_GT(geometric, 0) << "no strong view with a geometric op was tested";
 }
 
 TEST(Loader, SameStepsWhateverTheNumberOfThreads) {

@@ -80,11 +80,15 @@ struct Step {
 };
 
 /// Renders a step of a device_views Loader on `device`: moves the images and
-/// plans there, fills x_weak (and x_strong) there with augment::render_views,
-/// and drops the images and plans. The step is then the one the CPU path
-/// gives (bit for bit on the CPU), its views on `device`; labels and indices
-/// stay where they were. Does nothing to a step that has no images.
-/// `config` is the loader's AugmentConfig.
+/// plans there and renders [labeled weak; unlabeled weak; unlabeled strong]
+/// with one augment::render_views call into one [B + 2U, 3, S, S] float32
+/// tensor, whose slices (narrow views) become x_weak and x_strong; drops the
+/// images and plans. No host synchronisation (augment/batched.h). The step
+/// is then the one the CPU path gives, its views on `device`: bit for bit on
+/// the CPU but for samples with a geometric RandAugment op, which stay within
+/// the bound docs/augment.md states; labels and indices stay where they
+/// were. Does nothing to a step that has no images. `config` is the
+/// loader's AugmentConfig.
 void render_step_views(Step& step, const augment::AugmentConfig& config,
                        const c10::Device& device);
 
