@@ -300,7 +300,8 @@ Image warp_nearest(const Image& img, const std::array<float, 6>& m,
   // ((g + 1) * w - 1) / 2 with g = (x m0 + y m1 + m2) / (w / 2), i.e.
   // x m0 + y m1 + m2 + w / 2 - 1/2: linear in j, so it is stepped along the
   // row. (It can differ from torch's float evaluation only at exact .5 ties.)
-  // augment/batched.cpp repeats this arithmetic step for step.
+  // augment/batched_ops.cpp computes the row start alike but the positions
+  // along the row in closed form (one kernel), so it may differ at ties.
   Image out(w, h);
   for (int i = 0; i < h; ++i) {
     const float y = -h * 0.5f + 0.5f + i;
