@@ -278,22 +278,30 @@ Image solarize(const Image& img, float threshold) {
   return out.materialize();
 }
 
-Image affine(const Image& img, float angle, float translate_x,
-             float translate_y, float scale, float shear_x, float shear_y,
-             bool has_center, float center_x, float center_y,
-             std::array<uint8_t, 3> fill) {
-  const int w = img.width, h = img.height;
-  const double cx = has_center ? center_x - w * 0.5 : 0.0;
-  const double cy = has_center ? center_y - h * 0.5 : 0.0;
+std::array<float, 6> affine_matrix(int width, int height, float angle,
+                                   float translate_x, float translate_y,
+                                   float scale, float shear_x, float shear_y,
+                                   bool has_center, float center_x,
+                                   float center_y) {
+  const double cx = has_center ? center_x - width * 0.5 : 0.0;
+  const double cy = has_center ? center_y - height * 0.5 : 0.0;
   const auto md = inverse_affine(cx, cy, angle, translate_x, translate_y, scale,
                                  shear_x, shear_y);
   // torchvision builds the sampling grid in float32; so do we.
-  float m[6];
+  std::array<float, 6> m;
   for (int i = 0; i < 6; ++i) m[i] = static_cast<float>(md[i]);
+  return m;
+}
+
+Image warp_nearest(const Image& img, const std::array<float, 6>& m,
+                   std::array<uint8_t, 3> fill) {
+  const int w = img.width, h = img.height;
   // grid_sample's source pixel for output (i, j) is
   // ((g + 1) * w - 1) / 2 with g = (x m0 + y m1 + m2) / (w / 2), i.e.
   // x m0 + y m1 + m2 + w / 2 - 1/2: linear in j, so it is stepped along the
   // row. (It can differ from torch's float evaluation only at exact .5 ties.)
+  // augment/batched_ops.cpp computes the row start alike but the positions
+  // along the row in closed form (one kernel), so it may differ at ties.
   Image out(w, h);
   for (int i = 0; i < h; ++i) {
     const float y = -h * 0.5f + 0.5f + i;
@@ -319,6 +327,17 @@ Image affine(const Image& img, float angle, float translate_x,
     }
   }
   return out;
+}
+
+Image affine(const Image& img, float angle, float translate_x,
+             float translate_y, float scale, float shear_x, float shear_y,
+             bool has_center, float center_x, float center_y,
+             std::array<uint8_t, 3> fill) {
+  return warp_nearest(
+      img,
+      affine_matrix(img.width, img.height, angle, translate_x, translate_y,
+                    scale, shear_x, shear_y, has_center, center_x, center_y),
+      fill);
 }
 
 Image rotate(const Image& img, float angle, std::array<uint8_t, 3> fill) {

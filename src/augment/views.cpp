@@ -63,24 +63,44 @@ float op_magnitude(Op op, int index, int bins, int size, bool* signed_op) {
   return m;
 }
 
+bool op_affine_matrix(Op op, float magnitude, int width, int height,
+                      std::array<float, 6>* matrix) {
+  const float kDeg = 180.0f / 3.14159265358979323846f;
+  switch (op) {
+    case Op::kShearX:
+      *matrix = affine_matrix(width, height, 0, 0, 0, 1,
+                              std::atan(magnitude) * kDeg, 0, true, 0, 0);
+      return true;
+    case Op::kShearY:
+      *matrix = affine_matrix(width, height, 0, 0, 0, 1, 0,
+                              std::atan(magnitude) * kDeg, true, 0, 0);
+      return true;
+    case Op::kTranslateX:
+      *matrix = affine_matrix(width, height, 0, std::trunc(magnitude), 0, 1, 0,
+                              0, false, 0, 0);
+      return true;
+    case Op::kTranslateY:
+      *matrix = affine_matrix(width, height, 0, 0, std::trunc(magnitude), 1, 0,
+                              0, false, 0, 0);
+      return true;
+    case Op::kRotate:
+      // F.rotate passes -angle to the affine matrix (as rotate() does).
+      *matrix =
+          affine_matrix(width, height, -magnitude, 0, 0, 1, 0, 0, false, 0, 0);
+      return true;
+    default:
+      return false;
+  }
+}
+
 Image apply_op(const Image& img, Op op, float magnitude, uint8_t fill) {
   const std::array<uint8_t, 3> f = {fill, fill, fill};
-  const float kDeg = 180.0f / 3.14159265358979323846f;
+  std::array<float, 6> m;
+  if (op_affine_matrix(op, magnitude, img.width, img.height, &m))
+    return warp_nearest(img, m, f);
   switch (op) {
     case Op::kIdentity:
       return img;
-    case Op::kShearX:
-      return affine(img, 0, 0, 0, 1, std::atan(magnitude) * kDeg, 0, true, 0, 0,
-                    f);
-    case Op::kShearY:
-      return affine(img, 0, 0, 0, 1, 0, std::atan(magnitude) * kDeg, true, 0, 0,
-                    f);
-    case Op::kTranslateX:
-      return affine(img, 0, std::trunc(magnitude), 0, 1, 0, 0, false, 0, 0, f);
-    case Op::kTranslateY:
-      return affine(img, 0, 0, std::trunc(magnitude), 1, 0, 0, false, 0, 0, f);
-    case Op::kRotate:
-      return rotate(img, magnitude, f);
     case Op::kBrightness:
       return adjust_brightness(img, 1.0f + magnitude);
     case Op::kColor:
@@ -97,6 +117,8 @@ Image apply_op(const Image& img, Op op, float magnitude, uint8_t fill) {
       return autocontrast(img);
     case Op::kEqualize:
       return equalize(img);
+    default:
+      break;
   }
   fail("unknown augmentation op ", static_cast<int>(op));
 }
@@ -250,17 +272,21 @@ void render_view(const Image& resized, const ViewPlan& p,
   }
 }
 
+void draw_plans(const AugmentConfig& c, uint64_t seed, int64_t epoch,
+                int64_t index, ViewPlan* weak, ViewPlan* strong) {
+  util::Generator gen(
+      {seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)});
+  *weak = plan_weak(c, gen);
+  if (strong) *strong = plan_strong(c, gen);
+}
+
 void make_views(const Image& image, const AugmentConfig& c, uint64_t seed,
                 int64_t epoch, int64_t index, float* weak, float* strong) {
   const Image resized = resize(image, c.size, c.size);
-  util::Generator gen(
-      {seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(index)});
-  const ViewPlan wp = plan_weak(c, gen);
+  ViewPlan wp, sp;
+  draw_plans(c, seed, epoch, index, &wp, strong ? &sp : nullptr);
   render_view(resized, wp, c, weak);
-  if (strong) {
-    const ViewPlan sp = plan_strong(c, gen);
-    render_view(resized, sp, c, strong);
-  }
+  if (strong) render_view(resized, sp, c, strong);
 }
 
 }  // namespace semifer::augment

@@ -2,9 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <cstring>
 #include <functional>
 #include <numeric>
 
+#include "semifer/augment/functional.h"
 #include "semifer/augment/views.h"
 #include "semifer/util/error.h"
 #include "semifer/util/random.h"
@@ -18,6 +20,27 @@ constexpr uint64_t kUnlabeledOrder = 0x0d3e5ULL;
 constexpr uint64_t kLabeledViews = 0x1abe1ULL;
 constexpr uint64_t kUnlabeledViews = 0x0b1abULL;
 constexpr size_t kMaxExamples = 5;
+
+// device_views: a batch's resized images and the plans of their views, drawn
+// as make_views draws them.
+struct ResizedBatch {
+  const augment::AugmentConfig& config;
+  at::Tensor images;  // [n, S, S, 3] uint8
+  std::vector<augment::ViewPlan> weak, strong;
+
+  void add(const io::Image& image, uint64_t seed, int64_t epoch, int64_t index,
+           bool with_strong) {
+    const io::Image r = augment::resize(image, config.size, config.size);
+    const size_t bytes = r.data.size();
+    std::memcpy(images.data_ptr<uint8_t>() + weak.size() * bytes, r.data.data(),
+                bytes);
+    weak.emplace_back();
+    if (with_strong) strong.emplace_back();
+    augment::draw_plans(config, seed, epoch, index, &weak.back(),
+                        with_strong ? &strong.back() : nullptr);
+  }
+};
+
 }  // namespace
 
 void LoaderConfig::validate() const {
@@ -183,8 +206,7 @@ io::Image Loader::load_or_replace(const std::vector<PoolItem>& pool,
        "'s class decodes; see the skipped images reported before");
 }
 
-at::Tensor Loader::take_buffer(at::IntArrayRef sizes, bool is_float) {
-  const auto dtype = is_float ? torch::kFloat32 : torch::kInt64;
+at::Tensor Loader::take_buffer(at::IntArrayRef sizes, at::ScalarType dtype) {
   if (pinned_) {
     // Page-locked memory comes from LibTorch's caching host allocator, which
     // also knows when an asynchronous copy out of a block has finished; a
@@ -217,6 +239,7 @@ Step Loader::build(int64_t s) {
   const int64_t plane = 3LL * size * size;
   const uint64_t labeled_seed = util::mix64(config_.seed ^ kLabeledViews);
   const uint64_t unlabeled_seed = util::mix64(config_.seed ^ kUnlabeledViews);
+  const bool device_views = config_.device_views;
 
   // This rank's slice of the step's samples (the whole step for one rank).
   const int64_t shard = s * config_.world_size + config_.rank;
@@ -224,46 +247,112 @@ Step Loader::build(int64_t s) {
   if (b > 0) {
     const int64_t first = shard * b;
     auto& lb = step.labeled;
-    lb.x_weak = take_buffer({b, 3, size, size}, true);
-    lb.y = take_buffer({b}, false);
-    lb.index = take_buffer({b}, false);
-    float* x = lb.x_weak.data_ptr<float>();
+    lb.y = take_buffer({b}, torch::kInt64);
+    lb.index = take_buffer({b}, torch::kInt64);
+    ResizedBatch resized{
+        augment_, device_views ? take_buffer({b, size, size, 3}, torch::kUInt8)
+                               : at::Tensor()};
+    if (!device_views)
+      lb.x_weak = take_buffer({b, 3, size, size}, torch::kFloat32);
     int64_t* y = lb.y.data_ptr<int64_t>();
     int64_t* idx = lb.index.data_ptr<int64_t>();
     for (int64_t i = 0; i < b; ++i) {
       int64_t epoch, offset;
       const uint32_t k = labeled_at(first + i, &epoch, &offset);
       const io::Image img = load_or_replace(dataset_->labeled, k, true);
-      augment::make_views(img, augment_, labeled_seed, epoch, offset,
-                          x + i * plane, nullptr);
+      if (device_views) {
+        resized.add(img, labeled_seed, epoch, offset, false);
+      } else {
+        augment::make_views(img, augment_, labeled_seed, epoch, offset,
+                            lb.x_weak.data_ptr<float>() + i * plane, nullptr);
+      }
       y[i] = dataset_->labeled[k].label;
       idx[i] = k;
+    }
+    if (device_views) {
+      lb.images = resized.images;
+      lb.weak_plans = augment::pack_plans(resized.weak, augment_);
     }
   }
   const int64_t u = config_.batch_unlabeled;
   if (u > 0) {
     const int64_t first = shard * u;
     auto& ub = step.unlabeled;
-    ub.x_weak = take_buffer({u, 3, size, size}, true);
-    ub.x_strong = take_buffer({u, 3, size, size}, true);
-    ub.index = take_buffer({u}, false);
-    ub.source = take_buffer({u}, false);
-    ub.hidden_label = take_buffer({u}, false);
-    float* xw = ub.x_weak.data_ptr<float>();
-    float* xs = ub.x_strong.data_ptr<float>();
+    if (!device_views) {
+      ub.x_weak = take_buffer({u, 3, size, size}, torch::kFloat32);
+      ub.x_strong = take_buffer({u, 3, size, size}, torch::kFloat32);
+    }
+    ub.index = take_buffer({u}, torch::kInt64);
+    ub.source = take_buffer({u}, torch::kInt64);
+    ub.hidden_label = take_buffer({u}, torch::kInt64);
+    ResizedBatch resized{
+        augment_, device_views ? take_buffer({u, size, size, 3}, torch::kUInt8)
+                               : at::Tensor()};
     for (int64_t i = 0; i < u; ++i) {
       int64_t epoch, offset;
       const uint32_t k = unlabeled_at(first + i, &epoch, &offset);
       const io::Image img = load_or_replace(dataset_->unlabeled, k, false);
-      augment::make_views(img, augment_, unlabeled_seed, epoch, offset,
-                          xw + i * plane, xs + i * plane);
+      if (device_views) {
+        resized.add(img, unlabeled_seed, epoch, offset, true);
+      } else {
+        augment::make_views(img, augment_, unlabeled_seed, epoch, offset,
+                            ub.x_weak.data_ptr<float>() + i * plane,
+                            ub.x_strong.data_ptr<float>() + i * plane);
+      }
       const PoolItem& item = dataset_->unlabeled[k];
       ub.index.data_ptr<int64_t>()[i] = k;
       ub.source.data_ptr<int64_t>()[i] = item.source;
       ub.hidden_label.data_ptr<int64_t>()[i] = item.label;
     }
+    if (device_views) {
+      ub.images = resized.images;
+      ub.weak_plans = augment::pack_plans(resized.weak, augment_);
+      ub.strong_plans = augment::pack_plans(resized.strong, augment_);
+    }
   }
   return step;
+}
+
+void render_step_views(Step& step, const augment::AugmentConfig& config,
+                       const c10::Device& device) {
+  auto& lb = step.labeled;
+  auto& ub = step.unlabeled;
+  const bool labeled = lb.images.defined(), unlabeled = ub.images.defined();
+  if (!labeled && !unlabeled) return;
+  // One render for the step: samples [labeled weak; unlabeled weak;
+  // unlabeled strong] over the images [labeled; unlabeled], the unlabeled
+  // ones used twice.
+  const int64_t b = labeled ? lb.images.size(0) : 0;
+  const int64_t u = unlabeled ? ub.images.size(0) : 0;
+  std::vector<at::Tensor> images;
+  std::vector<augment::PlanBatch> plans;
+  if (labeled) {
+    images.push_back(lb.images.to(device, /*non_blocking=*/true));
+    plans.push_back(lb.weak_plans);
+  }
+  if (unlabeled) {
+    images.push_back(ub.images.to(device, /*non_blocking=*/true));
+    plans.push_back(ub.weak_plans);
+    plans.push_back(ub.strong_plans);
+  }
+  const at::Tensor image_index =
+      at::cat({at::arange(b + u, at::kLong), at::arange(b, b + u, at::kLong)})
+          .to(device, /*non_blocking=*/true);
+  const at::Tensor views = augment::render_views(
+      images.size() == 1 ? images[0] : at::cat(images),
+      augment::cat(plans).to(device), config, image_index);
+  if (labeled) {
+    lb.x_weak = views.narrow(0, 0, b);
+    lb.images = at::Tensor();
+    lb.weak_plans = augment::PlanBatch();
+  }
+  if (unlabeled) {
+    ub.x_weak = views.narrow(0, b, u);
+    ub.x_strong = views.narrow(0, b + u, u);
+    ub.images = at::Tensor();
+    ub.weak_plans = augment::PlanBatch();
+    ub.strong_plans = augment::PlanBatch();
+  }
 }
 
 }  // namespace semifer::data

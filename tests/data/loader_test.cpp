@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "augment/batched_support.h"
 #include "semifer/data/synthetic.h"
 #include "semifer/util/error.h"
 #include "semifer/util/strings.h"
@@ -105,6 +106,61 @@ TEST(Loader, BatchesHaveTheDocumentedShapes) {
   EXPECT_LT(s.labeled.x_weak.abs().max().item<float>(), 3.0f);
   EXPECT_FALSE(torch::equal(s.unlabeled.x_weak, s.unlabeled.x_strong));
   EXPECT_EQ(loader.position(), 1);
+}
+
+TEST(Loader, DeviceViewsRenderedLaterEqualTheCpuViews) {
+  TempDir tmp;
+  auto ds = make_dataset(tmp, false, OnError::kSkip);
+  augment::AugmentConfig views = small_views();
+  views.size = 24;
+  LoaderConfig deferred = loader_config(2);
+  deferred.device_views = true;
+  Loader cpu(ds, views, loader_config(2));
+  Loader device(ds, views, deferred, 0);
+  int geometric = 0;
+  for (int s = 0; s < 5; ++s) {
+    const Step want = cpu.next();
+    Step got = device.next();
+    EXPECT_FALSE(got.labeled.x_weak.defined());
+    EXPECT_FALSE(got.unlabeled.x_strong.defined());
+    ASSERT_EQ(got.labeled.images.sizes(), (std::vector<int64_t>{5, 24, 24, 3}));
+    EXPECT_EQ(got.labeled.images.scalar_type(), torch::kUInt8);
+    EXPECT_EQ(got.unlabeled.strong_plans.ops.size(0), 4);
+    const auto strong_ops = got.unlabeled.strong_plans.ops.clone();
+    render_step_views(got, views, torch::Device(torch::kCPU));
+    EXPECT_FALSE(got.labeled.images.defined());
+    EXPECT_FALSE(got.unlabeled.images.defined());
+    // One tensor for the step: the views are slices of it.
+    EXPECT_EQ(got.unlabeled.x_strong.data_ptr<float>(),
+              got.labeled.x_weak.data_ptr<float>() + (5 + 4) * 3 * 24 * 24);
+    // Same samples, same plans, same arithmetic: the same step, but for the
+    // strong views with a geometric op, which stay within the bound.
+    EXPECT_TRUE(torch::equal(want.labeled.x_weak, got.labeled.x_weak));
+    EXPECT_TRUE(torch::equal(want.labeled.y, got.labeled.y));
+    EXPECT_TRUE(torch::equal(want.unlabeled.x_weak, got.unlabeled.x_weak));
+    EXPECT_TRUE(torch::equal(want.unlabeled.index, got.unlabeled.index));
+    for (int64_t i = 0; i < 4; ++i) {
+      const auto w = want.unlabeled.x_strong.narrow(0, i, 1);
+      const auto g = got.unlabeled.x_strong.narrow(0, i, 1);
+      const auto op = strong_ops[i];
+      if ((op.ge(1) & op.le(5)).any().item<bool>()) {  // ShearX .. Rotate
+        geometric += 1;
+        augment::test_support::expect_geometric_bound(
+            augment::test_support::compare(w, g, views), "strong view");
+      } else {
+        EXPECT_TRUE(torch::equal(w, g)) << "step " << s << " sample " << i;
+      }
+    }
+    EXPECT_TRUE(torch::equal(want.labeled.index, got.labeled.index));
+    EXPECT_TRUE(torch::equal(want.unlabeled.source, got.unlabeled.source));
+    EXPECT_TRUE(
+        torch::equal(want.unlabeled.hidden_label, got.unlabeled.hidden_label));
+    // A step without images (the CPU path's) is left as it is.
+    Step again = want;
+    render_step_views(again, views, torch::Device(torch::kCPU));
+    EXPECT_TRUE(again.labeled.x_weak.is_same(want.labeled.x_weak));
+  }
+  EXPECT_GT(geometric, 0) << "no strong view with a geometric op was tested";
 }
 
 TEST(Loader, SameStepsWhateverTheNumberOfThreads) {

@@ -13,8 +13,8 @@
 /// is the same: float math, then truncation to uint8 where torchvision
 /// converts with `.to(uint8)`, rounding where it rounds (resize, the blur of
 /// adjust_sharpness). Randomness never happens here: callers draw parameters
-/// (views.h) and pass them in, so the same parameters can later drive a
-/// batched GPU implementation.
+/// (views.h) and pass them in, so the same parameters drive the batched
+/// implementation (batched.h).
 namespace semifer::augment {
 
 /// F.resize(img, [h, w], BILINEAR, antialias=True): separable triangle
@@ -64,6 +64,24 @@ io::Image affine(const io::Image& img, float angle, float translate_x,
                  float translate_y, float scale, float shear_x, float shear_y,
                  bool has_center, float center_x, float center_y,
                  std::array<uint8_t, 3> fill);
+
+/// The inverse matrix F.affine samples with (same arguments as affine()),
+/// in float32 as torchvision builds its grid: output pixel (j, i) of a
+/// width x height image reads input pixel (round(sx), round(sy)) with
+/// sx = x m0 + y m1 + m2 + width / 2 - 1/2,
+/// sy = x m3 + y m4 + m5 + height / 2 - 1/2,
+/// x = j + 1/2 - width / 2, y = i + 1/2 - height / 2.
+std::array<float, 6> affine_matrix(int width, int height, float angle,
+                                   float translate_x, float translate_y,
+                                   float scale, float shear_x, float shear_y,
+                                   bool has_center, float center_x,
+                                   float center_y);
+
+/// Nearest-neighbour sampling through a matrix from affine_matrix(); output
+/// pixels that map outside the input take `fill`. affine() is
+/// warp_nearest(img, affine_matrix(...), fill).
+io::Image warp_nearest(const io::Image& img, const std::array<float, 6>& m,
+                       std::array<uint8_t, 3> fill);
 
 /// F.rotate(img, angle, NEAREST, expand=False, fill): counter-clockwise
 /// degrees about the centre.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -12,7 +13,7 @@
 /// ViewPlan) is separate from applying them: plans are drawn on the CPU from
 /// a generator seeded by (seed, epoch, sample index), so a sample gets the
 /// same views whatever the number of threads, and the same plans can drive a
-/// batched GPU implementation later.
+/// batched implementation on a device (batched.h).
 namespace semifer::augment {
 
 /// The 14 RandAugment operations, in torchvision's order.
@@ -45,6 +46,13 @@ float op_magnitude(Op op, int index, int bins, int size, bool* signed_op);
 /// Applies one operation as torchvision's `_apply_op` does with
 /// `magnitude` (already signed), NEAREST interpolation and `fill`.
 io::Image apply_op(const io::Image& img, Op op, float magnitude, uint8_t fill);
+
+/// For the geometric operations (ShearX/Y, TranslateX/Y, Rotate), writes
+/// the inverse matrix (functional.h, affine_matrix) that apply_op samples a
+/// width x height image with at `magnitude`, and returns true; returns false
+/// for the others.
+bool op_affine_matrix(Op op, float magnitude, int width, int height,
+                      std::array<float, 6>* matrix);
 
 /// One view's random parameters.
 struct ViewPlan {
@@ -80,6 +88,12 @@ io::Image apply_plan(const io::Image& resized, const ViewPlan& plan,
 /// value-wise operations are fused into one lookup table.
 void render_view(const io::Image& resized, const ViewPlan& plan,
                  const AugmentConfig& config, float* out);
+
+/// The plans of one sample's views, as make_views draws them: from
+/// Generator({seed, epoch, index}), the weak plan into `weak`, then, when
+/// `strong` is not null, the strong plan into `strong`.
+void draw_plans(const AugmentConfig& config, uint64_t seed, int64_t epoch,
+                int64_t index, ViewPlan* weak, ViewPlan* strong);
 
 /// The views of one sample: resizes `image` to size x size, then writes the
 /// normalised weak view ([3, size, size] float32) to `weak` and, when

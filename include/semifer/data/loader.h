@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "semifer/augment/batched.h"
 #include "semifer/augment/config.h"
 #include "semifer/data/dataset.h"
 #include "semifer/data/sampler.h"
@@ -34,24 +35,41 @@ struct LoaderConfig {
   /// batches draws at step s.
   int rank = 0;
   int world_size = 1;
+  /// Views on the device: workers only decode and resize, into
+  /// LabeledBatch/UnlabeledBatch::images with the plans drawn as the CPU path
+  /// draws them; render_step_views then renders the views where the model
+  /// runs (docs/augment.md, "On the device"). Off: workers render the views
+  /// on CPU threads, the default on CPU machines.
+  bool device_views = false;
 
   void validate() const;
 };
 
 /// The labeled half of a step.
 struct LabeledBatch {
-  at::Tensor x_weak;  ///< [B, 3, S, S] float32, weak view, normalised
-  at::Tensor y;       ///< [B] int64, model class index
-  at::Tensor index;   ///< [B] int64, position in Dataset::labeled
+  /// [B, 3, S, S] float32, weak view, normalised (with device_views:
+  /// undefined until render_step_views).
+  at::Tensor x_weak;
+  at::Tensor y;      ///< [B] int64, model class index
+  at::Tensor index;  ///< [B] int64, position in Dataset::labeled
+  /// device_views only: [B, S, S, 3] uint8 resized images and the weak
+  /// views' plans, until render_step_views turns them into x_weak.
+  at::Tensor images;
+  augment::PlanBatch weak_plans;
 };
 
 /// The unlabeled half of a step.
 struct UnlabeledBatch {
-  at::Tensor x_weak;        ///< [U, 3, S, S] float32
+  at::Tensor x_weak;        ///< [U, 3, S, S] float32 (see LabeledBatch)
   at::Tensor x_strong;      ///< [U, 3, S, S] float32, same images
   at::Tensor index;         ///< [U] int64, position in Dataset::unlabeled
   at::Tensor source;        ///< [U] int64, index into Dataset::tables
   at::Tensor hidden_label;  ///< [U] int64, for diagnostics only; -1 unknown
+  /// device_views only: [U, S, S, 3] uint8 resized images and the plans of
+  /// both views, until render_step_views.
+  at::Tensor images;
+  augment::PlanBatch weak_plans;
+  augment::PlanBatch strong_plans;
 };
 
 /// One training step's input.
@@ -60,6 +78,19 @@ struct Step {
   LabeledBatch labeled;
   UnlabeledBatch unlabeled;
 };
+
+/// Renders a step of a device_views Loader on `device`: moves the images and
+/// plans there and renders [labeled weak; unlabeled weak; unlabeled strong]
+/// with one augment::render_views call into one [B + 2U, 3, S, S] float32
+/// tensor, whose slices (narrow views) become x_weak and x_strong; drops the
+/// images and plans. No host synchronisation (augment/batched.h). The step
+/// is then the one the CPU path gives, its views on `device`: bit for bit on
+/// the CPU but for samples with a geometric RandAugment op, which stay within
+/// the bound docs/augment.md states; labels and indices stay where they
+/// were. Does nothing to a step that has no images. `config` is the
+/// loader's AugmentConfig.
+void render_step_views(Step& step, const augment::AugmentConfig& config,
+                       const c10::Device& device);
 
 /// The input pipeline: worker threads decode and augment whole steps ahead
 /// of the consumer, into a bounded queue, and hand them over in order.
@@ -131,7 +162,7 @@ class Loader {
   // Batch tensors are reused once the consumer has let go of them: fresh
   // 20 MB allocations every step cost page faults. (Pinned ones come from
   // LibTorch's caching host allocator instead.)
-  at::Tensor take_buffer(at::IntArrayRef sizes, bool is_float);
+  at::Tensor take_buffer(at::IntArrayRef sizes, at::ScalarType dtype);
   std::mutex buffers_mutex_;
   std::vector<at::Tensor> buffers_;
 
