@@ -16,7 +16,11 @@
 # and on ../shared/data/fer2013/train when present, on the CPU.
 # Environment: THREADS (intra-op threads, default: the cores), WORKERS
 # (loader threads / DataLoader workers, default 2), STEPS (measured, 40),
-# WARMUP (10), WINDOW (10), BATCH (32), UNLABELED (32), PYTHON (python3).
+# WARMUP (10), WINDOW (10), BATCH (32), UNLABELED (32), PYTHON (python3,
+# else /usr/bin/python3 when python3 has no torch), PY_ENV (VAR=value words
+# set for the Python reference only; e.g. glibc's MALLOC_MMAP_THRESHOLD_=
+# 268435456 MALLOC_TRIM_THRESHOLD_=1073741824, what the semifer executable
+# sets for itself with mallopt: docs/benchmarks.md).
 set -euo pipefail
 cli=$(realpath "$1")
 rounds=${2:-3}
@@ -30,6 +34,10 @@ window=${WINDOW:-10}
 batch=${BATCH:-32}
 unlabeled=${UNLABELED:-32}
 python=${PYTHON:-python3}
+# Debian's torch is /usr/bin/python3's (another python3 may come first).
+if ! "$python" -c 'import torch' 2>/dev/null && [ -x /usr/bin/python3 ]; then
+  python=/usr/bin/python3
+fi
 settings=("$@")
 if [ ${#settings[@]} -eq 0 ]; then
   settings=(smallnet:48:synthetic resnet18:112:synthetic)
@@ -64,7 +72,7 @@ YAML
 }
 
 field() {  # regex with one group, text
-  sed -nE "s/.*$1.*/\\1/p" <<<"$2" | head -1
+  sed -nE "s#.*$1.*#\\1#p" <<<"$2" | head -1
 }
 
 echo "| model | size | data | device | Python images/s | semifer images/s | ratio | Python peak | semifer peak |"
@@ -88,15 +96,25 @@ for setting in "${settings[@]}"; do
   fi
   py=() sem=() ratios=() py_peak=- sem_peak=-
   for _ in $(seq "$rounds"); do
-    out=$("$python" "$here/train_reference.py" "${common[@]}" "${py_data[@]}" \
-          --classes "$classes" --threads "$threads" --workers "$workers")
+    # A program that fails gives nan (its error is on stderr) and the
+    # table goes on.
+    # shellcheck disable=SC2086 # PY_ENV is a list of words
+    out=$(env ${PY_ENV:-} "$python" "$here/train_reference.py" "${common[@]}" "${py_data[@]}" \
+          --classes "$classes" --threads "$threads" --workers "$workers") ||
+      true
     py+=("$(field '^([0-9.]+) images/s' "$out")")
+    [ -n "${py[-1]}" ] || py[-1]=nan
     py_peak=$(field 'peak device memory ([^ ]+( MiB)?) \(' "$out")
     out=$("$cli" bench train "${common[@]}" "${sem_data[@]}" \
-          --torch-threads "$threads" --threads "$workers")
+          --torch-threads "$threads" --threads "$workers") || true
     sem+=("$(field '^([0-9.]+) images/s' "$out")")
+    [ -n "${sem[-1]}" ] || sem[-1]=nan
     sem_peak=$(field 'peak device memory ([^ ]+( MiB)?) \(' "$out")
-    ratios+=("$(awk "BEGIN{print ${sem[-1]} / ${py[-1]}}")")
+    if [ "${py[-1]}" = nan ] || [ "${sem[-1]}" = nan ]; then
+      ratios+=(nan)
+    else
+      ratios+=("$(awk "BEGIN{print ${sem[-1]} / ${py[-1]}}")")
+    fi
   done
   "$python" - "$model" "$size" "$label" "$device" "${py[*]}" "${sem[*]}" \
     "${ratios[*]}" "$py_peak" "$sem_peak" <<'PY'
@@ -104,6 +122,6 @@ import statistics, sys
 model, size, data, device, py, sem, ratio, py_peak, sem_peak = sys.argv[1:]
 med = lambda s: statistics.median(float(x) for x in s.split())
 print(f"| {model} | {size} | {data} | {device} | {med(py):.1f} | {med(sem):.1f} "
-      f"| {med(ratio):.2f} | {py_peak} | {sem_peak} |")
+      f"| {med(ratio):.2f} | {py_peak or '-'} | {sem_peak or '-'} |")
 PY
 done

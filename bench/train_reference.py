@@ -82,8 +82,10 @@ def batches(args, device):
               persistent_workers=args.workers > 0, shuffle=True)
     if args.workers == 0:
         kw.update(num_workers=0, persistent_workers=False)
-    lab = torch.utils.data.DataLoader(Views(args.images, s, False),
-                                      batch_size=b, **kw)
+    labeled = Views(args.images, s, False)
+    if len(labeled) < max(b, u):
+        raise SystemExit(f"{args.images}: {len(labeled)} images, fewer than a batch")
+    lab = torch.utils.data.DataLoader(labeled, batch_size=b, **kw)
     unl = torch.utils.data.DataLoader(Views(args.images, s, True),
                                       batch_size=u, **kw)
     while True:

@@ -1,10 +1,13 @@
 #include "backends/train_bench.h"
 
+#include <ATen/record_function.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <map>
 
 #include "semifer/data/dataset.h"
 #include "semifer/data/synthetic.h"
@@ -12,6 +15,7 @@
 #include "semifer/train/trainer.h"
 #include "semifer/util/device.h"
 #include "semifer/util/error.h"
+#include "semifer/util/log.h"
 #include "semifer/util/strings.h"
 
 namespace semifer::train {
@@ -29,6 +33,61 @@ struct ScratchFolder {
     std::filesystem::create_directories(path);
   }
   ~ScratchFolder() { util::remove_tree(path); }
+};
+
+// Time spent in each top-level ATen operation (and autograd's backward
+// functions) on the thread that creates it, while it lives: on the CPU,
+// where operations run as they are called, where a step's time goes; on
+// CUDA it times the launches only. RecordFunction callbacks are plain
+// functions, hence the thread-local state.
+struct OpTimes {
+  int depth = 0;
+  std::chrono::steady_clock::time_point started;
+  std::map<std::string, std::pair<double, int64_t>> by_name;
+};
+thread_local OpTimes op_times;
+
+std::unique_ptr<at::ObserverContext> op_start(const at::RecordFunction& fn) {
+  if (op_times.depth++ == 0)
+    op_times.started = std::chrono::steady_clock::now();
+  (void)fn;
+  return nullptr;
+}
+
+void op_end(const at::RecordFunction& fn, at::ObserverContext*) {
+  if (--op_times.depth != 0) return;
+  auto& [secs, calls] = op_times.by_name[fn.name()];
+  secs += std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                        op_times.started)
+              .count();
+  ++calls;
+}
+
+class OpProfile {
+ public:
+  OpProfile() {
+    op_times = OpTimes();
+    handle_ = at::addThreadLocalCallback(
+        at::RecordFunctionCallback(op_start, op_end)
+            .scopes({at::RecordScope::FUNCTION,
+                     at::RecordScope::BACKWARD_FUNCTION}));
+  }
+  ~OpProfile() { at::removeCallback(handle_); }
+  OpProfile(const OpProfile&) = delete;
+  OpProfile& operator=(const OpProfile&) = delete;
+
+  std::vector<TrainBenchResult::OpShare> result() const {
+    std::vector<TrainBenchResult::OpShare> out;
+    for (const auto& [name, v] : op_times.by_name)
+      out.push_back({name, v.first, v.second});
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a.seconds > b.seconds;
+    });
+    return out;
+  }
+
+ private:
+  at::CallbackHandle handle_;
 };
 
 double median(std::vector<double> v) {
@@ -102,10 +161,13 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
   if (f.torch_threads) config.train.torch_threads = *f.torch_threads;
   if (f.ssl) config.ssl.enabled = *f.ssl;
   const int64_t total = f.warmup + f.steps;
+  // One epoch longer than the benchmark, stopped after `total` steps (as
+  // Ctrl-C stops a run): no epoch-end DTM update or validation runs, so
+  // the profile holds the steps alone.
   config.train.epochs = 1;
-  config.train.steps_per_epoch = total;
+  config.train.steps_per_epoch = total + f.window;
   config.train.log_every = f.window;
-  config.train.checkpoint_every = total;
+  config.train.checkpoint_every = total + f.window;
   if (!f.overrides.empty()) {
     // --set goes through the config reader (its checks and messages).
     const std::string path = scratch.path + "/bench.yaml";
@@ -117,8 +179,17 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
   RunOptions options;
   options.run_dir = scratch.path + "/run";
   options.progress = false;
+  int64_t stepped = 0;
+  options.stop_requested = [&] { return ++stepped >= total; };
   std::vector<io::MetricsLine> lines;
-  options.on_metrics = [&](const io::MetricsLine& l) { lines.push_back(l); };
+  std::unique_ptr<OpProfile> profile;
+  if (f.profile && f.warmup == 0) profile = std::make_unique<OpProfile>();
+  options.on_metrics = [&](const io::MetricsLine& l) {
+    lines.push_back(l);
+    // The measured windows start after the warm-up's last line.
+    if (f.profile && l.step == f.warmup)
+      profile = std::make_unique<OpProfile>();
+  };
   if (f.data == "synthetic") {
     const data::Step step =
         fixed_step(config, data::build_dataset(config.data));
@@ -133,7 +204,16 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
   const int cuda_index =
       device.rfind("cuda:", 0) == 0 ? std::stoi(device.substr(5)) : -1;
   util::reset_peak_device_memory(cuda_index);
-  trainer.run();
+  {
+    // The run's messages (a short run's "no pseudo-label kept" warning) are
+    // not the benchmark's; errors still end it as exceptions.
+    struct Quiet {
+      std::shared_ptr<util::LogSink> saved = util::log_sink();
+      Quiet() { util::set_log_sink(nullptr); }
+      ~Quiet() { util::set_log_sink(saved); }
+    } quiet;
+    trainer.run();
+  }
 
   TrainBenchResult r;
   r.model = config.model.name;
@@ -162,6 +242,12 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
       r.images_per_second / static_cast<double>(r.images_per_step);
   r.input_wait = median(waits);
   r.peak_device_bytes = util::peak_device_memory(cuda_index);
+  if (profile) {
+    r.profile = profile->result();
+    for (const double secs : r.window_images_per_second)
+      r.profiled_seconds += static_cast<double>(f.window) *
+                            static_cast<double>(r.images_per_step) / secs;
+  }
   return r;
 }
 

@@ -30,6 +30,9 @@ struct TrainBenchConfig {
   int64_t warmup = 10;               ///< steps before the measured ones
   int64_t window = 10;               ///< steps per measured window
   std::vector<std::string> overrides;  ///< --set key=value, applied last
+  /// Times each top-level ATen operation of the measured steps on the
+  /// training thread (TrainBenchResult::profile).
+  bool profile = false;
 };
 
 struct TrainBenchResult {
@@ -47,6 +50,16 @@ struct TrainBenchResult {
   double steps_per_second = 0;     ///< the median window's
   double input_wait = 0;           ///< median share of time waiting for input
   int64_t peak_device_bytes = -1;  ///< CUDA only (-1 elsewhere)
+  /// With TrainBenchConfig::profile: time in each top-level ATen operation
+  /// (autograd's backward functions by their names) during the measured
+  /// steps, most first; on CUDA the launches' time, not the kernels'.
+  struct OpShare {
+    std::string name;
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  std::vector<OpShare> profile;
+  double profiled_seconds = 0;  ///< the measured windows' wall time
 };
 
 /// Runs the Trainer for warmup + steps steps in a temporary run folder

@@ -142,6 +142,9 @@ void add_bench_commands(CLI::App& app) {
   tr->add_option("--set", t->overrides,
                  "key=value of the training config, applied last "
                  "(docs/config.md)");
+  tr->add_flag("--profile", t->profile,
+               "Also print where the measured steps' time went, by ATen "
+               "operation (on CUDA: the launches' time)");
   tr->footer(
       "Example:\n  semifer bench train --model resnet18 --size 112 "
       "--torch-threads 2\n  semifer bench train --data faces --device cuda "
@@ -166,6 +169,21 @@ void add_bench_commands(CLI::App& app) {
               << (r.ssl ? "+" + std::to_string(r.batch_unlabeled) : "")
               << " per step, " << r.device << ", " << r.torch_threads
               << " intra-op threads, data " << t->data << ")" << std::endl;
+    if (!t->profile) return;
+    double listed = 0;
+    for (const auto& op : r.profile) listed += op.seconds;
+    std::cout << "profile: " << std::setprecision(1)
+              << 100 * listed / std::max(r.profiled_seconds, 1e-9)
+              << "% of the measured steps' wall time in ATen operations "
+                 "on the training thread; the largest:"
+              << std::endl;
+    for (size_t i = 0; i < r.profile.size() && i < 15; ++i) {
+      const auto& op = r.profile[i];
+      std::cout << "  " << std::setw(5) << std::setprecision(1)
+                << 100 * op.seconds / std::max(r.profiled_seconds, 1e-9)
+                << "%  " << op.name << " (" << op.calls << " calls)"
+                << std::endl;
+    }
   });
 
 #ifdef SEMIFER_WITH_VIDEO

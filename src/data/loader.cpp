@@ -249,9 +249,12 @@ Step Loader::build(int64_t s) {
     auto& lb = step.labeled;
     lb.y = take_buffer({b}, torch::kInt64);
     lb.index = take_buffer({b}, torch::kInt64);
-    ResizedBatch resized{
-        augment_, device_views ? take_buffer({b, size, size, 3}, torch::kUInt8)
-                               : at::Tensor()};
+    ResizedBatch resized{augment_,
+                         device_views
+                             ? take_buffer({b, size, size, 3}, torch::kUInt8)
+                             : at::Tensor(),
+                         {},
+                         {}};
     if (!device_views)
       lb.x_weak = take_buffer({b, 3, size, size}, torch::kFloat32);
     int64_t* y = lb.y.data_ptr<int64_t>();
@@ -285,9 +288,12 @@ Step Loader::build(int64_t s) {
     ub.index = take_buffer({u}, torch::kInt64);
     ub.source = take_buffer({u}, torch::kInt64);
     ub.hidden_label = take_buffer({u}, torch::kInt64);
-    ResizedBatch resized{
-        augment_, device_views ? take_buffer({u, size, size, 3}, torch::kUInt8)
-                               : at::Tensor()};
+    ResizedBatch resized{augment_,
+                         device_views
+                             ? take_buffer({u, size, size, 3}, torch::kUInt8)
+                             : at::Tensor(),
+                         {},
+                         {}};
     for (int64_t i = 0; i < u; ++i) {
       int64_t epoch, offset;
       const uint32_t k = unlabeled_at(first + i, &epoch, &offset);

@@ -192,6 +192,14 @@ const Section<LoopConfig>& loop_section() {
                     "Adam and AdamW's update: `auto` (`fused` on CUDA, else "
                     "`foreach`), `foreach` (multi-tensor), `fused` (CUDA) or "
                     "`loop` (per parameter)."),
+       util::choice("views", &C::views,
+                    {{"auto", ViewsPlace::kAuto},
+                     {"cpu", ViewsPlace::kCpu},
+                     {"device", ViewsPlace::kDevice}},
+                    "Where the weak and strong views are rendered: `auto` "
+                    "(`device` on CUDA, else `cpu`), `cpu` (the loader's "
+                    "threads) or `device` (batched on the training device; "
+                    "docs/augment.md)."),
        value("cudnn_benchmark", &C::cudnn_benchmark,
              "CUDA only: cuDNN picks the fastest algorithm per shape (off "
              "when deterministic)."),
@@ -396,8 +404,8 @@ bool operator==(const LoopConfig& a, const LoopConfig& b) {
         c.optimizer, c.momentum, c.nesterov, c.weight_decay, c.lr_schedule,
         c.warmup_steps, c.clip_grad_norm, c.seed, c.threads, c.torch_threads,
         c.log_every, c.checkpoint_every, c.deterministic, c.device, c.bf16,
-        c.channels_last, c.optimizer_kernels, c.cudnn_benchmark, c.tf32,
-        c.max_loss, c.best, c.distributed);
+        c.channels_last, c.optimizer_kernels, c.views, c.cudnn_benchmark,
+        c.tf32, c.max_loss, c.best, c.distributed);
   };
   return tie(a) == tie(b);
 }

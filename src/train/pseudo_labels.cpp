@@ -57,8 +57,12 @@ PseudoLabeler::PseudoLabeler(const SslConfig& ssl, int num_classes,
 }
 
 at::Tensor PseudoLabeler::flex_thresholds() const {
+  // scatter_add, not bincount: a fixed output shape, no synchronisation.
   const auto counts =
-      torch::bincount(memory_ + 1, {}, num_classes_ + 1).to(torch::kFloat32);
+      torch::zeros({num_classes_ + 1}, memory_.options().dtype(torch::kFloat32))
+          .scatter_add_(0, memory_ + 1,
+                        torch::ones({memory_.numel()},
+                                    memory_.options().dtype(torch::kFloat32)));
   const auto sigma = counts.narrow(0, 1, num_classes_);
   const auto denom = torch::maximum(sigma.max(), counts[0]).clamp_min(1.0);
   const auto beta = sigma / denom;
@@ -143,18 +147,22 @@ PseudoLabels PseudoLabeler::label(const at::Tensor& probs,
           .to(torch::kFloat32);
   if (ssl_.thresholds == ThresholdPolicy::kFlexMatch) {
     const auto sure = confidence.gt(ssl_.tau);
+    at::Tensor at = index, value = pseudo, known = sure;
     if (sync_.gather) {
       // Every rank's samples, in rank order: the order one process with
       // the whole step would write them in.
-      const auto all_index = sync_.gather(index.masked_fill(~sure, -1));
-      const auto all_pseudo = sync_.gather(pseudo);
-      const auto known = all_index.ge(0);
-      memory_.index_put_({all_index.masked_select(known)},
-                         all_pseudo.masked_select(known));
-    } else {
-      memory_.index_put_({index.masked_select(sure)},
-                         pseudo.masked_select(sure));
+      at = sync_.gather(index.masked_fill(~sure, -1));
+      value = sync_.gather(pseudo);
+      known = at.ge(0);
+      at = at.clamp_min(0);
     }
+    // The sure samples' memory becomes their pseudo-label: added as a
+    // difference (zero for the others), so that no operation's shape
+    // depends on the values (no synchronisation with the device).
+    const auto delta = torch::where(
+        known, value.to(memory_.scalar_type()) - memory_.index_select(0, at),
+        torch::zeros_like(value, memory_.options()));
+    memory_.index_put_({at}, delta, /*accumulate=*/true);
   }
   return out;
 }

@@ -24,10 +24,37 @@ at::Tensor to_device(const at::Tensor& x, const c10::Device& device) {
   return x.to(device, /*non_blocking=*/true);
 }
 
-// The step's images as one [sum N, 3, S, S] batch on the device: copied
-// into the reused buffer's slices when there is one, else concatenated.
+// The parts as one tensor without a copy when they already are one: slices
+// of one contiguous tensor on `device`, one after the other (the views
+// data::render_step_views renders); undefined otherwise.
+at::Tensor joined(const std::vector<at::Tensor>& parts,
+                  const c10::Device& device) {
+  int64_t n = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const at::Tensor& p = parts[i];
+    if (p.device() != device || !p.is_contiguous() ||
+        !p.storage().is_alias_of(parts.front().storage()))
+      return {};
+    if (i > 0) {
+      const at::Tensor& q = parts[i - 1];
+      if (p.sizes().slice(1) != q.sizes().slice(1) ||
+          p.storage_offset() != q.storage_offset() + q.numel())
+        return {};
+    }
+    n += p.size(0);
+  }
+  auto sizes = parts.front().sizes().vec();
+  sizes[0] = n;
+  const at::Tensor& first = parts.front();
+  return first.as_strided(sizes, first.strides(), first.storage_offset());
+}
+
+// The step's images as one [sum N, 3, S, S] batch on the device: as they
+// are when they already form one, else copied into the reused buffer's
+// slices when there is one, else concatenated.
 at::Tensor stage_images(const std::vector<at::Tensor>& parts,
                         const c10::Device& device, StepBuffers* buffers) {
+  if (at::Tensor whole = joined(parts, device); whole.defined()) return whole;
   if (!buffers) {
     std::vector<at::Tensor> moved;
     for (const auto& p : parts) moved.push_back(to_device(p, device));

@@ -78,6 +78,7 @@ const std::vector<std::string>& resumable_keys() {
                                                 "train.bf16",
                                                 "train.channels_last",
                                                 "train.optimizer_kernels",
+                                                "train.views",
                                                 "train.cudnn_benchmark",
                                                 "train.tf32",
                                                 "train.deterministic",
@@ -514,6 +515,7 @@ RunSummary Trainer::run() {
         config_.ssl.enabled ? config_.train.batch_unlabeled : 0;
     lc.threads = config_.train.threads;
     lc.seed = config_.train.seed;
+    lc.device_views = views_on_device();
     if (options_.group) {
       lc.rank = options_.group->rank();
       lc.world_size = options_.group->size();
@@ -557,9 +559,11 @@ void Trainer::train_step(data::Loader* loader) {
   TrainState& s = *state_;
   const auto& loop = config_.train;
   const auto asked = Clock::now();
-  const data::Step batch =
-      options_.input ? options_.input(s.step) : loader->next();
+  data::Step batch = options_.input ? options_.input(s.step) : loader->next();
   input_seconds_ += std::chrono::duration<double>(Clock::now() - asked).count();
+  // A device_views loader's step: the views are rendered here, queued on
+  // the device like the step itself (nothing on a step that has views).
+  data::render_step_views(batch, config_.augment, device_);
   if (options_.group) options_.group->set_step(s.step);
   lr_ = learning_rate(loop, s.step, total_steps());
   set_learning_rate(*s.optimizer, lr_);
@@ -577,6 +581,18 @@ void Trainer::train_step(data::Loader* loader) {
   if (s.step % loop.checkpoint_every == 0 || epoch_end ||
       s.step == total_steps())
     save();
+}
+
+bool Trainer::views_on_device() const {
+  switch (config_.train.views) {
+    case ViewsPlace::kCpu:
+      return false;
+    case ViewsPlace::kDevice:
+      return true;
+    case ViewsPlace::kAuto:
+      break;
+  }
+  return device_.is_cuda();
 }
 
 void Trainer::show_progress(int64_t total) {

@@ -144,7 +144,7 @@ inline std::vector<io::Image> mixed_images(int size) {
 // strong plans: the worst per-sample MAE and share of differing pixels
 // measured, times about 3 (the measured numbers are in the comments).
 constexpr double kIssueMae = 1.0;
-constexpr double kGeometricMae = 0.08;  // measured worst: 0.0264 (224)
+constexpr double kGeometricMae = 0.08;      // measured worst: 0.0264 (224)
 constexpr double kGeometricShare = 0.0012;  // measured worst: 0.00040 (224)
 
 inline void expect_geometric_bound(const Diff& d, const std::string& what) {

@@ -91,6 +91,7 @@ train:
   bf16: false
   channels_last: false
   optimizer_kernels: loop
+  views: device
   cudnn_benchmark: false
   tf32: false
   max_loss: 250.5

@@ -269,10 +269,9 @@ at::Tensor flat_student(const std::string& checkpoint) {
 class RecipeResume : public ::testing::TestWithParam<std::vector<std::string>> {
 };
 
-}  // namespace
-
-TEST_P(RecipeResume, StoppedAndResumedRunEndsBitIdentical) {
-  TempDir t;
+// A 12-step semi-supervised run on synthetic faces, on the CPU.
+train::TrainConfig small_run(TempDir& t,
+                             const std::vector<std::string>& overrides) {
   data::SyntheticConfig sc;
   sc.out_dir = t.file("data");
   sc.size = 32;
@@ -288,7 +287,14 @@ TEST_P(RecipeResume, StoppedAndResumedRunEndsBitIdentical) {
           "batch_unlabeled: 8, log_every: 3, checkpoint_every: 4, threads: "
           "2, device: cpu, deterministic: true}\n"
           "ssl: {dtm_per_class: 10, tau: 0.6}\neval: {max_samples: 30}\n");
-  const train::TrainConfig config = train::load_train_config(cfg, GetParam());
+  return train::load_train_config(cfg, overrides);
+}
+
+}  // namespace
+
+TEST_P(RecipeResume, StoppedAndResumedRunEndsBitIdentical) {
+  TempDir t;
+  const train::TrainConfig config = small_run(t, GetParam());
   train::RunOptions full;
   full.run_dir = t.file("full");
   full.progress = false;
@@ -320,6 +326,8 @@ TEST_P(RecipeResume, StoppedAndResumedRunEndsBitIdentical) {
 INSTANTIATE_TEST_SUITE_P(
     Recipes, RecipeResume,
     ::testing::Values(
+        // The views rendered by the batched renderer (augment/batched.h).
+        std::vector<std::string>{"train.views=device"},
         std::vector<std::string>{
             "ssl.thresholds=flexmatch", "ssl.alignment=labeled",
             "ssl.pseudo_labels=teacher", "train.optimizer=sgd", "train.lr=0.01",
@@ -332,5 +340,39 @@ INSTANTIATE_TEST_SUITE_P(
             "train.optimizer=adamw", "train.weight_decay=0.01"},
         std::vector<std::string>{"ssl.weighting=soft",
                                  "ssl.alignment=uniform"}));
+
+}  // namespace semifer::test
+
+namespace semifer::test {
+
+// train.views=device renders the loader's plans with the batched renderer
+// on the training device: without RandAugment's geometric ops (its only
+// inexact part, augment/batched.h) a run is bit for bit the run whose
+// loader threads render the views.
+TEST(TrainViews, OnTheDeviceTrainsAsTheLoaderThreadsDo) {
+  // RandAugment draws among all 14 ops, geometric ones included: off here
+  // (flip, crop, jitter and Cutout stay; tests/augment cover each op).
+  TempDir t;
+  train::TrainConfig cpu =
+      small_run(t, {"augment.randaugment_n=0", "train.views=cpu"});
+  train::TrainConfig device = cpu;
+  device.train.views = train::ViewsPlace::kDevice;
+  train::RunOptions a;
+  a.run_dir = t.file("cpu");
+  a.progress = false;
+  train::RunOptions b = a;
+  b.run_dir = t.file("device");
+  train::run_training(cpu, a);
+  train::run_training(device, b);
+  EXPECT_TRUE(torch::equal(flat_student(t.file("cpu/checkpoint_last.pt")),
+                           flat_student(t.file("device/checkpoint_last.pt"))));
+  const auto x = io::read_metrics(t.file("cpu/metrics.jsonl"));
+  const auto y = io::read_metrics(t.file("device/metrics.jsonl"));
+  ASSERT_EQ(x.size(), y.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(x[i].loss_labeled, y[i].loss_labeled) << "line " << i;
+    EXPECT_EQ(x[i].loss_unlabeled, y[i].loss_unlabeled) << "line " << i;
+  }
+}
 
 }  // namespace semifer::test

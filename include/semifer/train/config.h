@@ -32,6 +32,14 @@ enum class OptimizerKernels {
   kLoop,     ///< LibTorch's per-parameter loop
 };
 
+/// Where the weak and strong views are rendered (train.views).
+enum class ViewsPlace {
+  kAuto,    ///< kDevice when training on CUDA, else kCpu
+  kCpu,     ///< the loader's threads, fused per image (augment/views.h)
+  kDevice,  ///< batched tensor operations on the training device
+            ///< (augment/batched.h); the loader only decodes and resizes
+};
+
 /// How the learning rate moves over a run (train.lr_schedule).
 enum class LrSchedule {
   kConstant,  ///< `train.lr` throughout (paper section 4.2)
@@ -104,6 +112,7 @@ struct LoopConfig {
   bool bf16 = true;           ///< CUDA only: bfloat16 autocast for forwards
   bool channels_last = true;  ///< CUDA only: NHWC weights and batches
   OptimizerKernels optimizer_kernels = OptimizerKernels::kAuto;
+  ViewsPlace views = ViewsPlace::kAuto;
   /// CUDA only: cuDNN times its algorithms for each new shape and keeps the
   /// fastest (off under `deterministic`).
   bool cudnn_benchmark = true;

@@ -121,6 +121,8 @@ class Trainer {
   void open_run();
   void check_resume(const std::string& saved_config, const std::string& path);
   void train_step(data::Loader* loader);
+  /// train.views resolved for this run's device.
+  bool views_on_device() const;
   void end_window(bool epoch_end);
   void end_epoch(io::MetricsLine& line);
   bool loss_sound(double loss) const;
@@ -167,7 +169,7 @@ std::string step_checkpoint(int64_t step);
 /// checkpoint's): train.lr, train.epochs, train.steps_per_epoch,
 /// train.log_every, train.checkpoint_every, train.max_loss, train.threads,
 /// train.torch_threads, train.device, train.bf16, train.channels_last,
-/// train.optimizer_kernels, train.cudnn_benchmark, train.tf32,
+/// train.optimizer_kernels, train.views, train.cudnn_benchmark, train.tf32,
 /// train.deterministic, train.distributed.*, eval.max_samples.
 const std::vector<std::string>& resumable_keys();
 
