@@ -57,6 +57,18 @@ PlanBatch PlanBatch::to(const c10::Device& device) const {
   return out;
 }
 
+PlanBatch PlanBatch::pinned() const {
+  PlanBatch out = *this;
+  for (Tensor* t :
+       {&out.flip, &out.top, &out.left, &out.cutout, &out.jitter_sample,
+        &out.jitter_order, &out.jitter_factor, &out.ops, &out.magnitudes,
+        &out.member_sample, &out.member_kind, &out.member_magnitude,
+        &out.member_affine}) {
+    if (t->defined()) *t = t->pin_memory();
+  }
+  return out;
+}
+
 PlanBatch pack_plans(const std::vector<ViewPlan>& plans,
                      const AugmentConfig& config) {
   const auto n = static_cast<int64_t>(plans.size());

@@ -21,6 +21,11 @@ constexpr uint64_t kLabeledViews = 0x1abe1ULL;
 constexpr uint64_t kUnlabeledViews = 0x0b1abULL;
 constexpr size_t kMaxExamples = 5;
 
+// The plans in page-locked memory where the loader's batches are.
+augment::PlanBatch pinned_plans(augment::PlanBatch plans, bool pin) {
+  return pin ? plans.pinned() : plans;
+}
+
 // device_views: a batch's resized images and the plans of their views, drawn
 // as make_views draws them.
 struct ResizedBatch {
@@ -274,7 +279,8 @@ Step Loader::build(int64_t s) {
     }
     if (device_views) {
       lb.images = resized.images;
-      lb.weak_plans = augment::pack_plans(resized.weak, augment_);
+      lb.weak_plans =
+          pinned_plans(augment::pack_plans(resized.weak, augment_), pinned_);
     }
   }
   const int64_t u = config_.batch_unlabeled;
@@ -312,8 +318,10 @@ Step Loader::build(int64_t s) {
     }
     if (device_views) {
       ub.images = resized.images;
-      ub.weak_plans = augment::pack_plans(resized.weak, augment_);
-      ub.strong_plans = augment::pack_plans(resized.strong, augment_);
+      ub.weak_plans =
+          pinned_plans(augment::pack_plans(resized.weak, augment_), pinned_);
+      ub.strong_plans =
+          pinned_plans(augment::pack_plans(resized.strong, augment_), pinned_);
     }
   }
   return step;
@@ -330,23 +338,26 @@ void render_step_views(Step& step, const augment::AugmentConfig& config,
   // ones used twice.
   const int64_t b = labeled ? lb.images.size(0) : 0;
   const int64_t u = unlabeled ? ub.images.size(0) : 0;
+  // Everything moves from the loader's page-locked buffers before it is
+  // combined on the device (combined on the host first, it would be
+  // pageable again, and such a copy waits for the device).
   std::vector<at::Tensor> images;
   std::vector<augment::PlanBatch> plans;
   if (labeled) {
     images.push_back(lb.images.to(device, /*non_blocking=*/true));
-    plans.push_back(lb.weak_plans);
+    plans.push_back(lb.weak_plans.to(device));
   }
   if (unlabeled) {
     images.push_back(ub.images.to(device, /*non_blocking=*/true));
-    plans.push_back(ub.weak_plans);
-    plans.push_back(ub.strong_plans);
+    plans.push_back(ub.weak_plans.to(device));
+    plans.push_back(ub.strong_plans.to(device));
   }
+  const auto on_device = at::TensorOptions(device).dtype(at::kLong);
   const at::Tensor image_index =
-      at::cat({at::arange(b + u, at::kLong), at::arange(b, b + u, at::kLong)})
-          .to(device, /*non_blocking=*/true);
-  const at::Tensor views = augment::render_views(
-      images.size() == 1 ? images[0] : at::cat(images),
-      augment::cat(plans).to(device), config, image_index);
+      at::cat({at::arange(b + u, on_device), at::arange(b, b + u, on_device)});
+  const at::Tensor views =
+      augment::render_views(images.size() == 1 ? images[0] : at::cat(images),
+                            augment::cat(plans), config, image_index);
   if (labeled) {
     lb.x_weak = views.narrow(0, 0, b);
     lb.images = at::Tensor();

@@ -141,11 +141,15 @@ inline std::vector<io::Image> mixed_images(int size) {
 // issue's 1 gray level of mean absolute error, and tighter ones measured on
 // the development machine (Debian 12, 2-core VM, LibTorch 1.13.1 CPU) at 48,
 // 112 and 224 on generated images and real faces, for fixed ops and random
-// strong plans: the worst per-sample MAE and share of differing pixels
-// measured, times about 3 (the measured numbers are in the comments).
+// strong plans: the worst per-sample MAE measured times about 3, and twice
+// the worst share of differing pixels (the measured numbers in the
+// comments). The share depends on the images and the plans drawn: random
+// strong plans on generated images alone (../shared absent) gave 1.58% for
+// one sample at 224, where the same plans with real faces among the images
+// gave at most 0.04%.
 constexpr double kIssueMae = 1.0;
-constexpr double kGeometricMae = 0.08;      // measured worst: 0.0264 (224)
-constexpr double kGeometricShare = 0.0012;  // measured worst: 0.00040 (224)
+constexpr double kGeometricMae = 0.08;    // measured worst: 0.0264 (224)
+constexpr double kGeometricShare = 0.03;  // measured worst: 0.0158 (224)
 
 inline void expect_geometric_bound(const Diff& d, const std::string& what) {
   EXPECT_LE(d.mae, kIssueMae) << what;

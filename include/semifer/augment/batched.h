@@ -92,6 +92,10 @@ struct PlanBatch {
   /// A copy with every tensor on `device` (non-blocking copies: from pinned
   /// memory they overlap with the host); the groups stay on the host.
   PlanBatch to(const c10::Device& device) const;
+  /// A copy with every tensor in page-locked memory (LibTorch with CUDA
+  /// only), so that to() a CUDA device copies without waiting for the
+  /// device: a copy from pageable memory synchronises the stream first.
+  PlanBatch pinned() const;
 };
 
 /// Packs plans drawn by plan_weak / plan_strong (or draw_plans) for
