@@ -45,28 +45,32 @@ int64_t blend_kind(Op op) {
 
 int64_t PlanBatch::count() const { return flip.defined() ? flip.size(0) : 0; }
 
-PlanBatch PlanBatch::to(const c10::Device& device) const {
-  PlanBatch out = *this;
+namespace {
+
+// A copy of `plans` with `f` applied to each of its defined tensors.
+template <class F>
+PlanBatch map_tensors(const PlanBatch& plans, F f) {
+  PlanBatch out = plans;
   for (Tensor* t :
        {&out.flip, &out.top, &out.left, &out.cutout, &out.jitter_sample,
         &out.jitter_order, &out.jitter_factor, &out.ops, &out.magnitudes,
         &out.member_sample, &out.member_kind, &out.member_magnitude,
         &out.member_affine}) {
-    if (t->defined()) *t = t->to(device, /*non_blocking=*/true);
+    if (t->defined()) *t = f(*t);
   }
   return out;
 }
 
+}  // namespace
+
+PlanBatch PlanBatch::to(const c10::Device& device) const {
+  return map_tensors(*this, [&](const Tensor& t) {
+    return t.to(device, /*non_blocking=*/true);
+  });
+}
+
 PlanBatch PlanBatch::pinned() const {
-  PlanBatch out = *this;
-  for (Tensor* t :
-       {&out.flip, &out.top, &out.left, &out.cutout, &out.jitter_sample,
-        &out.jitter_order, &out.jitter_factor, &out.ops, &out.magnitudes,
-        &out.member_sample, &out.member_kind, &out.member_magnitude,
-        &out.member_affine}) {
-    if (t->defined()) *t = t->pin_memory();
-  }
-  return out;
+  return map_tensors(*this, [](const Tensor& t) { return t.pin_memory(); });
 }
 
 PlanBatch pack_plans(const std::vector<ViewPlan>& plans,
