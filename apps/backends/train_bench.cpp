@@ -2,13 +2,13 @@
 
 #include <ATen/record_function.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
 
+#include "backends/bench_support.h"
 #include "semifer/data/dataset.h"
 #include "semifer/data/synthetic.h"
 #include "semifer/io/metrics_log.h"
@@ -21,19 +21,6 @@
 namespace semifer::train {
 
 namespace {
-
-// A folder removed when the benchmark ends, however it ends.
-struct ScratchFolder {
-  std::string path;
-  ScratchFolder()
-      : path((std::filesystem::temp_directory_path() /
-              str("semifer-bench-train-", ::getpid()))
-                 .string()) {
-    util::remove_tree(path);
-    std::filesystem::create_directories(path);
-  }
-  ~ScratchFolder() { util::remove_tree(path); }
-};
 
 // Time spent in each top-level ATen operation (and autograd's backward
 // functions) on the thread that creates it, while it lives: on the CPU,
@@ -90,12 +77,6 @@ class OpProfile {
   at::CallbackHandle handle_;
 };
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 // One step's input as the loader makes it (normalised float batches, pinned
 // where CUDA is present), drawn once.
 data::Step fixed_step(const TrainConfig& config, const data::Dataset& dataset) {
@@ -132,12 +113,13 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
   SEMIFER_CHECK(f.steps % f.window == 0 && f.warmup % f.window == 0,
                 "bench train: --steps (", f.steps, ") and --warmup (", f.warmup,
                 ") must be multiples of --window (", f.window, ")");
-  ScratchFolder scratch;
+  bench::ScratchFolder scratch("semifer-bench-train-");
+  const std::string folder = scratch.path.string();
   const bool own_data = f.data == "synthetic" || f.data == "faces";
   TrainConfig config;
   if (own_data) {
     data::SyntheticConfig sc;
-    sc.out_dir = scratch.path + "/data";
+    sc.out_dir = folder + "/data";
     sc.size = f.data == "faces" ? std::max(32, f.size.value_or(48)) : 32;
     sc.scale = f.data == "faces" ? 0.5 : 0.05;
     sc.videos = 1;  // the validation set (Aff-Wild2 style)
@@ -170,14 +152,14 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
   config.train.checkpoint_every = total + f.window;
   if (!f.overrides.empty()) {
     // --set goes through the config reader (its checks and messages).
-    const std::string path = scratch.path + "/bench.yaml";
+    const std::string path = folder + "/bench.yaml";
     util::write_text(path, to_yaml(config));
     config = load_train_config(path, f.overrides);
   }
   config.validate();
 
   RunOptions options;
-  options.run_dir = scratch.path + "/run";
+  options.run_dir = folder + "/run";
   options.progress = false;
   int64_t stepped = 0;
   options.stop_requested = [&] { return ++stepped >= total; };
@@ -233,14 +215,14 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
   }
   SEMIFER_CHECK(!r.window_images_per_second.empty(),
                 "bench train: no measured window");
-  r.images_per_second = median(r.window_images_per_second);
+  r.images_per_second = bench::median(r.window_images_per_second);
   const auto [lo, hi] = std::minmax_element(r.window_images_per_second.begin(),
                                             r.window_images_per_second.end());
   r.min_images_per_second = *lo;
   r.max_images_per_second = *hi;
   r.steps_per_second =
       r.images_per_second / static_cast<double>(r.images_per_step);
-  r.input_wait = median(waits);
+  r.input_wait = bench::median(waits);
   r.peak_device_bytes = util::peak_device_memory(cuda_index);
   if (profile) {
     r.profile = profile->result();

@@ -1,11 +1,10 @@
 #include "backends/video_bench.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <memory>
 
+#include "backends/bench_support.h"
 #include "backends/video_job.h"
 #include "semifer/data/synthetic.h"
 #include "semifer/eval/inputs.h"
@@ -23,21 +22,6 @@ namespace fs = std::filesystem;
 namespace semifer::video {
 
 namespace {
-
-// Removes the benchmark's temporary folder however it ends.
-struct TempFolder {
-  fs::path path;
-  TempFolder() {
-    path = fs::temp_directory_path() /
-           str("semifer-bench-video-", static_cast<long>(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 io::Image centre_square(const io::Image& image) {
   const int side = std::min(image.width, image.height);
@@ -82,12 +66,6 @@ std::string untrained_model(const fs::path& dir) {
   return path;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 }  // namespace
 
 VideoBenchResult bench_video(const VideoBenchConfig& config) {
@@ -96,7 +74,7 @@ VideoBenchResult bench_video(const VideoBenchConfig& config) {
   SEMIFER_CHECK(config.reference_every >= 0,
                 "bench: the reference's detection interval must be >= 0");
   config.options.validate();
-  TempFolder temp;
+  bench::ScratchFolder temp("semifer-bench-video-");
   VideoBenchResult result;
   result.input = config.input;
   if (result.input.empty()) {
@@ -133,7 +111,7 @@ VideoBenchResult bench_video(const VideoBenchConfig& config) {
     std::vector<double> fps;
     for (const VideoSummary& s : runs->summaries)
       fps.push_back(s.seconds > 0 ? s.frames / s.seconds : 0.0);
-    runs->fps = median(fps);
+    runs->fps = bench::median(fps);
   }
   return result;
 }
