@@ -78,7 +78,8 @@ at::Tensor stage_images(const std::vector<at::Tensor>& parts,
 
 at::Tensor stage_labels(const at::Tensor& y, const c10::Device& device,
                         StepBuffers* buffers) {
-  if (!buffers) return to_device(y, device);
+  // Already there (training on the CPU): nothing to copy.
+  if (!buffers || y.device() == device) return to_device(y, device);
   at::Tensor& out = buffers->labels;
   if (!out.defined() || out.sizes() != y.sizes() || out.device() != device)
     out = torch::empty(y.sizes(), y.options().device(device));
