@@ -20,7 +20,9 @@
 # else /usr/bin/python3 when python3 has no torch), PY_ENV (VAR=value words
 # set for the Python reference only; e.g. glibc's MALLOC_MMAP_THRESHOLD_=
 # 268435456 MALLOC_TRIM_THRESHOLD_=1073741824, what the semifer executable
-# sets for itself with mallopt: docs/benchmarks.md).
+# sets for itself with mallopt: docs/benchmarks.md), SEMIFER_SET (KEY=VALUE
+# words given to semifer as --set, e.g. train.cuda_graph=true; what the
+# trainer then says of the graph goes to stderr).
 set -euo pipefail
 cli=$(realpath "$1")
 rounds=${2:-3}
@@ -105,8 +107,11 @@ for setting in "${settings[@]}"; do
     py+=("$(field '^([0-9.]+) images/s' "$out")")
     [ -n "${py[-1]}" ] || py[-1]=nan
     py_peak=$(field 'peak device memory ([^ ]+( MiB)?) \(' "$out")
-    out=$("$cli" bench train "${common[@]}" "${sem_data[@]}" \
+    sets=()
+    for kv in ${SEMIFER_SET:-}; do sets+=(--set "$kv"); done
+    out=$("$cli" bench train "${common[@]}" "${sem_data[@]}" "${sets[@]}" \
           --torch-threads "$threads" --threads "$workers") || true
+    grep -E 'cuda_graph|captured' <<<"$out" >&2 || true
     sem+=("$(field '^([0-9.]+) images/s' "$out")")
     [ -n "${sem[-1]}" ] || sem[-1]=nan
     sem_peak=$(field 'peak device memory ([^ ]+( MiB)?) \(' "$out")

@@ -186,6 +186,7 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
   const int cuda_index =
       device.rfind("cuda:", 0) == 0 ? std::stoi(device.substr(5)) : -1;
   util::reset_peak_device_memory(cuda_index);
+  RunSummary summary;
   {
     // The run's messages (a short run's "no pseudo-label kept" warning) are
     // not the benchmark's; errors still end it as exceptions.
@@ -194,10 +195,11 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
       Quiet() { util::set_log_sink(nullptr); }
       ~Quiet() { util::set_log_sink(saved); }
     } quiet;
-    trainer.run();
+    summary = trainer.run();
   }
 
   TrainBenchResult r;
+  r.cuda_graph = summary.cuda_graph;
   r.model = config.model.name;
   r.device = device;
   r.size = config.augment.size;

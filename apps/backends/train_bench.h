@@ -50,6 +50,8 @@ struct TrainBenchResult {
   double steps_per_second = 0;     ///< the median window's
   double input_wait = 0;           ///< median share of time waiting for input
   int64_t peak_device_bytes = -1;  ///< CUDA only (-1 elsewhere)
+  /// train.cuda_graph's outcome (RunSummary::cuda_graph; "" when off).
+  std::string cuda_graph;
   /// With TrainBenchConfig::profile: time in each top-level ATen operation
   /// (autograd's backward functions by their names) during the measured
   /// steps, most first; on CUDA the launches' time, not the kernels'.

@@ -169,6 +169,7 @@ void add_bench_commands(CLI::App& app) {
               << (r.ssl ? "+" + std::to_string(r.batch_unlabeled) : "")
               << " per step, " << r.device << ", " << r.torch_threads
               << " intra-op threads, data " << t->data << ")" << std::endl;
+    if (!r.cuda_graph.empty()) std::cout << r.cuda_graph << std::endl;
     if (!t->profile) return;
     double listed = 0;
     for (const auto& op : r.profile) listed += op.seconds;

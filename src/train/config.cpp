@@ -205,6 +205,10 @@ const Section<LoopConfig>& loop_section() {
              "when deterministic)."),
        value("tf32", &C::tf32,
              "CUDA only: float32 products and convolutions may use TF32."),
+       value("cuda_graph", &C::cuda_graph,
+             "CUDA only: the step is captured as a CUDA graph after 3 eager "
+             "steps and replayed (fused Adam, LibTorch >= 2.2, one "
+             "process); else steps run eagerly, with a message."),
        value("max_loss", &C::max_loss,
              "A step loss above it stops the run (divergence); 0: only NaN "
              "and infinity do.",
@@ -405,7 +409,7 @@ bool operator==(const LoopConfig& a, const LoopConfig& b) {
         c.warmup_steps, c.clip_grad_norm, c.seed, c.threads, c.torch_threads,
         c.log_every, c.checkpoint_every, c.deterministic, c.device, c.bf16,
         c.channels_last, c.optimizer_kernels, c.views, c.cudnn_benchmark,
-        c.tf32, c.max_loss, c.best, c.distributed);
+        c.tf32, c.cuda_graph, c.max_loss, c.best, c.distributed);
   };
   return tie(a) == tie(b);
 }

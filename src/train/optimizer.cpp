@@ -24,7 +24,7 @@ namespace optim = torch::optim;
 // (step count, exp_avg, exp_avg_sq per parameter), so it saves and loads as
 // the base class's does.
 template <class Base, class Options, class ParamState>
-class MultiTensorAdam : public Base {
+class MultiTensorAdam : public Base, public GraphSafeOptimizer {
  public:
   MultiTensorAdam(std::vector<at::Tensor> params, const Options& options,
                   bool fused, bool decoupled)
@@ -41,6 +41,39 @@ class MultiTensorAdam : public Base {
     }
     for (auto& group : this->param_groups()) step_group(group);
     return loss;
+  }
+
+  bool capturable() const override {
+    return fused_ && compat::kHasTensorLrFusedAdam;
+  }
+
+  void set_device_lr(at::Tensor lr) override {
+    TORCH_CHECK(capturable(),
+                "a device learning rate needs the fused kernel with a tensor "
+                "learning rate (LibTorch >= 2.2, CUDA)");
+    lr_ = std::move(lr);
+  }
+
+  void begin_capture() override {
+    capturing_ = true;
+    captured_.clear();
+    captured_steps_.clear();
+  }
+
+  void end_capture(bool kept) override {
+    capturing_ = false;
+    if (kept) return;
+    for (auto* st : captured_) st->step(st->step() - 1);
+    // The captured kernels never ran, and a step tensor made during the
+    // capture was never filled: each is made anew from the host count.
+    for (auto* d : captured_steps_) d->count = -1;
+    captured_.clear();
+    captured_steps_.clear();
+  }
+
+  void count_replay() override {
+    for (auto* st : captured_) st->step(st->step() + 1);
+    for (auto* d : captured_steps_) d->count += 1;
   }
 
  private:
@@ -69,6 +102,7 @@ class MultiTensorAdam : public Base {
       }
       auto& st = static_cast<ParamState&>(*slot);
       st.step(st.step() + 1);
+      if (capturing_) captured_.push_back(&st);
       params.push_back(p);
       grads.push_back(p.grad());
       avg.push_back(st.exp_avg());
@@ -85,9 +119,18 @@ class MultiTensorAdam : public Base {
       // The kernel reads the step counts from the device (no host value
       // baked in per parameter).
       at::_foreach_add_(steps, 1);
-      for (auto& p : params) steps_[p.unsafeGetTensorImpl()].count += 1;
-      compat::fused_adam_(params, grads, avg, avg_sq, steps, o.lr(), beta1,
-                          beta2, wd, o.eps(), decoupled_);
+      for (auto& p : params) {
+        DeviceStep& d = steps_[p.unsafeGetTensorImpl()];
+        d.count += 1;
+        if (capturing_) captured_steps_.push_back(&d);
+      }
+      if (lr_.defined()) {
+        compat::fused_adam_(params, grads, avg, avg_sq, steps, lr_, beta1,
+                            beta2, wd, o.eps(), decoupled_);
+      } else {
+        compat::fused_adam_(params, grads, avg, avg_sq, steps, o.lr(), beta1,
+                            beta2, wd, o.eps(), decoupled_);
+      }
       return;
     }
     if (wd != 0) {
@@ -122,6 +165,12 @@ class MultiTensorAdam : public Base {
   bool fused_;
   bool decoupled_;
   std::unordered_map<void*, DeviceStep> steps_;
+  at::Tensor lr_;  // set_device_lr's tensor (undefined: the host value)
+  bool capturing_ = false;
+  // What the captured step counted (the states outlive the optimizer's
+  // use of them: parameters are never removed).
+  std::vector<ParamState*> captured_;
+  std::vector<DeviceStep*> captured_steps_;
 };
 
 using MultiTensorAdamL2 =
@@ -130,6 +179,10 @@ using MultiTensorAdamW =
     MultiTensorAdam<optim::AdamW, optim::AdamWOptions, optim::AdamWParamState>;
 
 }  // namespace
+
+GraphSafeOptimizer* graph_safe(torch::optim::Optimizer& optimizer) {
+  return dynamic_cast<GraphSafeOptimizer*>(&optimizer);
+}
 
 OptimizerKernels resolve_kernels(OptimizerKernels kernels, OptimizerKind kind,
                                  const c10::Device& device) {

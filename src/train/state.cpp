@@ -30,7 +30,15 @@ EmaTeacher& TrainState::ema() {
 }
 
 void TrainState::thresholds_changed() {
-  tau_ = thresholds.tau_tensor(device_of(*student));
+  at::Tensor fresh = thresholds.tau_tensor(device_of(*student));
+  // In place where it can be: a captured step (graph.h) reads this tensor.
+  if (tau_.defined() && tau_.sizes() == fresh.sizes() &&
+      tau_.device() == fresh.device()) {
+    torch::NoGradGuard no_grad;
+    tau_.copy_(fresh);
+  } else {
+    tau_ = std::move(fresh);
+  }
 }
 
 bool TrainState::weights_finite() const {

@@ -49,12 +49,26 @@ at::Tensor joined(const std::vector<at::Tensor>& parts,
   return first.as_strided(sizes, first.strides(), first.storage_offset());
 }
 
+// `src` on `device` in the reused buffer `out` (reallocated when its shape,
+// type or device differs).
+const at::Tensor& copy_into(at::Tensor& out, const at::Tensor& src,
+                            const c10::Device& device) {
+  if (!out.defined() || out.sizes() != src.sizes() || out.device() != device ||
+      out.scalar_type() != src.scalar_type())
+    out = torch::empty(src.sizes(), src.options().device(device));
+  out.copy_(src, /*non_blocking=*/true);
+  return out;
+}
+
 // The step's images as one [sum N, 3, S, S] batch on the device: as they
-// are when they already form one, else copied into the reused buffer's
-// slices when there is one, else concatenated.
+// are when they already form one (unless `copy`), else copied into the
+// reused buffer's slices when there is one, else concatenated.
 at::Tensor stage_images(const std::vector<at::Tensor>& parts,
-                        const c10::Device& device, StepBuffers* buffers) {
-  if (at::Tensor whole = joined(parts, device); whole.defined()) return whole;
+                        const c10::Device& device, StepBuffers* buffers,
+                        bool copy) {
+  if (!copy || !buffers) {
+    if (at::Tensor whole = joined(parts, device); whole.defined()) return whole;
+  }
   if (!buffers) {
     std::vector<at::Tensor> moved;
     for (const auto& p : parts) moved.push_back(to_device(p, device));
@@ -76,14 +90,13 @@ at::Tensor stage_images(const std::vector<at::Tensor>& parts,
   return x;
 }
 
-at::Tensor stage_labels(const at::Tensor& y, const c10::Device& device,
-                        StepBuffers* buffers) {
-  // Already there (training on the CPU): nothing to copy.
-  if (!buffers || y.device() == device) return to_device(y, device);
-  at::Tensor& out = buffers->labels;
-  if (!out.defined() || out.sizes() != y.sizes() || out.device() != device)
-    out = torch::empty(y.sizes(), y.options().device(device));
-  return out.copy_(y, /*non_blocking=*/true);
+// A small input (labels, indices) on the device: as it is when it is
+// already there (training on the CPU) unless `copy`, else in its buffer.
+at::Tensor stage_small(const at::Tensor& y, at::Tensor StepBuffers::*slot,
+                       const c10::Device& device, StepBuffers* buffers,
+                       bool copy) {
+  if (!buffers || (y.device() == device && !copy)) return to_device(y, device);
+  return copy_into(buffers->*slot, y, device);
 }
 
 at::Tensor forward(TrainState& state, at::Tensor x,
@@ -133,54 +146,84 @@ void update(TrainState& state, const at::Tensor& loss,
 
 }  // namespace
 
-StepStats supervised_step(TrainState& state, const data::Step& batch,
-                          const StepOptions& options) {
-  const auto device = device_of(state);
+StepInputs stage_step(const data::Step& batch, bool semi,
+                      const c10::Device& device, StepBuffers* buffers,
+                      bool copy) {
   const auto& lb = batch.labeled;
+  StepInputs in;
+  in.labeled = lb.x_weak.size(0);
+  in.labels = stage_small(lb.y, &StepBuffers::labels, device, buffers, copy);
+  if (!semi) {
+    in.images = stage_images({lb.x_weak}, device, buffers, copy);
+    return in;
+  }
+  const auto& ub = batch.unlabeled;
+  in.unlabeled = ub.x_weak.size(0);
+  in.images =
+      stage_images({lb.x_weak, ub.x_weak, ub.x_strong}, device, buffers, copy);
+  in.index = stage_small(ub.index, &StepBuffers::index, device, buffers, copy);
+  in.hidden =
+      stage_small(ub.hidden_label, &StepBuffers::hidden, device, buffers, copy);
+  return in;
+}
+
+StepStats run_step(TrainState& state, const StepInputs& in, bool semi,
+                   const StepOptions& options) {
   StepStats s;
-  s.loss_labeled = torch::nn::functional::cross_entropy(
-      forward(state, stage_images({lb.x_weak}, device, options.buffers),
-              options),
-      stage_labels(lb.y, device, options.buffers));
-  s.loss = options.ssl.lambda_labeled * s.loss_labeled;
-  s.loss_unlabeled = torch::zeros({}, s.loss.options());
+  if (!semi) {
+    s.loss_labeled = torch::nn::functional::cross_entropy(
+        forward(state, in.images, options), in.labels);
+    s.loss = options.ssl.lambda_labeled * s.loss_labeled;
+    s.loss_unlabeled = torch::zeros({}, s.loss.options());
+    update(state, s.loss, options);
+    return s;
+  }
+  const int64_t b = in.labeled, u = in.unlabeled;
+  const auto logits = forward(state, in.images, options);
+  const auto weak = logits.narrow(0, b, u);
+  const auto strong = logits.narrow(0, b + u, u);
+  s.loss_labeled =
+      torch::nn::functional::cross_entropy(logits.narrow(0, 0, b), in.labels);
+  const at::Tensor weak_images =
+      options.ssl.pseudo_labels == PseudoSource::kTeacher
+          ? in.images.narrow(0, b, u)
+          : at::Tensor();
+  const PseudoLabels labels = state.labeler.label(
+      pseudo_label_probs(state, weak, strong, weak_images, options),
+      state.tau(), in.index);
+  s.loss_unlabeled = weighted_cross_entropy(
+      options.ssl.target == PseudoTarget::kStrong ? strong : weak,
+      labels.pseudo, labels.weight);
+  const at::Tensor labeled_term = options.ssl.lambda_labeled * s.loss_labeled;
+  if (options.lambda_unlabeled.defined()) {
+    s.loss = labeled_term + options.lambda_unlabeled * s.loss_unlabeled;
+  } else {
+    s.loss = labeled_term + unlabeled_weight(options.ssl.lambda_unlabeled,
+                                             options.ssl.unlabeled_warmup,
+                                             state.step) *
+                                s.loss_unlabeled;
+  }
+  s.pseudo = labels.pseudo;
+  s.mask = labels.weight;
+  s.hidden = in.hidden;
   update(state, s.loss, options);
   return s;
 }
 
+StepStats supervised_step(TrainState& state, const data::Step& batch,
+                          const StepOptions& options) {
+  return run_step(
+      state,
+      stage_step(batch, /*semi=*/false, device_of(state), options.buffers),
+      /*semi=*/false, options);
+}
+
 StepStats semi_supervised_step(TrainState& state, const data::Step& batch,
                                const StepOptions& options) {
-  const auto device = device_of(state);
-  const auto& lb = batch.labeled;
-  const auto& ub = batch.unlabeled;
-  const int64_t b = lb.x_weak.size(0), u = ub.x_weak.size(0);
-  const at::Tensor images = stage_images({lb.x_weak, ub.x_weak, ub.x_strong},
-                                         device, options.buffers);
-  const auto logits = forward(state, images, options);
-  const auto weak = logits.narrow(0, b, u);
-  const auto strong = logits.narrow(0, b + u, u);
-  StepStats s;
-  s.loss_labeled = torch::nn::functional::cross_entropy(
-      logits.narrow(0, 0, b), stage_labels(lb.y, device, options.buffers));
-  const at::Tensor weak_images =
-      options.ssl.pseudo_labels == PseudoSource::kTeacher
-          ? images.narrow(0, b, u)
-          : at::Tensor();
-  const PseudoLabels labels = state.labeler.label(
-      pseudo_label_probs(state, weak, strong, weak_images, options),
-      state.tau(), to_device(ub.index, device));
-  s.loss_unlabeled = weighted_cross_entropy(
-      options.ssl.target == PseudoTarget::kStrong ? strong : weak,
-      labels.pseudo, labels.weight);
-  const double lambda_u = unlabeled_weight(
-      options.ssl.lambda_unlabeled, options.ssl.unlabeled_warmup, state.step);
-  s.loss =
-      options.ssl.lambda_labeled * s.loss_labeled + lambda_u * s.loss_unlabeled;
-  s.pseudo = labels.pseudo;
-  s.mask = labels.weight;
-  s.hidden = to_device(ub.hidden_label, device);
-  update(state, s.loss, options);
-  return s;
+  return run_step(
+      state,
+      stage_step(batch, /*semi=*/true, device_of(state), options.buffers),
+      /*semi=*/true, options);
 }
 
 }  // namespace semifer::train

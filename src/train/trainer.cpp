@@ -16,6 +16,7 @@
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
 #include "semifer/train/distributed.h"
+#include "semifer/train/graph.h"
 #include "semifer/train/optimizer.h"
 #include "semifer/train/state.h"
 #include "semifer/train/validation.h"
@@ -81,6 +82,7 @@ const std::vector<std::string>& resumable_keys() {
                                                 "train.views",
                                                 "train.cudnn_benchmark",
                                                 "train.tf32",
+                                                "train.cuda_graph",
                                                 "train.deterministic",
                                                 "train.distributed.backend",
                                                 "train.distributed.bucket_mb",
@@ -141,6 +143,20 @@ Trainer::Trainer(TrainConfig config, RunOptions options)
     options_.group->broadcast(t);
   }
   show_start();
+  setup_graph();
+}
+
+void Trainer::setup_graph() {
+  if (!config_.train.cuda_graph) return;
+  const std::string why =
+      GraphedStep::obstacle(*state_, step_options_, device_);
+  if (why.empty()) {
+    graph_ = std::make_unique<GraphedStep>();
+    summary_.cuda_graph = "no step captured yet";
+    return;
+  }
+  summary_.cuda_graph = str("train.cuda_graph: ", why, "; steps run eagerly");
+  if (options_.progress) util::log_message(summary_.cuda_graph);
 }
 
 void Trainer::show_start() const {
@@ -567,9 +583,20 @@ void Trainer::train_step(data::Loader* loader) {
   if (options_.group) options_.group->set_step(s.step);
   lr_ = learning_rate(loop, s.step, total_steps());
   set_learning_rate(*s.optimizer, lr_);
-  const StepStats stats = config_.ssl.enabled
-                              ? semi_supervised_step(s, batch, step_options_)
-                              : supervised_step(s, batch, step_options_);
+  const bool semi = config_.ssl.enabled;
+  StepStats stats;
+  if (graph_) {
+    stats = graph_->run(s, batch, semi, step_options_, lr_);
+    if (std::string note = graph_->note(); !note.empty()) {
+      if (options_.progress) util::log_message(note);
+      // The first note (capture or its failure) says what the run does.
+      if (!graph_->captured() || summary_.cuda_graph == "no step captured yet")
+        summary_.cuda_graph = std::move(note);
+    }
+  } else {
+    stats = semi ? semi_supervised_step(s, batch, step_options_)
+                 : supervised_step(s, batch, step_options_);
+  }
   ++s.step;
   if (pending_step_ >= 0) confirm(stats.loss);
   int64_t images = batch.labeled.x_weak.size(0);

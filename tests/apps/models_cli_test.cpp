@@ -87,10 +87,16 @@ TEST(BenchCli, TrainTimesWholeStepsOfTheTrainer) {
       << r.out;
 
   r = run_cli({"bench", "train", "--steps", "1", "--warmup", "0", "--window",
-               "1", "--batch", "4", "--torch-threads", "1", "--set",
-               "ssl.enabled=false"});
+               "1", "--batch", "4", "--torch-threads", "1", "--device", "cpu",
+               "--set", "ssl.enabled=false", "--set", "train.cuda_graph=true"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("supervised 4 per step"), std::string::npos) << r.out;
+  // What happened to the graph is said under the result (here on the CPU:
+  // why the steps ran eagerly).
+  EXPECT_NE(r.out.find("\ntrain.cuda_graph: CUDA graphs need a CUDA device; "
+                       "the run is on cpu; steps run eagerly\n"),
+            std::string::npos)
+      << r.out;
   EXPECT_NEAR(
       number_before(r.out, "images/s") / number_before(r.out, "steps/s"), 4.0,
       0.1)

@@ -6,6 +6,7 @@
 #include "semifer/models/registry.h"
 #include "semifer/train/ema.h"
 #include "semifer/train/losses.h"
+#include "semifer/train/step.h"
 #include "semifer/train/thresholds.h"
 #include "support/support.h"
 
@@ -66,6 +67,55 @@ TEST(DynamicThresholds, FollowsEquationsSevenAndEight) {
   fixed.update(probs, labels);
   EXPECT_EQ(fixed.tau(), (std::vector<double>{0.95, 0.95, 0.95}));
   test::expect_error([&] { fixed.set_tau({0.5}); }, {"1 thresholds"});
+}
+
+// A step's inputs on the device: parts that already form one batch are
+// used as they are, unless asked to copy (a captured CUDA graph reads its
+// buffers' fixed addresses); the copies land in the buffers, which are
+// kept from step to step while the shapes stay.
+TEST(StageStep, CopiesIntoTheReusedBuffersWhenAsked) {
+  const c10::Device cpu(c10::kCPU);
+  data::Step step;
+  const at::Tensor whole = torch::rand({2 + 2 * 3, 3, 4, 4});
+  step.labeled.x_weak = whole.narrow(0, 0, 2);
+  step.labeled.y = torch::tensor({1, 0}, torch::kInt64);
+  step.unlabeled.x_weak = whole.narrow(0, 2, 3);
+  step.unlabeled.x_strong = whole.narrow(0, 5, 3);
+  step.unlabeled.index = torch::tensor({7, 8, 9}, torch::kInt64);
+  step.unlabeled.hidden_label = torch::tensor({-1, 2, 3}, torch::kInt64);
+
+  StepBuffers buffers;
+  const StepInputs as_is = stage_step(step, true, cpu, &buffers);
+  EXPECT_EQ(as_is.images.data_ptr(), whole.data_ptr());
+  EXPECT_EQ(as_is.labels.data_ptr(), step.labeled.y.data_ptr());
+  EXPECT_FALSE(buffers.images.defined());
+
+  const StepInputs copied = stage_step(step, true, cpu, &buffers, true);
+  EXPECT_EQ(copied.labeled, 2);
+  EXPECT_EQ(copied.unlabeled, 3);
+  EXPECT_TRUE(torch::equal(copied.images, whole));
+  EXPECT_TRUE(torch::equal(copied.labels, step.labeled.y));
+  EXPECT_TRUE(torch::equal(copied.index, step.unlabeled.index));
+  EXPECT_TRUE(torch::equal(copied.hidden, step.unlabeled.hidden_label));
+  EXPECT_EQ(copied.images.data_ptr(), buffers.images.data_ptr());
+  EXPECT_EQ(copied.index.data_ptr(), buffers.index.data_ptr());
+  EXPECT_EQ(copied.hidden.data_ptr(), buffers.hidden.data_ptr());
+  EXPECT_NE(copied.images.data_ptr(), whole.data_ptr());
+
+  // The next step's values go into the same buffers.
+  void* images_at = buffers.images.data_ptr();
+  void* labels_at = buffers.labels.data_ptr();
+  step.labeled.y = torch::tensor({3, 4}, torch::kInt64);
+  const StepInputs again = stage_step(step, true, cpu, &buffers, true);
+  EXPECT_EQ(again.images.data_ptr(), images_at);
+  EXPECT_EQ(again.labels.data_ptr(), labels_at);
+  EXPECT_TRUE(torch::equal(again.labels, step.labeled.y));
+
+  // The supervised stage stages the labeled half only.
+  const StepInputs supervised = stage_step(step, false, cpu, &buffers, true);
+  EXPECT_EQ(supervised.images.size(0), 2);
+  EXPECT_EQ(supervised.unlabeled, 0);
+  EXPECT_FALSE(supervised.index.defined());
 }
 
 TEST(UnlabeledWeight, RampsUpLinearlyThenStaysAtLambda) {

@@ -94,6 +94,7 @@ train:
   views: device
   cudnn_benchmark: false
   tf32: false
+  cuda_graph: true
   max_loss: 250.5
   best: {monitor: a, min_step: 7, keep: 3}
   distributed: {backend: gloo, bucket_mb: 4.5, timeout_s: 12}

@@ -11,6 +11,7 @@
 #include "semifer/train/ema.h"
 #include "semifer/train/optimizer.h"
 #include "semifer/util/device.h"
+#include "semifer/util/torch_compat.h"
 #include "support/support.h"
 
 namespace semifer::train {
@@ -210,6 +211,55 @@ TEST(MultiTensorAdam, FusedMatchesForeachOnCuda) {
     load(*fused, saved(*foreach));
     EXPECT_LE(run_both(*foreach, pa, *fused, pb, 20, 5), 1e-5);
   }
+}
+
+// What a step captured as a CUDA graph (graph.h) needs of the host's step
+// counts: a discarded capture takes back what it counted, and each replay
+// of a kept one counts again for the parameters the capture counted. (On
+// the CPU the "captured" steps simply run; only the counts are checked.)
+TEST(MultiTensorAdam, CountsCapturedAndReplayedSteps) {
+  auto params = make_params(6, c10::Device(c10::kCPU));
+  auto opt = make_optimizer(
+      adam(OptimizerKind::kAdam, 0, OptimizerKernels::kForeach), params);
+  GraphSafeOptimizer* g = graph_safe(*opt);
+  ASSERT_NE(g, nullptr);
+  EXPECT_FALSE(g->capturable());  // foreach kernels, and the CPU
+  EXPECT_THROW(g->set_device_lr(at::zeros({})), c10::Error);
+  auto counts = [&] {
+    std::vector<int64_t> out;
+    for (const auto& p : params) {
+      auto& slot = compat::optimizer_state_slot(opt->state(), p);
+      out.push_back(
+          slot ? static_cast<torch::optim::AdamParamState&>(*slot).step() : 0);
+    }
+    return out;
+  };
+  set_gradients(params, 0);
+  opt->step();
+  set_gradients(params, 1);  // parameter 2 has no gradient
+  g->begin_capture();
+  opt->step();
+  g->end_capture(/*kept=*/false);
+  EXPECT_EQ(counts(), (std::vector<int64_t>{1, 1, 1, 1}));
+  g->begin_capture();
+  opt->step();
+  g->end_capture(/*kept=*/true);
+  EXPECT_EQ(counts(), (std::vector<int64_t>{2, 2, 1, 2}));
+  g->count_replay();
+  g->count_replay();
+  EXPECT_EQ(counts(), (std::vector<int64_t>{4, 4, 1, 4}));
+  // Steps outside a capture are not replays' business.
+  opt->step();
+  g->count_replay();
+  EXPECT_EQ(counts(), (std::vector<int64_t>{6, 6, 1, 6}));
+
+  LoopConfig sgd;
+  sgd.optimizer = OptimizerKind::kSgd;
+  EXPECT_EQ(graph_safe(*make_optimizer(sgd, params)), nullptr);
+  EXPECT_EQ(
+      graph_safe(*make_optimizer(
+          adam(OptimizerKind::kAdam, 0, OptimizerKernels::kLoop), params)),
+      nullptr);
 }
 
 TEST(MultiTensorAdam, ClearGradientsDropsThem) {

@@ -253,6 +253,8 @@ TEST(DtmHoldOut, MovesAShareOfEachClassOutOfTraining) {
 #include "semifer/infer/checkpoint.h"
 #include "semifer/io/metrics_log.h"
 #include "semifer/train/trainer.h"
+#include "semifer/util/device.h"
+#include "semifer/util/log.h"
 #include "support/support.h"
 
 namespace semifer::test {
@@ -373,6 +375,123 @@ TEST(TrainViews, OnTheDeviceTrainsAsTheLoaderThreadsDo) {
     EXPECT_EQ(x[i].loss_labeled, y[i].loss_labeled) << "line " << i;
     EXPECT_EQ(x[i].loss_unlabeled, y[i].loss_unlabeled) << "line " << i;
   }
+}
+
+}  // namespace semifer::test
+
+namespace semifer::test {
+
+namespace {
+
+// The library's log lines, kept (installed for one test's lifetime).
+class KeptLog {
+ public:
+  KeptLog() : lines_(std::make_shared<std::vector<std::string>>()) {
+    util::set_log_sink(std::make_shared<Sink>(lines_));
+  }
+  ~KeptLog() { util::set_log_sink(nullptr); }
+  // The lines containing `part`.
+  std::vector<std::string> with(const std::string& part) const {
+    std::vector<std::string> out;
+    for (const auto& l : *lines_)
+      if (l.find(part) != std::string::npos) out.push_back(l);
+    return out;
+  }
+
+ private:
+  struct Sink : util::LogSink {
+    explicit Sink(std::shared_ptr<std::vector<std::string>> l)
+        : lines(std::move(l)) {}
+    void message(const std::string& line) override { lines->push_back(line); }
+    std::shared_ptr<std::vector<std::string>> lines;
+  };
+  std::shared_ptr<std::vector<std::string>> lines_;
+};
+
+}  // namespace
+
+// train.cuda_graph where no graph can be captured (here: the CPU) says why
+// once and trains exactly as without it.
+TEST(TrainCudaGraph, WhereItCannotCaptureTheRunSaysWhyAndTrainsEagerly) {
+  TempDir t;
+  const train::TrainConfig eager = small_run(t, {});
+  train::TrainConfig graph = eager;
+  graph.train.cuda_graph = true;
+  train::RunOptions a;
+  a.run_dir = t.file("eager");
+  train::RunOptions b = a;
+  b.run_dir = t.file("graph");
+  train::run_training(eager, a);
+  KeptLog log;
+  train::run_training(graph, b);
+  const auto said = log.with("train.cuda_graph");
+  ASSERT_EQ(said.size(), 1u);
+  EXPECT_NE(said[0].find("need a CUDA device; the run is on cpu; steps run "
+                         "eagerly"),
+            std::string::npos)
+      << said[0];
+  EXPECT_TRUE(torch::equal(flat_student(t.file("eager/checkpoint_last.pt")),
+                           flat_student(t.file("graph/checkpoint_last.pt"))));
+}
+
+// CUDA only (the GPU machine runs it; docs/training.md, "CUDA graphs"): a
+// run whose step is captured after 3 eager steps and replayed agrees with
+// the eager run over 20 steps, across a checkpoint (the optimizer's host
+// step counts follow the replays) and a DTM update (tau changes in place).
+TEST(TrainCudaGraph, CapturedStepsAgreeWithEagerOnesOnCuda) {
+  if (!util::cuda_available()) GTEST_SKIP() << "no CUDA device";
+  TempDir t;
+  // float32 throughout, cuDNN's default algorithms: the two runs launch
+  // the same kernels; what differs is the order of atomic additions.
+  const train::TrainConfig eager = small_run(
+      t, {"train.device=cuda", "train.deterministic=false", "train.bf16=false",
+          "train.tf32=false", "train.cudnn_benchmark=false", "train.epochs=2",
+          "train.steps_per_epoch=10", "train.log_every=5",
+          "train.checkpoint_every=7", "train.optimizer_kernels=fused"});
+  train::TrainConfig graph = eager;
+  graph.train.cuda_graph = true;
+  train::RunOptions a;
+  a.run_dir = t.file("eager");
+  train::RunOptions b = a;
+  b.run_dir = t.file("graph");
+  train::run_training(eager, a);
+  KeptLog log;
+  const auto summary = train::run_training(graph, b);
+  EXPECT_EQ(summary.steps, 20);
+  const auto said = log.with("train.cuda_graph");
+  ASSERT_FALSE(said.empty()) << "no capture message";
+  if (said[0].find("needs LibTorch >= 2.2") != std::string::npos)
+    GTEST_SKIP() << said[0];
+  EXPECT_NE(said[0].find("step 3 captured"), std::string::npos) << said[0];
+  EXPECT_EQ(log.with("failed").size(), 0u);
+  const at::Tensor x = flat_student(t.file("eager/checkpoint_last.pt"));
+  const at::Tensor y = flat_student(t.file("graph/checkpoint_last.pt"));
+  const double scale = x.abs().max().item<double>();
+  EXPECT_LE((x - y).abs().max().item<double>(), 1e-3 * scale);
+  const auto p = io::read_metrics(t.file("eager/metrics.jsonl"));
+  const auto q = io::read_metrics(t.file("graph/metrics.jsonl"));
+  ASSERT_EQ(p.size(), q.size());
+  for (size_t i = 0; i < p.size(); ++i) {
+    EXPECT_NEAR(*p[i].loss_labeled, *q[i].loss_labeled,
+                1e-3 * (1 + std::abs(*p[i].loss_labeled)))
+        << "line " << i;
+    EXPECT_NEAR(*p[i].loss_unlabeled, *q[i].loss_unlabeled,
+                1e-3 * (1 + std::abs(*p[i].loss_unlabeled)))
+        << "line " << i;
+  }
+  // The replays' Adam steps are counted in the checkpoint (Adam's bias
+  // correction depends on them): both runs resumed for 10 more steps still
+  // agree.
+  for (const bool captured : {false, true}) {
+    train::TrainConfig more = captured ? graph : eager;
+    more.train.epochs = 3;
+    train::RunOptions r = captured ? b : a;
+    r.resume = true;
+    EXPECT_EQ(train::run_training(more, r).steps, 30);
+  }
+  const at::Tensor x2 = flat_student(t.file("eager/checkpoint_last.pt"));
+  const at::Tensor y2 = flat_student(t.file("graph/checkpoint_last.pt"));
+  EXPECT_LE((x2 - y2).abs().max().item<double>(), 1e-3 * scale);
 }
 
 }  // namespace semifer::test

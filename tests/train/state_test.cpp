@@ -6,7 +6,9 @@
 
 #include "semifer/infer/checkpoint.h"
 #include "semifer/models/registry.h"
+#include "semifer/train/losses.h"
 #include "semifer/train/metric_window.h"
+#include "semifer/train/pseudo_labels.h"
 #include "semifer/train/step.h"
 #include "semifer/util/strings.h"
 #include "support/support.h"
@@ -101,6 +103,49 @@ TEST(MetricWindow, NamesTheFirstStepAboveTheLossCeiling) {
   train::MetricWindow open(3, torch::kCPU);
   open.add(stats(1e6f, {0}, {1}, {0}), 1, 1);
   EXPECT_EQ(open.summary().first_unsound_step, -1);
+}
+
+// The unlabeled loss weight read from a device tensor (what a captured CUDA
+// graph replays with, graph.h) gives the steps the host's value gives, bit
+// for bit, while ssl.unlabeled_warmup ramps it.
+TEST(RunStep, TakesTheUnlabeledWeightFromATensorAsFromTheHost) {
+  const int classes = 3;
+  train::SslConfig ssl;
+  ssl.unlabeled_warmup = 10;
+  ssl.lambda_unlabeled = 0.7;
+  auto build = [&] {
+    torch::manual_seed(5);
+    train::TrainState s = make_state(classes);
+    s.thresholds = train::DynamicThresholds(classes, 0.0);  // keep every label
+    s.thresholds_changed();
+    s.labeler = train::PseudoLabeler(ssl, classes, 16, {}, torch::kCPU);
+    return s;
+  };
+  train::TrainState host = build(), device = build();
+  torch::manual_seed(6);
+  data::Step batch;
+  batch.labeled.x_weak = torch::randn({4, 3, 48, 48});
+  batch.labeled.y = torch::tensor({0, 1, 2, 0}, torch::kInt64);
+  batch.unlabeled.x_weak = torch::randn({5, 3, 48, 48});
+  batch.unlabeled.x_strong = torch::randn({5, 3, 48, 48});
+  batch.unlabeled.index = torch::arange(5, torch::kInt64);
+  batch.unlabeled.hidden_label = torch::full({5}, -1, torch::kInt64);
+  train::StepOptions by_host;
+  by_host.ssl = ssl;
+  train::StepOptions by_tensor = by_host;
+  by_tensor.lambda_unlabeled = torch::zeros({});
+  for (int64_t step = 0; step < 3; ++step) {
+    host.step = device.step = step;
+    by_tensor.lambda_unlabeled.fill_(train::unlabeled_weight(
+        ssl.lambda_unlabeled, ssl.unlabeled_warmup, step));
+    torch::manual_seed(100 + step);  // the same dropout masks
+    const auto x = train::semi_supervised_step(host, batch, by_host);
+    torch::manual_seed(100 + step);
+    const auto y = train::semi_supervised_step(device, batch, by_tensor);
+    EXPECT_GT(x.loss_unlabeled.item<float>(), 0) << "step " << step;
+    EXPECT_TRUE(torch::equal(x.loss, y.loss)) << "step " << step;
+  }
+  EXPECT_TRUE(torch::equal(flat(*host.student), flat(*device.student)));
 }
 
 TEST(TrainState, SaveAndLoadAreSymmetric) {

@@ -119,6 +119,10 @@ struct LoopConfig {
   /// CUDA only: float32 matrix products and convolutions may use TF32
   /// tensor cores (as PyTorch's default for cuDNN).
   bool tf32 = true;
+  /// CUDA only: capture the step as a CUDA graph after a few eager steps and
+  /// replay it (graph.h); steps run eagerly, with a message, where it
+  /// cannot be.
+  bool cuda_graph = false;
   /// A step loss above this stops the run (divergence); <= 0: only NaN and
   /// infinity do.
   double max_loss = 1000;

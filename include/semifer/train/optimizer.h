@@ -20,6 +20,34 @@ namespace semifer::train {
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(
     const LoopConfig& loop, std::vector<at::Tensor> params);
 
+/// What a step captured as a CUDA graph (graph.h) needs from its optimizer.
+/// A replay runs the captured kernels only: the learning rate must come
+/// from the device, and the host's step counts (saved in checkpoints) must
+/// follow the device's.
+class GraphSafeOptimizer {
+ public:
+  virtual ~GraphSafeOptimizer() = default;
+  /// True where a step can be captured: Adam/AdamW through CUDA's fused
+  /// kernel with a tensor learning rate (LibTorch >= 2.2).
+  virtual bool capturable() const = 0;
+  /// From now on every step reads its learning rate from `lr`, a [] float32
+  /// tensor on the parameters' device that the caller fills before each
+  /// step (the fused path only; the host value is then not used).
+  virtual void set_device_lr(at::Tensor lr) = 0;
+  /// A capture begins: the next step() notes which parameters it counts.
+  virtual void begin_capture() = 0;
+  /// The capture ended: kept (its replay performs that step) or discarded
+  /// (the host counts it added are taken back).
+  virtual void end_capture(bool kept) = 0;
+  /// The captured step was replayed once more: the noted parameters' host
+  /// step counts go up by one, as the device's did.
+  virtual void count_replay() = 0;
+};
+
+/// `optimizer` as a GraphSafeOptimizer (semifer's multi-tensor Adam and
+/// AdamW); null for the others (SGD, train.optimizer_kernels: loop).
+GraphSafeOptimizer* graph_safe(torch::optim::Optimizer& optimizer);
+
 /// The kernels `kernels` resolves to for parameters on `device`: kAuto is
 /// kFused on CUDA (Adam; AdamW too where LibTorch has at::_fused_adamw_)
 /// and kForeach elsewhere; kFused where LibTorch has no fused kernel for

@@ -47,8 +47,9 @@ struct TrainState {
   infer::ModelCard card;    ///< written with `step` filled in
   std::string config_yaml;  ///< the resolved config of the run
 
-  /// The thresholds as a float tensor on the training device, refreshed by
-  /// thresholds_changed() (no host-to-device copy per step).
+  /// The thresholds as a float tensor on the training device, refreshed in
+  /// place by thresholds_changed() (no host-to-device copy per step; a
+  /// captured step keeps reading the same tensor).
   const at::Tensor& tau() const { return tau_; }
   void thresholds_changed();
 

@@ -35,6 +35,18 @@ using GradientHook = std::function<void(TrainState&)>;
 struct StepBuffers {
   at::Tensor images;  ///< [B (+ 2U), 3, S, S] float32
   at::Tensor labels;  ///< [B] int64
+  at::Tensor index;   ///< [U] int64 (semi-supervised steps)
+  at::Tensor hidden;  ///< [U] int64 (semi-supervised steps)
+};
+
+/// A step's inputs on the training device.
+struct StepInputs {
+  at::Tensor images;      ///< [B (+ 2U), 3, S, S]: [labeled; weak; strong]
+  at::Tensor labels;      ///< [B] int64
+  at::Tensor index;       ///< [U] int64 positions in the unlabeled pool
+  at::Tensor hidden;      ///< [U] int64 hidden labels (-1 unknown)
+  int64_t labeled = 0;    ///< B
+  int64_t unlabeled = 0;  ///< U (0 in the supervised stage)
 };
 
 /// How steps run on the device.
@@ -46,7 +58,25 @@ struct StepOptions {
   double clip_grad_norm = 0;    ///< > 0: clip the global gradient norm
   /// Reused input buffers (the trainer's); null: fresh tensors every step.
   StepBuffers* buffers = nullptr;
+  /// [] float32 on the device: when defined, the unlabeled loss weight is
+  /// read from it (a captured step, graph.h, fills it before each replay);
+  /// else it is unlabeled_weight(...) of the state's step, on the host.
+  at::Tensor lambda_unlabeled;
 };
+
+/// The step's inputs on `device` (`semi`: with the unlabeled views, index
+/// and hidden labels). With `buffers`, copied into them (reallocated when a
+/// shape changes), except that parts which already form one device batch
+/// are used as they are unless `copy` is true (a captured graph reads
+/// fixed addresses); without, moved or concatenated as needed.
+StepInputs stage_step(const data::Step& batch, bool semi,
+                      const c10::Device& device, StepBuffers* buffers,
+                      bool copy = false);
+
+/// The step on staged inputs: supervised_step or semi_supervised_step
+/// without their staging. Queues device work only (what graph.h captures).
+StepStats run_step(TrainState& state, const StepInputs& inputs, bool semi,
+                   const StepOptions& options);
 
 /// A supervised step (paper section 3.2 without the unlabeled term):
 /// cross-entropy on the weak labeled view, backward, optimizer step, EMA

@@ -29,6 +29,7 @@ struct WindowSummary;
 class EpochEvaluator;
 class Group;
 class GradientReducer;
+class GraphedStep;
 
 /// Options of a run that are not part of its configuration.
 struct RunOptions {
@@ -69,6 +70,9 @@ struct RunSummary {
   bool stopped = false;  ///< stop_requested ended it early
   /// Keys a resumed run changed (allowed ones; they are logged).
   std::vector<ConfigChange> changes;
+  /// train.cuda_graph: "" when off, else what happened ("step N captured
+  /// after ...", or why the steps ran eagerly), as logged.
+  std::string cuda_graph;
 };
 
 /// Trains as the paper does (sections 3.2-3.4): the supervised stage
@@ -114,6 +118,8 @@ class Trainer {
 
   void setup_device();
   void show_start() const;
+  /// train.cuda_graph: graph_, or a message saying why steps run eagerly.
+  void setup_graph();
   void build_state();
   void join_group();
   void load_resumed(const std::string& path);
@@ -150,6 +156,7 @@ class Trainer {
   std::unique_ptr<TrainState> state_;
   std::unique_ptr<EpochEvaluator> evaluator_;
   std::unique_ptr<GradientReducer> reducer_;
+  std::unique_ptr<GraphedStep> graph_;  ///< train.cuda_graph, when possible
   std::unique_ptr<util::Progress> progress_;
   RunSummary summary_;
   int64_t saved_step_ = -1;    ///< step of the confirmed checkpoint_last.pt
@@ -170,7 +177,8 @@ std::string step_checkpoint(int64_t step);
 /// train.log_every, train.checkpoint_every, train.max_loss, train.threads,
 /// train.torch_threads, train.device, train.bf16, train.channels_last,
 /// train.optimizer_kernels, train.views, train.cudnn_benchmark, train.tf32,
-/// train.deterministic, train.distributed.*, eval.max_samples.
+/// train.cuda_graph, train.deterministic, train.distributed.*,
+/// eval.max_samples.
 const std::vector<std::string>& resumable_keys();
 
 /// The changes from `before` (a run's stored config) to `after`, split into

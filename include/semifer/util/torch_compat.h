@@ -14,12 +14,19 @@
 
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #define SEMIFER_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) ||          \
    (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 static_assert(SEMIFER_TORCH_AT_LEAST(1, 13), "semifer needs LibTorch >= 1.13");
+
+// Training steps can be captured as CUDA graphs (train/graph.cpp, with a
+// CUDA LibTorch): 2.2 has the fused Adam with a tensor learning rate, and
+// CUDAGraph::capture_begin takes the capture mode (per thread: the
+// loader's threads may pin host memory meanwhile).
+#define SEMIFER_CAN_CAPTURE_STEPS SEMIFER_TORCH_AT_LEAST(2, 2)
 
 #if SEMIFER_TORCH_AT_LEAST(2, 0)
 #include <ATen/ops/_fused_adamw.h>
@@ -122,6 +129,57 @@ inline void fused_adam_(at::TensorList params, at::TensorList grads,
   at::_fused_adam_(params, grads, exp_avgs, exp_avg_sqs, {}, steps, lr, beta1,
                    beta2, weight_decay, eps, /*amsgrad=*/false,
                    /*maximize=*/false);
+}
+
+/// True where at::_fused_adam_ and at::_fused_adamw_ take the learning rate
+/// as a device tensor (LibTorch 2.2; PyTorch's "tensor_lr" overloads): a
+/// captured CUDA graph then replays with the rate its caller fills in.
+inline constexpr bool kHasTensorLrFusedAdam = SEMIFER_CAN_CAPTURE_STEPS;
+
+/// fused_adam_ with the learning rate read from `lr`, a [] float32 tensor
+/// on the parameters' device (kHasTensorLrFusedAdam).
+inline void fused_adam_(at::TensorList params, at::TensorList grads,
+                        at::TensorList exp_avgs, at::TensorList exp_avg_sqs,
+                        at::TensorList steps, const at::Tensor& lr,
+                        double beta1, double beta2, double weight_decay,
+                        double eps, bool decoupled) {
+#if SEMIFER_CAN_CAPTURE_STEPS
+  if (decoupled) {
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, {}, steps, lr,
+                      beta1, beta2, weight_decay, eps, /*amsgrad=*/false,
+                      /*maximize=*/false);
+  } else {
+    at::_fused_adam_(params, grads, exp_avgs, exp_avg_sqs, {}, steps, lr, beta1,
+                     beta2, weight_decay, eps, /*amsgrad=*/false,
+                     /*maximize=*/false);
+  }
+#else
+  (void)params, (void)grads, (void)exp_avgs, (void)exp_avg_sqs, (void)steps,
+      (void)lr, (void)beta1, (void)beta2, (void)weight_decay, (void)eps,
+      (void)decoupled;
+  TORCH_CHECK(false, "LibTorch ", TORCH_VERSION,
+              " has no fused Adam with a tensor learning rate (2.2 added it)");
+#endif
+}
+
+/// at::cuda::CUDAGraph::capture_begin in capture mode `mode` (a
+/// cudaStreamCaptureMode) where it takes one (LibTorch 2.x), else in its
+/// only (global) mode. Templates, so that this header needs no CUDA.
+template <class Graph, class Mode, class = void>
+struct HasCaptureMode : std::false_type {};
+template <class Graph, class Mode>
+struct HasCaptureMode<
+    Graph, Mode,
+    std::void_t<decltype(std::declval<Graph&>().capture_begin(
+        std::declval<Graph&>().pool(), std::declval<Mode>()))>>
+    : std::true_type {};
+template <class Graph, class Mode>
+void capture_begin(Graph& graph, Mode mode) {
+  if constexpr (HasCaptureMode<Graph, Mode>::value) {
+    graph.capture_begin(decltype(graph.pool()){0, 0}, mode);
+  } else {
+    graph.capture_begin();
+  }
 }
 
 /// CUDA's float32 speed switches: TF32 tensor cores in matrix products and
