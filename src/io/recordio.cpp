@@ -208,9 +208,13 @@ ImageRecord unpack_image_record(const std::vector<uint8_t>& payload,
 std::vector<uint8_t> pack_image_record(const std::vector<float>& labels,
                                        uint64_t id,
                                        const std::vector<uint8_t>& image) {
-  std::vector<uint8_t> out(kHeaderSize);
   const uint32_t flag =
       labels.size() == 1 ? 0 : static_cast<uint32_t>(labels.size());
+  // The whole record at once (growing it from the header made GCC 12 warn
+  // of an out-of-bounds copy that cannot happen).
+  std::vector<uint8_t> out;
+  out.reserve(kHeaderSize + (flag > 0 ? labels.size() * 4 : 0) + image.size());
+  out.resize(kHeaderSize);
   const float label = labels.size() == 1 ? labels[0] : 0.0f;
   const uint64_t id2 = 0;
   std::memcpy(out.data(), &flag, 4);
