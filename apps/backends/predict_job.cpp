@@ -44,7 +44,7 @@ PredictSummary run_predict_job(const PredictJob& job) {
   s.skipped = p.skipped;
   for (const std::string& w :
        {infer::near_chance_warning(model.card,
-                                   infer::network_name(job.options.network)),
+                                   infer::network_name(model.network)),
         one_class_warning(p.labels, p.classes)}) {
     if (!w.empty()) s.warnings.push_back(w);
   }

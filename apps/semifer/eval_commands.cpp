@@ -1,5 +1,6 @@
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "backends/predict_job.h"
 #include "commands.h"
@@ -38,15 +39,12 @@ struct PredictFlags {
   bool quiet = false;
 };
 
-// "auto": the checkpoint's preferred network (infer::preferred_network);
-// an exported .pth holds one network, and either name loads it.
-infer::Network network(const std::string& name, const std::string& checkpoint) {
-  std::string n = name;
-  if (n == "auto")
-    n = infer::is_checkpoint(checkpoint)
-            ? infer::preferred_network(infer::read_checkpoint_card(checkpoint))
-            : "B";
-  return n == "A" ? infer::Network::kStudent : infer::Network::kTeacher;
+// "auto": none named, so the checkpoint's preferred network
+// (infer::preferred_network) loads; an exported .pth holds one network, and
+// either name loads it.
+std::optional<infer::Network> network(const std::string& name) {
+  if (name == "auto") return std::nullopt;
+  return name == "A" ? infer::Network::kStudent : infer::Network::kTeacher;
 }
 
 void print_warnings(const std::vector<std::string>& warnings) {
@@ -121,7 +119,7 @@ void add_eval_commands(CLI::App& app) {
   ev->callback([e] {
     eval::EvalOptions options;
     options.split = split(e->split);
-    options.network = network(e->network, e->checkpoint);
+    options.network = network(e->network);
     options.skip_bad = e->on_error == "skip";
     options.smooth = smooth_options(*e);
     options.batch = e->batch;
@@ -172,7 +170,7 @@ void add_eval_commands(CLI::App& app) {
     job.split = split(p->split);
     job.csv = p->out;
     job.abaw = p->abaw;
-    job.options.network = network(p->network, p->checkpoint);
+    job.options.network = network(p->network);
     job.options.skip_bad = p->on_error == "skip";
     job.options.smooth = smooth_options(*p);
     job.options.batch = p->batch;

@@ -130,15 +130,15 @@ EvalReport evaluate(const std::string& checkpoint,
   r.checkpoint = checkpoint;
   r.data_config = data_config;
   r.split = options.split;
-  r.network = options.network;
   r.smooth = options.smooth;
   const LoadedModel model = infer::load_model(checkpoint, options.network);
+  r.network = model.network;
   r.card = model.card;
   const ImageSet set =
       load_split(data_config, options.split, r.card.classes, checkpoint);
 
   PredictOptions po;
-  po.network = options.network;
+  po.network = model.network;
   po.smooth = options.smooth;
   po.batch = options.batch;
   po.progress = options.progress;

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "semifer/infer/archive.h"
 #include "semifer/models/registry.h"
@@ -85,6 +86,19 @@ models::Classifier build(const ModelCard& card) {
   return models::create_model(card.model, mo);
 }
 
+// Network `which` (empty: the card's preferred one) of an open checkpoint.
+LoadedModel load_from(torch::serialize::InputArchive& archive,
+                      const std::string& path, std::optional<Network> which) {
+  LoadedModel m;
+  m.card = card_of(archive, path);
+  m.network = which.value_or(
+      preferred_network(m.card) == "A" ? Network::kStudent : Network::kTeacher);
+  m.model = build(m.card);
+  load_network_from(archive, *m.model, path, m.network);
+  m.model->eval();
+  return m;
+}
+
 }  // namespace
 
 const char* network_name(Network network) {
@@ -111,32 +125,38 @@ void load_network(models::ClassifierImpl& model, const std::string& path,
   load_network_from(archive, model, path, which);
 }
 
-LoadedModel load_checkpoint(const std::string& path, Network which) {
+LoadedModel load_checkpoint(const std::string& path,
+                            std::optional<Network> which) {
   auto archive = open_checkpoint(path);
-  LoadedModel m;
-  m.card = card_of(archive, path);
-  m.model = build(m.card);
-  load_network_from(archive, *m.model, path, which);
-  m.model->eval();
-  return m;
+  return load_from(archive, path, which);
 }
 
-LoadedModel load_model(const std::string& path, Network which) {
+LoadedModel load_model(const std::string& path, std::optional<Network> which) {
   std::error_code ec;
   SEMIFER_CHECK(std::filesystem::is_regular_file(path, ec), "model ", path,
                 " does not exist or is not a file");
   const std::string card_path = model_card_path(path);
   // Without a card beside it the file must be a checkpoint: its own errors
   // (damaged, not a checkpoint) say what is wrong.
-  if (!std::filesystem::is_regular_file(card_path, ec) || is_checkpoint(path))
+  if (!std::filesystem::is_regular_file(card_path, ec))
     return load_checkpoint(path, which);
+  // With one, a checkpoint still loads as one (read once), else the file is
+  // an exported state_dict.
+  std::optional<torch::serialize::InputArchive> archive;
+  try {
+    archive.emplace(open_checkpoint(path));
+  } catch (const Error&) {
+    // Not a checkpoint: read below as the state_dict its card describes.
+  }
+  if (archive) return load_from(*archive, path, which);
   LoadedModel m;
+  m.network = which.value_or(Network::kTeacher);
   m.card = read_model_card(card_path);
   m.model = build(m.card);
   const auto report = models::import_weights(*m.model, path);
   SEMIFER_CHECK(report.replaced.empty(), path, ": its classifier does not fit ",
                 m.card.classes.size(), " classes as ", card_path, " says");
-  check_finite(*m.model, path, network_name(which));
+  check_finite(*m.model, path, network_name(m.network));
   m.model->eval();
   return m;
 }

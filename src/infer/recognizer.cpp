@@ -81,15 +81,11 @@ Recognizer::Recognizer(const std::string& model_path,
                 options.batch);
   impl_->device = c10::Device(util::resolve_device(options.device));
   impl_->batch = options.batch;
-  std::string network = options.network;
-  if (network == "auto")
-    network =
-        infer::is_checkpoint(model_path)
-            ? infer::preferred_network(infer::read_checkpoint_card(model_path))
-            : "B";
-  impl_->loaded =
-      infer::load_model(model_path, network == "A" ? infer::Network::kStudent
-                                                   : infer::Network::kTeacher);
+  std::optional<infer::Network> network;  // auto: the card's preferred
+  if (options.network != "auto")
+    network = options.network == "A" ? infer::Network::kStudent
+                                     : infer::Network::kTeacher;
+  impl_->loaded = infer::load_model(model_path, network);
   impl_->loaded.model->to(impl_->device);
   impl_->loaded.model->eval();
 }

@@ -112,6 +112,35 @@ TEST(Recognizer, MatchesTheCheckpointsNetworks) {
   }
 }
 
+// network "auto" (--network auto): the network the card prefers (here A,
+// by its recorded validation F1), loaded with the card in one read.
+TEST(Recognizer, AutoLoadsTheNetworkTheCardPrefers) {
+  TempDir t;
+  const std::string ckpt = write_checkpoint(t, [](train::TrainState& s) {
+    s.card.validation_step = 7;
+    s.card.validation_f1_a = 0.6;
+    s.card.validation_f1_b = 0.5;
+  });
+  EXPECT_EQ(infer::load_model(ckpt, std::nullopt).network,
+            infer::Network::kStudent);
+  EXPECT_EQ(infer::load_checkpoint(ckpt, std::nullopt).network,
+            infer::Network::kStudent);
+  EXPECT_EQ(infer::load_model(ckpt).network, infer::Network::kTeacher);
+  const std::string png = write_pattern(t.file("face.png"), 32, 32, 2);
+  RecognizerOptions by_name;
+  by_name.network = "A";
+  const Prediction a = Recognizer(ckpt, by_name).predict(png);
+  by_name.network = "B";
+  const Prediction b = Recognizer(ckpt, by_name).predict(png);
+  const Prediction chosen = Recognizer(ckpt).predict(png);  // auto
+  bool differ = false;
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_FLOAT_EQ(chosen.probabilities[c], a.probabilities[c]);
+    differ |= a.probabilities[c] != b.probabilities[c];
+  }
+  EXPECT_TRUE(differ);
+}
+
 TEST(Recognizer, IsSafeToCallFromSeveralThreads) {
   TempDir t;
   const Recognizer rec(write_checkpoint(t));

@@ -26,8 +26,10 @@ ImageSet load_split(const std::string& config_path, data::Role split,
 
 /// How `evaluate` runs.
 struct EvalOptions {
-  data::Role split = data::Role::kValidation;         ///< or kLabeled
-  infer::Network network = infer::Network::kTeacher;  ///< B, as the paper
+  data::Role split = data::Role::kValidation;  ///< or kLabeled
+  /// B by default, as the paper; empty: the checkpoint's preferred network
+  /// (`--network auto`, infer::preferred_network).
+  std::optional<infer::Network> network = infer::Network::kTeacher;
   /// Window 0: no smoothing. Otherwise the samples that are video frames
   /// (Aff-Wild2) are also scored after smoothing; other samples keep their
   /// prediction.
@@ -44,7 +46,7 @@ struct EvalReport {
   std::string checkpoint;
   std::string data_config;
   data::Role split = data::Role::kValidation;
-  infer::Network network = infer::Network::kTeacher;
+  infer::Network network = infer::Network::kTeacher;  ///< the one scored
   infer::ModelCard card;
   /// Raw predictions (argmax per image). Macro F1 is the mean of the
   /// per-class F1 over every configured class; a class with no true and no

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,8 @@ struct ImageSet {
 
 /// How `predict` runs a checkpoint.
 struct PredictOptions {
-  infer::Network network = infer::Network::kTeacher;  ///< B by default
+  /// B by default; empty: the checkpoint's preferred network.
+  std::optional<infer::Network> network = infer::Network::kTeacher;
   SmoothOptions smooth;  ///< window 0: no smoothing
   int64_t batch = 64;    ///< images per forward pass
   bool progress = true;  ///< progress through the installed log sink

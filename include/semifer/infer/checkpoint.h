@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "semifer/infer/model_card.h"
@@ -33,17 +34,24 @@ void load_network(models::ClassifierImpl& model, const std::string& path,
 struct LoadedModel {
   ModelCard card;
   models::Classifier model;  ///< in eval mode, on the CPU
+  /// The network loaded: of a checkpoint, the one asked for or, for none
+  /// (`--network auto`), the card's preferred_network; an exported .pth
+  /// holds one network, reported as the one asked for (B for none).
+  Network network = Network::kTeacher;
 };
 
-/// Builds the checkpoint's architecture and loads network `which` (the file
-/// is read and verified once). Throws semifer::Error naming the file when
-/// it is missing, damaged or no semifer checkpoint.
-LoadedModel load_checkpoint(const std::string& path, Network which);
+/// Builds the checkpoint's architecture and loads network `which`, or the
+/// card's preferred_network when `which` is empty (the file is read and
+/// verified once). Throws semifer::Error naming the file when it is
+/// missing, damaged or no semifer checkpoint.
+LoadedModel load_checkpoint(const std::string& path,
+                            std::optional<Network> which);
 
-/// A model from either a `semifer train` checkpoint (network `which`) or an
-/// exported state_dict (.pth, `semifer weights export`) with its model card
-/// beside it (model_card_path). Throws semifer::Error naming the file.
+/// A model from either a `semifer train` checkpoint (network `which`; empty:
+/// the card's preferred one) or an exported state_dict (.pth, `semifer
+/// weights export`) with its model card beside it (model_card_path). The
+/// file is read once. Throws semifer::Error naming the file.
 LoadedModel load_model(const std::string& path,
-                       Network which = Network::kTeacher);
+                       std::optional<Network> which = Network::kTeacher);
 
 }  // namespace semifer::infer
