@@ -59,9 +59,15 @@ class OpProfile {
             .scopes({at::RecordScope::FUNCTION,
                      at::RecordScope::BACKWARD_FUNCTION}));
   }
-  ~OpProfile() { at::removeCallback(handle_); }
+  ~OpProfile() { stop(); }
   OpProfile(const OpProfile&) = delete;
   OpProfile& operator=(const OpProfile&) = delete;
+
+  // No more operations are timed (idempotent).
+  void stop() {
+    if (!stopped_) at::removeCallback(handle_);
+    stopped_ = true;
+  }
 
   std::vector<TrainBenchResult::OpShare> result() const {
     std::vector<TrainBenchResult::OpShare> out;
@@ -75,6 +81,7 @@ class OpProfile {
 
  private:
   at::CallbackHandle handle_;
+  bool stopped_ = false;
 };
 
 // One step's input as the loader makes it (normalised float batches, pinned
@@ -162,9 +169,14 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
   options.run_dir = folder + "/run";
   options.progress = false;
   int64_t stepped = 0;
-  options.stop_requested = [&] { return ++stepped >= total; };
   std::vector<io::MetricsLine> lines;
   std::unique_ptr<OpProfile> profile;
+  options.stop_requested = [&] {
+    if (++stepped < total) return false;
+    // The stopped run's checkpoint is not a step's work.
+    if (profile) profile->stop();
+    return true;
+  };
   if (f.profile && f.warmup == 0) profile = std::make_unique<OpProfile>();
   options.on_metrics = [&](const io::MetricsLine& l) {
     lines.push_back(l);

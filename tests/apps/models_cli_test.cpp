@@ -1,7 +1,10 @@
+// The weights commands and the benchmarks of the CLI (bench train: also its
+// back-end, for what the printed table leaves out).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
+#include "backends/train_bench.h"
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
 #include "support/support.h"
@@ -113,6 +116,26 @@ TEST(BenchCli, TrainTimesWholeStepsOfTheTrainer) {
   EXPECT_NE(r.err.find("train.optimizer_kernels"), std::string::npos) << r.err;
   EXPECT_NE(run_cli({"bench", "train", "--help"}).out.find("Example"),
             std::string::npos);
+}
+
+// bench train --profile times the measured steps only: the metric window's
+// one isfinite per step, not the stopped run's checkpoint check of every
+// weight.
+TEST(BenchTrain, TheProfileHoldsTheMeasuredStepsOnly) {
+  train::TrainBenchConfig c;
+  c.steps = 3;
+  c.warmup = 1;
+  c.window = 1;
+  c.batch_labeled = 4;
+  c.batch_unlabeled = 4;
+  c.torch_threads = 1;
+  c.device = "cpu";
+  c.profile = true;
+  const train::TrainBenchResult r = train::bench_training(c);
+  int64_t calls = -1;
+  for (const auto& op : r.profile)
+    if (op.name == "aten::isfinite") calls = op.calls;
+  EXPECT_EQ(calls, 3);
 }
 
 }  // namespace semifer::test
