@@ -1,6 +1,5 @@
 #include <iostream>
 #include <memory>
-#include <optional>
 
 #include "backends/predict_job.h"
 #include "commands.h"
@@ -38,14 +37,6 @@ struct PredictFlags {
   int64_t batch = 64;
   bool quiet = false;
 };
-
-// "auto": none named, so the checkpoint's preferred network
-// (infer::preferred_network) loads; an exported .pth holds one network, and
-// either name loads it.
-std::optional<infer::Network> network(const std::string& name) {
-  if (name == "auto") return std::nullopt;
-  return name == "A" ? infer::Network::kStudent : infer::Network::kTeacher;
-}
 
 void print_warnings(const std::vector<std::string>& warnings) {
   for (const auto& w : warnings)
@@ -119,7 +110,7 @@ void add_eval_commands(CLI::App& app) {
   ev->callback([e] {
     eval::EvalOptions options;
     options.split = split(e->split);
-    options.network = network(e->network);
+    options.network = infer::network_named(e->network);
     options.skip_bad = e->on_error == "skip";
     options.smooth = smooth_options(*e);
     options.batch = e->batch;
@@ -170,7 +161,7 @@ void add_eval_commands(CLI::App& app) {
     job.split = split(p->split);
     job.csv = p->out;
     job.abaw = p->abaw;
-    job.options.network = network(p->network);
+    job.options.network = infer::network_named(p->network);
     job.options.skip_bad = p->on_error == "skip";
     job.options.smooth = smooth_options(*p);
     job.options.batch = p->batch;

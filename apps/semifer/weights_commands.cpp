@@ -38,9 +38,8 @@ std::string names() {
 models::LoadReport convert(WeightsFlags& flags) {
   if (infer::is_checkpoint(flags.file)) {
     // The checkpoint's model card names the architecture and the classes.
-    infer::LoadedModel loaded = infer::load_model(
-        flags.file, flags.network == "A" ? infer::Network::kStudent
-                                         : infer::Network::kTeacher);
+    infer::LoadedModel loaded =
+        infer::load_model(flags.file, infer::network_named(flags.network));
     const auto classes = static_cast<int64_t>(loaded.card.classes.size());
     SEMIFER_CHECK(flags.model.empty() || flags.model == loaded.card.model,
                   flags.file, " holds a ", loaded.card.model, ", not --model ",
@@ -53,8 +52,7 @@ models::LoadReport convert(WeightsFlags& flags) {
     models::Classifier model = loaded.model;
     models::export_weights(*model, flags.out);
     // The model card says how to feed the exported network (Recognizer).
-    infer::write_model_card(infer::model_card_path(flags.out),
-                            infer::read_checkpoint_card(flags.file));
+    infer::write_model_card(infer::model_card_path(flags.out), loaded.card);
     models::LoadReport report;
     report.loaded = models::state_dict(*model).keys;
     return report;

@@ -91,8 +91,7 @@ LoadedModel load_from(torch::serialize::InputArchive& archive,
                       const std::string& path, std::optional<Network> which) {
   LoadedModel m;
   m.card = card_of(archive, path);
-  m.network = which.value_or(
-      preferred_network(m.card) == "A" ? Network::kStudent : Network::kTeacher);
+  m.network = which.value_or(*network_named(preferred_network(m.card)));
   m.model = build(m.card);
   load_network_from(archive, *m.model, path, m.network);
   m.model->eval();
@@ -103,6 +102,13 @@ LoadedModel load_from(torch::serialize::InputArchive& archive,
 
 const char* network_name(Network network) {
   return network == Network::kTeacher ? "B" : "A";
+}
+
+std::optional<Network> network_named(const std::string& name) {
+  if (name == "auto") return std::nullopt;
+  SEMIFER_CHECK(name == "A" || name == "B", "unknown network '", name,
+                "' (expected A, B or auto)");
+  return name == "A" ? Network::kStudent : Network::kTeacher;
 }
 
 bool is_checkpoint(const std::string& path) {

@@ -81,11 +81,8 @@ Recognizer::Recognizer(const std::string& model_path,
                 options.batch);
   impl_->device = c10::Device(util::resolve_device(options.device));
   impl_->batch = options.batch;
-  std::optional<infer::Network> network;  // auto: the card's preferred
-  if (options.network != "auto")
-    network = options.network == "A" ? infer::Network::kStudent
-                                     : infer::Network::kTeacher;
-  impl_->loaded = infer::load_model(model_path, network);
+  impl_->loaded =
+      infer::load_model(model_path, infer::network_named(options.network));
   impl_->loaded.model->to(impl_->device);
   impl_->loaded.model->eval();
 }

@@ -37,15 +37,6 @@ using Backend = compat::C10dBackend;
 constexpr Millis kBeatEvery{500};
 constexpr Millis kLostAfter{2500};
 
-// The first line of an exception's message, without LibTorch's backtrace.
-std::string one_line(const std::exception& e) {
-  std::string text = e.what();
-  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e))
-    text = c10->what_without_backtrace();
-  const auto nl = text.find('\n');
-  return nl == std::string::npos ? text : text.substr(0, nl);
-}
-
 std::optional<std::string> process_env(const std::string& name) {
   const char* v = std::getenv(name.c_str());
   if (v == nullptr) return std::nullopt;
@@ -274,7 +265,7 @@ struct Group::Impl {
     try {
       work->wait(timeout);
     } catch (const std::exception& e) {
-      self.fail_collective(what, one_line(e));
+      self.fail_collective(what, error_line(e));
     }
   }
 };
@@ -318,10 +309,10 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
     if (env.rank == 0 && !env.agent_store)
       fail("rendezvous: rank 0 cannot serve the store at ", where,
            " (is MASTER_PORT in use, or MASTER_ADDR not this host?): ",
-           one_line(e));
+           error_line(e));
     fail("rendezvous: rank ", env.rank, " cannot reach the store at ", where,
          " within ", config.timeout_s, " s (is rank 0 running, and ",
-         "MASTER_ADDR reachable?): ", one_line(e));
+         "MASTER_ADDR reachable?): ", error_line(e));
   }
 
   // The backend.
@@ -380,7 +371,7 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
   } catch (const std::exception& e) {
     fail("rendezvous: rank ", env.rank, " of ", env.world_size,
          " could not connect to the other ranks within ", config.timeout_s,
-         " s (", where, "): ", one_line(e));
+         " s (", where, "): ", error_line(e));
   }
   auto group = std::shared_ptr<Group>(new Group(std::move(impl)));
   Impl* raw = group->impl_.get();
@@ -424,7 +415,7 @@ void flat_collective(Group& g, Group::Impl& impl, const char* what,
       works.push_back(launch(one));
     }
   } catch (const std::exception& e) {
-    g.fail_collective(what, one_line(e));
+    g.fail_collective(what, error_line(e));
   }
   for (auto& w : works) impl.wait(what, w, g);
   flat.scatter(tensors);
@@ -472,7 +463,7 @@ at::Tensor Group::all_gather(const at::Tensor& tensor) {
   try {
     work = impl_->main->allgather(output, input);
   } catch (const std::exception& e) {
-    fail_collective("all-gather", one_line(e));
+    fail_collective("all-gather", error_line(e));
   }
   impl_->wait("all-gather", work, *this);
   return torch::cat(output[0], 0);
@@ -484,7 +475,7 @@ bool Group::any(bool flag) {
   try {
     work = impl_->control->allreduce(t, reduce_with(c10d::ReduceOp::MAX));
   } catch (const std::exception& e) {
-    fail_collective("all-reduce", one_line(e));
+    fail_collective("all-reduce", error_line(e));
   }
   impl_->wait("all-reduce", work, *this);
   return t[0].item<int>() != 0;
@@ -499,7 +490,7 @@ std::string Group::broadcast_bytes(const std::string& bytes, int root) {
       o.rootRank = root;
       work = impl_->control->broadcast(v, o);
     } catch (const std::exception& e) {
-      fail_collective("broadcast", one_line(e));
+      fail_collective("broadcast", error_line(e));
     }
     impl_->wait("broadcast", work, *this);
   };
@@ -538,7 +529,7 @@ Group::Pending Group::all_reduce_sum_async(at::Tensor& tensor) {
   try {
     p.impl_->work = impl_->main->allreduce(t, reduce_with(c10d::ReduceOp::SUM));
   } catch (const std::exception& e) {
-    fail_collective("all-reduce", one_line(e));
+    fail_collective("all-reduce", error_line(e));
   }
   return p;
 }

@@ -1,6 +1,5 @@
 #include "semifer/train/graph.h"
 
-#include <c10/util/Exception.h>
 #include <torch/torch.h>
 
 #include <utility>
@@ -31,12 +30,6 @@ namespace semifer::train {
 
 namespace {
 
-StepStats eager_step(TrainState& state, const data::Step& batch, bool semi,
-                     const StepOptions& options) {
-  return semi ? semi_supervised_step(state, batch, options)
-              : supervised_step(state, batch, options);
-}
-
 #ifdef SEMIFER_GRAPHS
 // The sizes and types a captured graph was recorded for, in one list (the
 // input buffers are reallocated when either changes).
@@ -56,13 +49,6 @@ std::vector<int64_t> batch_shape(const data::Step& batch, bool semi) {
     add(batch.unlabeled.hidden_label);
   }
   return shape;
-}
-
-std::string error_line(const std::exception& e) {
-  if (const auto* c10 = dynamic_cast<const c10::Error*>(&e))
-    return torch_error_line(*c10);
-  const std::string s = e.what();
-  return s.substr(0, s.find('\n'));
 }
 #endif
 
@@ -134,7 +120,7 @@ StepStats GraphedStep::run(TrainState& state, const data::Step& batch,
   Impl& m = *impl_;
 #ifndef SEMIFER_GRAPHS
   (void)m, (void)lr;
-  return eager_step(state, batch, semi, options);
+  return run_step(state, batch, semi, options);
 #else
   const c10::Device device = state.student->parameters().front().device();
   GraphSafeOptimizer* opt = graph_safe(*state.optimizer);
@@ -149,7 +135,7 @@ StepStats GraphedStep::run(TrainState& state, const data::Step& batch,
   m.lr.fill_(lr);
   m.lambda_unlabeled.fill_(unlabeled_weight(
       options.ssl.lambda_unlabeled, options.ssl.unlabeled_warmup, state.step));
-  if (m.off) return eager_step(state, batch, semi, options);
+  if (m.off) return run_step(state, batch, semi, options);
   const std::vector<int64_t> shape = batch_shape(batch, semi);
   if (m.graph && shape != m.shape) {
     if (!m.told_shape)
@@ -157,7 +143,7 @@ StepStats GraphedStep::run(TrainState& state, const data::Step& batch,
                    " has another batch shape than the captured one; such "
                    "steps run eagerly");
     m.told_shape = true;
-    return eager_step(state, batch, semi, options);
+    return run_step(state, batch, semi, options);
   }
   StepOptions graph_options = options;
   graph_options.buffers = &m.buffers;
@@ -237,7 +223,7 @@ StepStats GraphedStep::Impl::capture(TrainState& state, const data::Step& batch,
     off = true;
     note = str("train.cuda_graph: capturing step ", state.step, " failed (",
                failure, "); every step runs eagerly");
-    return eager_step(state, batch, semi, options);
+    return run_step(state, batch, semi, options);
   }
   opt->end_capture(/*kept=*/true);
   captured->replay();  // the captured step itself

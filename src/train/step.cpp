@@ -24,12 +24,19 @@ at::Tensor to_device(const at::Tensor& x, const c10::Device& device) {
   return x.to(device, /*non_blocking=*/true);
 }
 
+// The sizes of the parts stacked along dimension 0.
+std::vector<int64_t> stacked_sizes(const std::vector<at::Tensor>& parts) {
+  auto sizes = parts.front().sizes().vec();
+  sizes[0] = 0;
+  for (const auto& p : parts) sizes[0] += p.size(0);
+  return sizes;
+}
+
 // The parts as one tensor without a copy when they already are one: slices
 // of one contiguous tensor on `device`, one after the other (the views
 // data::render_step_views renders); undefined otherwise.
 at::Tensor joined(const std::vector<at::Tensor>& parts,
                   const c10::Device& device) {
-  int64_t n = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     const at::Tensor& p = parts[i];
     if (p.device() != device || !p.is_contiguous() ||
@@ -41,22 +48,27 @@ at::Tensor joined(const std::vector<at::Tensor>& parts,
           p.storage_offset() != q.storage_offset() + q.numel())
         return {};
     }
-    n += p.size(0);
   }
-  auto sizes = parts.front().sizes().vec();
-  sizes[0] = n;
   const at::Tensor& first = parts.front();
-  return first.as_strided(sizes, first.strides(), first.storage_offset());
+  return first.as_strided(stacked_sizes(parts), first.strides(),
+                          first.storage_offset());
 }
 
-// `src` on `device` in the reused buffer `out` (reallocated when its shape,
-// type or device differs).
-const at::Tensor& copy_into(at::Tensor& out, const at::Tensor& src,
+// The parts, one after the other, on `device` in the reused buffer `out`
+// (reallocated when their whole's shape, type or device differs).
+const at::Tensor& copy_into(at::Tensor& out,
+                            const std::vector<at::Tensor>& parts,
                             const c10::Device& device) {
-  if (!out.defined() || out.sizes() != src.sizes() || out.device() != device ||
-      out.scalar_type() != src.scalar_type())
-    out = torch::empty(src.sizes(), src.options().device(device));
-  out.copy_(src, /*non_blocking=*/true);
+  const auto sizes = stacked_sizes(parts);
+  const at::Tensor& first = parts.front();
+  if (!out.defined() || out.sizes() != at::IntArrayRef(sizes) ||
+      out.device() != device || out.scalar_type() != first.scalar_type())
+    out = torch::empty(sizes, first.options().device(device));
+  int64_t at = 0;
+  for (const auto& p : parts) {
+    out.narrow(0, at, p.size(0)).copy_(p, /*non_blocking=*/true);
+    at += p.size(0);
+  }
   return out;
 }
 
@@ -74,20 +86,7 @@ at::Tensor stage_images(const std::vector<at::Tensor>& parts,
     for (const auto& p : parts) moved.push_back(to_device(p, device));
     return moved.size() == 1 ? moved.front() : torch::cat(moved, 0);
   }
-  int64_t n = 0;
-  for (const auto& p : parts) n += p.size(0);
-  auto sizes = parts.front().sizes().vec();
-  sizes[0] = n;
-  at::Tensor& x = buffers->images;
-  if (!x.defined() || x.sizes() != at::IntArrayRef(sizes) ||
-      x.device() != device || x.scalar_type() != parts.front().scalar_type())
-    x = torch::empty(sizes, parts.front().options().device(device));
-  int64_t at = 0;
-  for (const auto& p : parts) {
-    x.narrow(0, at, p.size(0)).copy_(p, /*non_blocking=*/true);
-    at += p.size(0);
-  }
-  return x;
+  return copy_into(buffers->images, parts, device);
 }
 
 // A small input (labels, indices) on the device: as it is when it is
@@ -96,7 +95,7 @@ at::Tensor stage_small(const at::Tensor& y, at::Tensor StepBuffers::*slot,
                        const c10::Device& device, StepBuffers* buffers,
                        bool copy) {
   if (!buffers || (y.device() == device && !copy)) return to_device(y, device);
-  return copy_into(buffers->*slot, y, device);
+  return copy_into(buffers->*slot, {y}, device);
 }
 
 at::Tensor forward(TrainState& state, at::Tensor x,
@@ -210,20 +209,21 @@ StepStats run_step(TrainState& state, const StepInputs& in, bool semi,
   return s;
 }
 
+StepStats run_step(TrainState& state, const data::Step& batch, bool semi,
+                   const StepOptions& options) {
+  return run_step(state,
+                  stage_step(batch, semi, device_of(state), options.buffers),
+                  semi, options);
+}
+
 StepStats supervised_step(TrainState& state, const data::Step& batch,
                           const StepOptions& options) {
-  return run_step(
-      state,
-      stage_step(batch, /*semi=*/false, device_of(state), options.buffers),
-      /*semi=*/false, options);
+  return run_step(state, batch, /*semi=*/false, options);
 }
 
 StepStats semi_supervised_step(TrainState& state, const data::Step& batch,
                                const StepOptions& options) {
-  return run_step(
-      state,
-      stage_step(batch, /*semi=*/true, device_of(state), options.buffers),
-      /*semi=*/true, options);
+  return run_step(state, batch, /*semi=*/true, options);
 }
 
 }  // namespace semifer::train

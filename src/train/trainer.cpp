@@ -152,7 +152,6 @@ void Trainer::setup_graph() {
       GraphedStep::obstacle(*state_, step_options_, device_);
   if (why.empty()) {
     graph_ = std::make_unique<GraphedStep>();
-    summary_.cuda_graph = "no step captured yet";
     return;
   }
   summary_.cuda_graph = str("train.cuda_graph: ", why, "; steps run eagerly");
@@ -568,6 +567,8 @@ RunSummary Trainer::run() {
   summary_.best_f1 = s.best_f1;
   summary_.best_step = s.best_step;
   summary_.best_network = s.best_network;
+  if (graph_ && summary_.cuda_graph.empty())
+    summary_.cuda_graph = "no step captured yet";
   return summary_;
 }
 
@@ -589,13 +590,11 @@ void Trainer::train_step(data::Loader* loader) {
     stats = graph_->run(s, batch, semi, step_options_, lr_);
     if (std::string note = graph_->note(); !note.empty()) {
       if (options_.progress) util::log_message(note);
-      // The first note (capture or its failure) says what the run does.
-      if (!graph_->captured() || summary_.cuda_graph == "no step captured yet")
-        summary_.cuda_graph = std::move(note);
+      // The first note (the capture or its failure) says what the run did.
+      if (summary_.cuda_graph.empty()) summary_.cuda_graph = std::move(note);
     }
   } else {
-    stats = semi ? semi_supervised_step(s, batch, step_options_)
-                 : supervised_step(s, batch, step_options_);
+    stats = run_step(s, batch, semi, step_options_);
   }
   ++s.step;
   if (pending_step_ >= 0) confirm(stats.loss);

@@ -15,6 +15,9 @@ enum class Network {
 };
 /// "A" or "B".
 const char* network_name(Network network);
+/// The network "A" or "B" names; none for "auto" (whichever the card
+/// prefers: preferred_network). Throws semifer::Error for another name.
+std::optional<Network> network_named(const std::string& name);
 
 /// True when `path` is a checkpoint written by `semifer train` (not a
 /// torch.save state_dict). Reads the file.

@@ -78,6 +78,11 @@ StepInputs stage_step(const data::Step& batch, bool semi,
 StepStats run_step(TrainState& state, const StepInputs& inputs, bool semi,
                    const StepOptions& options);
 
+/// semi_supervised_step (`semi`) or supervised_step: stage_step into
+/// options.buffers, then the step on the staged inputs.
+StepStats run_step(TrainState& state, const data::Step& batch, bool semi,
+                   const StepOptions& options);
+
 /// A supervised step (paper section 3.2 without the unlabeled term):
 /// cross-entropy on the weak labeled view, backward, optimizer step, EMA
 /// teacher update.

@@ -15,6 +15,10 @@ namespace semifer {
 /// LibTorch appends on later lines (for one-line semifer::Error messages).
 std::string torch_error_line(const c10::Error& e);
 
+/// The first line of any exception's message (torch_error_line for
+/// LibTorch's errors, without their backtrace).
+std::string error_line(const std::exception& e);
+
 /// The one exception type for bad user input: a missing file, a malformed
 /// annotation line, an unknown config key. The message is a single line that
 /// names the file and, where there is one, the line or record.
