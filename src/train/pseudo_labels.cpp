@@ -158,11 +158,13 @@ PseudoLabels PseudoLabeler::label(const at::Tensor& probs,
     }
     // The sure samples' memory becomes their pseudo-label: added as a
     // difference (zero for the others), so that no operation's shape
-    // depends on the values (no synchronisation with the device).
+    // depends on the values (no synchronisation with the device). index_add_
+    // is one kernel of integer atomics on CUDA (index_put_'s accumulation
+    // sorts the indices first), safe to capture in a CUDA graph.
     const auto delta = torch::where(
         known, value.to(memory_.scalar_type()) - memory_.index_select(0, at),
         torch::zeros_like(value, memory_.options()));
-    memory_.index_put_({at}, delta, /*accumulate=*/true);
+    memory_.index_add_(0, at, delta);
   }
   return out;
 }

@@ -7,7 +7,6 @@
 // blocks unless pinned), and counts the ATen operations of a batch.
 #include <ATen/ATen.h>
 #include <ATen/core/dispatch/Dispatcher.h>
-#include <ATen/record_function.h>
 #include <gtest/gtest.h>
 #include <torch/library.h>
 
@@ -17,6 +16,7 @@
 #include <string>
 
 #include "augment/batched_support.h"
+#include "support/op_observer.h"
 
 namespace semifer::augment {
 
@@ -59,9 +59,8 @@ void register_missing_meta_kernels() {
     lib->impl("index_select", TORCH_FN(index_select_meta));
 }
 
-// The observer's state (RecordFunction callbacks are plain functions).
+// What render_views' operations amount to.
 struct Observed {
-  int depth = 0;
   int64_t top_level = 0;  // ATen calls made by the code under test
   int64_t all = 0;        // including those they make
   // Roughly the kernels: top-level calls but views, reshapes and
@@ -69,62 +68,25 @@ struct Observed {
   int64_t kernels = 0;
   std::string host_input;  // the first op that received a host tensor
 };
-thread_local Observed observed;
 
-bool is_host_tensor(const c10::IValue& v) {
-  if (!v.isTensor()) return false;
-  const at::Tensor& t = v.toTensor();
-  // Scalars (x.mul(0.5f)) travel as wrapped numbers, not as copies.
-  return t.defined() && t.device().is_cpu() &&
-         !t.unsafeGetTensorImpl()->is_wrapped_number();
-}
-
-std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
+Observed count(const std::vector<test::OpCall>& calls) {
   static const std::set<std::string> kNoKernel = {
       "aten::select", "aten::unsqueeze",  "aten::reshape", "aten::view",
       "aten::narrow", "aten::expand",     "aten::permute", "aten::squeeze",
       "aten::empty",  "aten::empty_like", "aten::to"};
-  const std::string name = fn.name();
-  if (observed.depth == 0) {
-    ++observed.top_level;
-    observed.kernels += kNoKernel.count(name) == 0;
-  } else if (observed.depth == 1 && name == "aten::_to_copy") {
-    ++observed.kernels;
-  }
-  ++observed.depth;
-  ++observed.all;
-  for (const c10::IValue& v : fn.inputs()) {
-    bool host = is_host_tensor(v);
-    if (v.isList()) {
-      for (const c10::IValue& e : v.toListRef())
-        host = host || is_host_tensor(e);
+  Observed o;
+  for (const test::OpCall& call : calls) {
+    ++o.all;
+    if (call.depth == 0) {
+      ++o.top_level;
+      o.kernels += kNoKernel.count(call.name) == 0;
+    } else if (call.depth == 1 && call.name == "aten::_to_copy") {
+      ++o.kernels;
     }
-    if (host && observed.host_input.empty()) observed.host_input = fn.name();
+    if (call.host_tensor && o.host_input.empty()) o.host_input = call.name;
   }
-  return nullptr;
+  return o;
 }
-
-void on_end(const at::RecordFunction&, at::ObserverContext*) {
-  --observed.depth;
-}
-
-// Observes the ATen operations of its scope on this thread.
-class Observer {
- public:
-  Observer() {
-    observed = Observed();
-    handle_ =
-        at::addThreadLocalCallback(at::RecordFunctionCallback(on_start, on_end)
-                                       .needsInputs(true)
-                                       .scopes({at::RecordScope::FUNCTION}));
-  }
-  ~Observer() { at::removeCallback(handle_); }
-  Observer(const Observer&) = delete;
-  Observer& operator=(const Observer&) = delete;
-
- private:
-  at::CallbackHandle handle_;
-};
 
 // render_views on the meta device: its result and the operations it made.
 struct MetaRun {
@@ -143,11 +105,9 @@ MetaRun render_on_meta(int64_t images, const PlanBatch& cpu_plans,
   const at::Tensor index =
       cpu_index.defined() ? cpu_index.to(meta) : at::Tensor();
   MetaRun run;
-  {
-    Observer observer;
-    run.views = render_views(batch, plans, c, index);
-    run.ops = observed;
-  }
+  test::OpObserver observer;
+  run.views = render_views(batch, plans, c, index);
+  run.ops = count(observer.calls());
   return run;
 }
 
@@ -184,9 +144,9 @@ TEST(BatchedSync, TheMetaDeviceCatchesWhatWouldSynchronise) {
   EXPECT_ANY_THROW(v.masked_select(v.gt(0)));
   EXPECT_ANY_THROW(v.index({v.gt(0)}));
   EXPECT_ANY_THROW(v.to(at::kCPU));
-  Observer observer;
+  test::OpObserver observer;
   at::tensor({1.0f, 2.0f}).to(at::kMeta);
-  EXPECT_NE(observed.host_input, "");
+  EXPECT_NE(count(observer.calls()).host_input, "");
 }
 
 TEST(BatchedSync, RenderViewsRunsOnTheMetaDevice) {
