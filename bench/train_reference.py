@@ -13,6 +13,7 @@ unlabeled samples per step, as semifer does.
   python3 bench/train_reference.py --device cuda --model efficientnet_b0 --size 224 --images DIR
 """
 import argparse
+import collections
 import statistics
 import time
 
@@ -85,7 +86,14 @@ def batches(args, device):
     labeled = Views(args.images, s, False)
     if len(labeled) < max(b, u):
         raise SystemExit(f"{args.images}: {len(labeled)} images, fewer than a batch")
-    lab = torch.utils.data.DataLoader(labeled, batch_size=b, **kw)
+    # Class-balanced labeled batches, as semifer samples them (each class
+    # equally likely, with replacement).
+    counts = collections.Counter(labeled.items.targets)
+    weights = [1.0 / counts[t] for t in labeled.items.targets]
+    balanced = torch.utils.data.WeightedRandomSampler(weights, len(weights))
+    lab = torch.utils.data.DataLoader(labeled, batch_size=b, sampler=balanced,
+                                      **{k: v for k, v in kw.items()
+                                         if k != "shuffle"})
     unl = torch.utils.data.DataLoader(Views(args.images, s, True),
                                       batch_size=u, **kw)
     while True:
