@@ -21,6 +21,7 @@ struct OpCall {
   /// (wrapped numbers too) by value, the rest as printed.
   std::string arguments;
   bool host_tensor = false;  ///< a CPU tensor (not a wrapped number) came in
+  bool generator = false;    ///< an explicit random generator came in
 };
 
 namespace observer_detail {
@@ -79,6 +80,7 @@ inline std::unique_ptr<at::ObserverContext> on_start(
     }
     args << ", ";
     call.host_tensor = call.host_tensor || host;
+    call.generator = call.generator || v.isGenerator();
   }
   call.arguments = args.str();
   if (calls) calls->push_back(std::move(call));

@@ -7,11 +7,14 @@
 //   (sizes, numbers): a replay repeats the captured arguments, so a value
 //   that changes from step to step must live in a device tensor (the
 //   unlabeled weight's ramp, tau after a DTM update, the learning rate);
-// - the tensors the step keeps between steps are updated in place.
+// - the tensors the step keeps between steps are updated in place;
+// - random numbers come from the default generator (on CUDA the device's,
+//   which the capture registers), none from a generator passed in.
 // The optimizer's step is not observed: on CUDA it is the fused kernel with
 // the learning rate and step count on the device
 // (MultiTensorAdam.CountsCapturedAndReplayedSteps), on the CPU the foreach
 // path whose bias corrections are host numbers.
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -132,6 +135,13 @@ std::string first_difference(const std::string& a, const std::string& b) {
          "\n...later step: " + b.substr(from, 300);
 }
 
+bool given_a_generator(const std::vector<OpCall>& calls) {
+  for (const OpCall& c : calls) {
+    if (c.generator) return true;
+  }
+  return false;
+}
+
 struct Recipe {
   std::string name;
   bool semi = true;
@@ -199,10 +209,15 @@ TEST(StaticStep, EveryStepIsTheSameDeviceWorkWithoutAHostRead) {
           train::run_step(state, inputs, r.semi, options);
       for (const std::string& read : host_reads(observer.calls()))
         ADD_FAILURE() << "step " << step << " reads the device: " << read;
+      // Random numbers from the device's default generator, which a capture
+      // registers (dropout, stochastic depth): never one passed in.
+      EXPECT_FALSE(given_a_generator(observer.calls())) << "step " << step;
       ASSERT_FALSE(observer.calls().empty());
       steps.push_back(listing(observer.calls()));
       EXPECT_TRUE(s.loss.defined());
     }
+    // The generator check has something to see: smallnet's dropout.
+    EXPECT_NE(steps[1].find("aten::dropout("), std::string::npos);
     EXPECT_EQ(state.tau().data_ptr(), tau_at) << "tau was replaced";
     EXPECT_FLOAT_EQ(state.tau()[2].item<float>(), 0.6f);
     // Step 0 may set things up; a capture comes after warm-up steps.
@@ -229,6 +244,10 @@ TEST(StaticStep, TheCheckSeesHostReadsAndChangingNumbers) {
     EXPECT_TRUE(host_reads(observer.calls()).empty());
     (void)y.index({y.gt(0)});
     EXPECT_FALSE(host_reads(observer.calls()).empty());
+    EXPECT_FALSE(given_a_generator(observer.calls()));
+    at::Generator own = at::make_generator<at::CPUGeneratorImpl>(7);
+    (void)at::empty({4}).bernoulli_(0.5, own);
+    EXPECT_TRUE(given_a_generator(observer.calls()));
     listings[step] = listing(observer.calls());
   }
   EXPECT_NE(listings[0], listings[1]);
