@@ -16,6 +16,7 @@
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
 #include "semifer/train/distributed.h"
+#include "semifer/train/gradient_reducer.h"
 #include "semifer/train/graph.h"
 #include "semifer/train/optimizer.h"
 #include "semifer/train/state.h"

@@ -21,6 +21,7 @@
 #include "semifer/data/synthetic.h"
 #include "semifer/io/metrics_log.h"
 #include "semifer/models/classifier.h"
+#include "semifer/train/gradient_reducer.h"
 #include "semifer/train/optimizer.h"
 #include "semifer/train/state.h"
 #include "semifer/train/step.h"
