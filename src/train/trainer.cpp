@@ -730,8 +730,12 @@ void Trainer::warn_no_pseudo_labels(const std::vector<double>& tau,
       ". The teacher's mean confidence on correctly predicted "
       "labeled faces: ",
       list(confidence),
-      ". Train the supervised stage longer, lower ssl.tau, or use "
-      "ssl.thresholds: dynamic (docs/training.md); said once per run"));
+      config_.ssl.thresholds == ThresholdPolicy::kDynamic
+          ? ". The DTM now moves the thresholds towards these confidences; "
+            "if later epochs keep none either, train the supervised stage "
+            "longer or lower ssl.tau (docs/training.md); said once per run"
+          : ". Train the supervised stage longer, lower ssl.tau, or use "
+            "ssl.thresholds: dynamic (docs/training.md); said once per run"));
 }
 
 void Trainer::log_line(const io::MetricsLine& line, const WindowSummary& w) {

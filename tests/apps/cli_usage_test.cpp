@@ -161,6 +161,17 @@ TEST(CliUsage, AnEpochWithoutPseudoLabelsIsWarnedOnce) {
   EXPECT_EQ(r.err.find(warning, at + 1), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Thresholds: Neutral 1.00"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("mean confidence"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("or use ssl.thresholds: dynamic"), std::string::npos)
+      << r.err;
+  // With the DTM on (the default), the advice says what it does next.
+  r = run_cli({"train", config, "--out", t.file("run_dtm"), "--quiet", "--set",
+               "ssl.tau=1.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(warning), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("The DTM now moves the thresholds"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("or use ssl.thresholds: dynamic"), std::string::npos)
+      << r.err;
   // With pseudo-labels passing, no warning.
   r = run_cli({"train", config, "--out", t.file("run2"), "--quiet", "--set",
                "ssl.thresholds=fixed", "--set", "ssl.tau=0.0"});
