@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "commands.h"
 #include "semifer/train/config.h"
@@ -60,11 +62,14 @@ void run(const TrainFlags& f) {
     std::cout << " (resumed at step " << s.first_step << ", now at " << s.steps
               << ")";
   std::cout << "; run folder " << options.run_dir;
-  if (s.best_f1 >= 0)
-    std::cout << "; best validation macro F1 " << s.best_f1 << " (network "
+  if (s.best_f1 >= 0) {
+    std::ostringstream f1;
+    f1 << std::fixed << std::setprecision(4) << s.best_f1;
+    std::cout << "; best validation macro F1 " << f1.str() << " (network "
               << s.best_network << ", step " << s.best_step << "): "
               << (std::filesystem::path(options.run_dir) / "checkpoint_best.pt")
                      .string();
+  }
   std::cout << std::endl;
 }
 
