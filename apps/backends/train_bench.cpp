@@ -1,6 +1,7 @@
 #include "backends/train_bench.h"
 
 #include <ATen/record_function.h>
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "semifer/data/dataset.h"
 #include "semifer/data/synthetic.h"
 #include "semifer/io/metrics_log.h"
+#include "semifer/train/distributed.h"
 #include "semifer/train/trainer.h"
 #include "semifer/util/device.h"
 #include "semifer/util/error.h"
@@ -168,21 +170,42 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
   RunOptions options;
   options.run_dir = folder + "/run";
   options.progress = false;
+  // Under `semifer launch` (or torchrun) the benchmark is one rank of a
+  // data-parallel job, as `semifer train` is.
+  const LaunchEnv env = read_launch_env();
+  if (env.present) options.group = join_training_job(env, config);
+  const std::string device = util::resolve_device(config.train.device);
+  const int cuda_index =
+      device.rfind("cuda:", 0) == 0 ? std::stoi(device.substr(5)) : -1;
   int64_t stepped = 0;
   std::vector<io::MetricsLine> lines;
   std::unique_ptr<OpProfile> profile;
+  std::unique_ptr<DeviceProfile> kernels;
+  std::optional<DeviceTimes> kernel_times;
+  auto start_profiles = [&] {
+    profile = std::make_unique<OpProfile>();
+    if (cuda_index >= 0 && device_profile_available()) {
+      // The warm-up's kernels are not measured.
+      torch::cuda::synchronize(cuda_index);
+      kernels = std::make_unique<DeviceProfile>(/*cuda=*/true);
+    }
+  };
   options.stop_requested = [&] {
     if (++stepped < total) return false;
     // The stopped run's checkpoint is not a step's work.
     if (profile) profile->stop();
+    if (kernels) {
+      torch::cuda::synchronize(cuda_index);  // every measured kernel ran
+      kernel_times = kernels->stop();
+      kernels.reset();
+    }
     return true;
   };
-  if (f.profile && f.warmup == 0) profile = std::make_unique<OpProfile>();
+  if (f.profile && f.warmup == 0) start_profiles();
   options.on_metrics = [&](const io::MetricsLine& l) {
     lines.push_back(l);
     // The measured windows start after the warm-up's last line.
-    if (f.profile && l.step == f.warmup)
-      profile = std::make_unique<OpProfile>();
+    if (f.profile && l.step == f.warmup) start_profiles();
   };
   if (f.data == "synthetic") {
     const data::Step step =
@@ -194,9 +217,6 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
     };
   }
   Trainer trainer(config, options);
-  const std::string device = util::resolve_device(config.train.device);
-  const int cuda_index =
-      device.rfind("cuda:", 0) == 0 ? std::stoi(device.substr(5)) : -1;
   util::reset_peak_device_memory(cuda_index);
   RunSummary summary;
   {
@@ -238,6 +258,7 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
       r.images_per_second / static_cast<double>(r.images_per_step);
   r.input_wait = bench::median(waits);
   r.peak_device_bytes = util::peak_device_memory(cuda_index);
+  r.device_profile = kernel_times;
   if (profile) {
     r.profile = profile->result();
     for (const double secs : r.window_images_per_second)

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "backends/device_profile.h"
+
 namespace semifer::train {
 
 /// What `semifer bench train` measures: whole steps of the production
@@ -62,6 +64,10 @@ struct TrainBenchResult {
   };
   std::vector<OpShare> profile;
   double profiled_seconds = 0;  ///< the measured windows' wall time
+  /// With TrainBenchConfig::profile on CUDA, where device_profile_available():
+  /// the kernels, copies and fills of the measured steps (LibTorch's
+  /// profiler), NCCL's collectives among them.
+  std::optional<DeviceTimes> device_profile;
 };
 
 /// Runs the Trainer for warmup + steps steps in a temporary run folder

@@ -144,7 +144,8 @@ void add_bench_commands(CLI::App& app) {
                  "(docs/config.md)");
   tr->add_flag("--profile", t->profile,
                "Also print where the measured steps' time went, by ATen "
-               "operation (on CUDA: the launches' time)");
+               "operation (on CUDA: the launches' time, then the GPU's "
+               "kernels from LibTorch's profiler, NCCL's share among them)");
   tr->footer(
       "Example:\n  semifer bench train --model resnet18 --size 112 "
       "--torch-threads 2\n  semifer bench train --data faces --device cuda "
@@ -184,6 +185,28 @@ void add_bench_commands(CLI::App& app) {
                 << 100 * op.seconds / std::max(r.profiled_seconds, 1e-9)
                 << "%  " << op.name << " (" << op.calls << " calls)"
                 << std::endl;
+    }
+    if (r.device.rfind("cuda", 0) != 0) return;
+    if (!r.device_profile) {
+      std::cout << "GPU profile: unavailable (this build has no LibTorch "
+                   "profiler API)"
+                << std::endl;
+      return;
+    }
+    const train::DeviceTimes& g = *r.device_profile;
+    const double wall = std::max(r.profiled_seconds, 1e-9);
+    std::cout << "GPU profile: kernels, copies and fills busy "
+              << std::setprecision(1) << 100 * g.busy_seconds / wall
+              << "% of the measured steps' wall time; NCCL's collectives "
+              << 100 * g.nccl_seconds / wall << "% (" << std::setprecision(3)
+              << 1e3 * g.nccl_seconds /
+                     std::max<double>(1, static_cast<double>(t->steps))
+              << " ms a step); the largest:" << std::endl;
+    for (size_t i = 0; i < g.by_name.size() && i < 15; ++i) {
+      const auto& k = g.by_name[i];
+      std::cout << "  " << std::setw(5) << std::setprecision(1)
+                << 100 * k.seconds / wall << "%  " << k.name.substr(0, 100)
+                << " (" << k.calls << " calls)" << std::endl;
     }
   });
 
