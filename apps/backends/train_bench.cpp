@@ -232,6 +232,10 @@ TrainBenchResult bench_training(const TrainBenchConfig& f) {
 
   TrainBenchResult r;
   r.cuda_graph = summary.cuda_graph;
+  if (options.group) {
+    r.rank = options.group->rank();
+    r.world_size = options.group->size();
+  }
   r.model = config.model.name;
   r.device = device;
   r.size = config.augment.size;

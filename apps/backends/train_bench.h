@@ -52,6 +52,9 @@ struct TrainBenchResult {
   double steps_per_second = 0;     ///< the median window's
   double input_wait = 0;           ///< median share of time waiting for input
   int64_t peak_device_bytes = -1;  ///< CUDA only (-1 elsewhere)
+  /// This process's place in a data-parallel job (`semifer launch`,
+  /// torchrun); world_size 1: one process.
+  int rank = 0, world_size = 1;
   /// train.cuda_graph's outcome (RunSummary::cuda_graph; "" when off).
   std::string cuda_graph;
   /// With TrainBenchConfig::profile: time in each top-level ATen operation

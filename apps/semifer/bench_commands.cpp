@@ -169,7 +169,12 @@ void add_bench_commands(CLI::App& app) {
               << (r.ssl ? "semi-supervised " : "supervised ") << r.batch_labeled
               << (r.ssl ? "+" + std::to_string(r.batch_unlabeled) : "")
               << " per step, " << r.device << ", " << r.torch_threads
-              << " intra-op threads, data " << t->data << ")" << std::endl;
+              << " intra-op threads, data " << t->data
+              << (r.world_size > 1 || r.rank > 0
+                      ? ", rank " + std::to_string(r.rank) + " of " +
+                            std::to_string(r.world_size)
+                      : std::string())
+              << ")" << std::endl;
     if (!r.cuda_graph.empty()) std::cout << r.cuda_graph << std::endl;
     if (!t->profile) return;
     double listed = 0;

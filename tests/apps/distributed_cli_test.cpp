@@ -101,6 +101,25 @@ TEST(LaunchCli, TwoRanksWriteOneRun) {
   EXPECT_NE(bad.err.find("--master"), std::string::npos) << bad.err;
 }
 
+// `bench train` joins the job as `train` does: each rank times its steps
+// of the data-parallel run (its all-reduce included).
+TEST(LaunchCli, BenchTrainRunsAsTheRanksOfAJob) {
+  const RunResult r = run_cli({"launch", "--nproc", "2", "--", "bench", "train",
+                               "--steps", "10", "--warmup", "10", "--window",
+                               "10", "--torch-threads", "1", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string rank : {"0", "1"}) {
+    const size_t at = r.out.find("[rank " + rank + "] ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" images/s (median of 1 windows", at),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("data synthetic, rank " + rank + " of 2)", at),
+              std::string::npos)
+        << r.out;
+  }
+}
+
 TEST(LaunchCli, ResumesAfterTheWholeJobIsKilled) {
   TempDir t;
   const std::string config = setup(t, kLong);
