@@ -170,27 +170,27 @@ void add_bench_commands(CLI::App& app) {
               << (r.ssl ? "+" + std::to_string(r.batch_unlabeled) : "")
               << " per step, " << r.device << ", " << r.torch_threads
               << " intra-op threads, data " << t->data
-              << (r.world_size > 1 || r.rank > 0
-                      ? ", rank " + std::to_string(r.rank) + " of " +
-                            std::to_string(r.world_size)
-                      : std::string())
+              << (r.world_size > 1 ? ", rank " + std::to_string(r.rank) +
+                                         " of " + std::to_string(r.world_size)
+                                   : std::string())
               << ")" << std::endl;
     if (!r.cuda_graph.empty()) std::cout << r.cuda_graph << std::endl;
     if (!t->profile) return;
+    const double wall = std::max(r.profiled_seconds, 1e-9);
+    // One line of either profile: share of the wall time, name, calls.
+    auto row = [wall](double seconds, const std::string& name, int64_t calls) {
+      std::cout << "  " << std::setw(5) << std::setprecision(1)
+                << 100 * seconds / wall << "%  " << name << " (" << calls
+                << " calls)" << std::endl;
+    };
     double listed = 0;
     for (const auto& op : r.profile) listed += op.seconds;
-    std::cout << "profile: " << std::setprecision(1)
-              << 100 * listed / std::max(r.profiled_seconds, 1e-9)
+    std::cout << "profile: " << std::setprecision(1) << 100 * listed / wall
               << "% of the measured steps' wall time in ATen operations "
                  "on the training thread; the largest:"
               << std::endl;
-    for (size_t i = 0; i < r.profile.size() && i < 15; ++i) {
-      const auto& op = r.profile[i];
-      std::cout << "  " << std::setw(5) << std::setprecision(1)
-                << 100 * op.seconds / std::max(r.profiled_seconds, 1e-9)
-                << "%  " << op.name << " (" << op.calls << " calls)"
-                << std::endl;
-    }
+    for (size_t i = 0; i < r.profile.size() && i < 15; ++i)
+      row(r.profile[i].seconds, r.profile[i].name, r.profile[i].calls);
     if (r.device.rfind("cuda", 0) != 0) return;
     if (!r.device_profile) {
       std::cout << "GPU profile: unavailable (this build has no LibTorch "
@@ -199,7 +199,6 @@ void add_bench_commands(CLI::App& app) {
       return;
     }
     const train::DeviceTimes& g = *r.device_profile;
-    const double wall = std::max(r.profiled_seconds, 1e-9);
     std::cout << "GPU profile: kernels, copies and fills busy "
               << std::setprecision(1) << 100 * g.busy_seconds / wall
               << "% of the measured steps' wall time; NCCL's collectives "
@@ -207,12 +206,9 @@ void add_bench_commands(CLI::App& app) {
               << 1e3 * g.nccl_seconds /
                      std::max<double>(1, static_cast<double>(t->steps))
               << " ms a step); the largest:" << std::endl;
-    for (size_t i = 0; i < g.by_name.size() && i < 15; ++i) {
-      const auto& k = g.by_name[i];
-      std::cout << "  " << std::setw(5) << std::setprecision(1)
-                << 100 * k.seconds / wall << "%  " << k.name.substr(0, 100)
-                << " (" << k.calls << " calls)" << std::endl;
-    }
+    for (size_t i = 0; i < g.by_name.size() && i < 15; ++i)
+      row(g.by_name[i].seconds, g.by_name[i].name.substr(0, 100),
+          g.by_name[i].calls);
   });
 
 #ifdef SEMIFER_WITH_VIDEO
