@@ -4,10 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
-#include <iomanip>
-#include <sstream>
 
 #include "semifer/data/dataset.h"
 #include "semifer/data/loader.h"
@@ -24,7 +21,6 @@
 #include "semifer/util/device.h"
 #include "semifer/util/error.h"
 #include "semifer/util/log.h"
-#include "semifer/util/progress.h"
 #include "semifer/util/strings.h"
 #include "semifer/util/torch_compat.h"
 
@@ -40,14 +36,6 @@ void to_channels_last(torch::nn::Module& model) {
     if (p.dim() == 4)
       p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
   }
-}
-
-// The window's running losses and mask rate, for progress output.
-std::string running(const WindowSummary& w, bool ssl) {
-  std::ostringstream o;
-  o << std::fixed << std::setprecision(3) << "L_l " << w.loss_labeled;
-  if (ssl) o << " L_u " << w.loss_unlabeled << " mask " << w.mask_rate;
-  return o.str();
 }
 
 // The labeled pool's class shares (distribution alignment's prior).
@@ -112,7 +100,11 @@ Trainer::Trainer(TrainConfig config, RunOptions options)
       options_(std::move(options)),
       folder_(
           options_.run_dir,
-          options_.writer && (!options_.group || options_.group->rank() == 0)) {
+          options_.writer && (!options_.group || options_.group->rank() == 0)),
+      log_(
+          config_,
+          options_.progress && (!options_.group || options_.group->rank() == 0),
+          !options_.group || options_.group->rank() == 0) {
   config_.validate();
   setup_device();
   auto dataset =
@@ -143,7 +135,9 @@ Trainer::Trainer(TrainConfig config, RunOptions options)
     }
     options_.group->broadcast(t);
   }
-  show_start();
+  log_.start(*state_, *dataset_, device_,
+             options_.group ? options_.group->size() : 0, options_.run_dir,
+             options_.resume);
   setup_graph();
 }
 
@@ -157,55 +151,6 @@ void Trainer::setup_graph() {
   }
   summary_.cuda_graph = str("train.cuda_graph: ", why, "; steps run eagerly");
   if (options_.progress) util::log_message(summary_.cuda_graph);
-}
-
-void Trainer::show_start() const {
-  if (!options_.progress || (options_.group && options_.group->rank() != 0))
-    return;
-  const TrainState& s = *state_;
-  const auto& loop = config_.train;
-  const auto& names = s.card.classes;
-  int64_t params = 0;
-  for (const auto& p : s.student->parameters()) params += p.numel();
-  std::vector<int64_t> per_class(names.size(), 0);
-  for (const auto& item : dataset_->labeled) {
-    if (item.label >= 0 && static_cast<size_t>(item.label) < names.size())
-      ++per_class[static_cast<size_t>(item.label)];
-  }
-  std::string classes;
-  for (size_t c = 0; c < names.size(); ++c)
-    classes += str(c ? ", " : "", names[c], " ", per_class[c]);
-  const auto& ssl = config_.ssl;
-  util::log_message(
-      str("train: ",
-          ssl.enabled ? "semi-supervised stage"
-                      : "supervised stage (ssl.enabled "
-                        "false)",
-          " on ", device_.str(), ", ", at::get_num_threads(),
-          " intra-op threads, ", loop.threads, " loader threads",
-          options_.group ? str(", ", options_.group->size(), " ranks") : ""));
-  util::log_message(str("model ", s.card.model, ": ", params,
-                        " parameters, input ", s.card.input.size, "x",
-                        s.card.input.size, ", ", names.size(), " classes"));
-  util::log_message(str("data: labeled ", dataset_->labeled.size(), " (",
-                        classes, "), unlabeled ", dataset_->unlabeled.size(),
-                        ", validation ", dataset_->validation.size()));
-  if (ssl.enabled) {
-    util::log_message(
-        str("pseudo-labels: ", config_value(config_, "ssl.pseudo_labels"),
-            ", thresholds ", config_value(config_, "ssl.thresholds"), " (tau ",
-            ssl.tau, "), weighting ", config_value(config_, "ssl.weighting"),
-            ", alignment ", config_value(config_, "ssl.alignment"),
-            ", EMA decay ", ssl.ema_decay));
-  }
-  const int64_t total = total_steps();
-  util::log_message(str(
-      "steps: ", total, " (", loop.epochs, " epochs x ", loop.steps_per_epoch,
-      "), batch ", loop.batch_labeled,
-      ssl.enabled ? str(" labeled + ", loop.batch_unlabeled, " unlabeled") : "",
-      ", lr ", loop.lr, "; run folder ", options_.run_dir,
-      options_.resume ? str(" (resuming at step ", s.step, ")")
-                      : " (new run)"));
 }
 
 void Trainer::join_group() {
@@ -366,7 +311,7 @@ void Trainer::open_run() {
   }
   s.world_size = ranks;
   folder_.resume_at(s.step);
-  saved_step_ = s.step;
+  checkpoints_.resumed_at(s.step);
   if (!summary_.changes.empty()) {
     folder_.write_config(s.config_yaml);
     for (const auto& c : summary_.changes) {
@@ -403,127 +348,21 @@ int64_t Trainer::total_steps() const {
   return config_.train.epochs * config_.train.steps_per_epoch;
 }
 
-std::string step_checkpoint(int64_t step) {
-  return str("checkpoint_step", step, ".pt");
-}
-
-std::string Trainer::last_good() const {
-  if (saved_step_ < 0) return "not written yet";
-  return str(folder_.last_checkpoint(), " (step ", saved_step_, ")");
-}
-
-bool Trainer::loss_sound(double loss) const {
-  const double ceiling = config_.train.max_loss;
-  return std::isfinite(loss) && (ceiling <= 0 || loss <= ceiling);
-}
-
-void Trainer::diverged(double loss, const std::string& detail) const {
-  fail("step ", state_->step, ": the loss is ", loss,
-       std::isfinite(loss)
-           ? str(", above train.max_loss ", config_.train.max_loss)
-           : "",
-       detail, "; stopped. The last good checkpoint is ", last_good(),
-       "; resume from it with a lower train.lr");
-}
-
-void Trainer::check_losses(const WindowSummary& w) const {
-  if (loss_sound(w.max_loss)) return;
-  // The window remembered on the device which step went bad first.
-  diverged(w.max_loss,
-           str(" (the largest of the last ", w.steps, " steps",
-               w.first_unsound_step >= 0
-                   ? str("; step ", w.first_unsound_step, " was the first")
-                   : std::string(),
-               ")"));
-}
-
-void Trainer::check_saveable() const {
-  const TrainState& s = *state_;
-  if (s.window.steps() > 0) check_losses(s.window.summary());
-  SEMIFER_CHECK(s.weights_finite(), "step ", s.step,
-                ": the weights are no longer finite; stopped. The last good "
-                "checkpoint is ",
-                last_good(), "; resume from it with a lower train.lr");
-}
-
 void Trainer::save() {
   TrainState& s = *state_;
-  check_saveable();
+  checkpoints_.check_saveable(s);
   if (options_.group) {
     sync_buffers();
     s.window.reduce(*options_.group, /*root_only=*/true);
   }
-  folder_.save_last(s);
-  pending_step_ = s.step;
-}
-
-void Trainer::keep_best(double f1_a, double f1_b) {
-  TrainState& s = *state_;
-  const BestConfig& best = config_.train.best;
-  if (s.step < best.min_step) return;
-  bool checked = false;
-  auto write = [&](const std::string& name, const char* network) {
-    if (!checked) check_saveable();
-    checked = true;
-    folder_.save_best(s, name, network);
-  };
-  if (f1_a > s.best_a.f1) {
-    s.best_a = {f1_a, s.step};
-    write("checkpoint_best_a.pt", "A");
-  }
-  if (f1_b > s.best_b.f1) {
-    s.best_b = {f1_b, s.step};
-    write("checkpoint_best_b.pt", "B");
-  }
-  const bool by_a = best.monitor == BestMonitor::kStudent ||
-                    (best.monitor == BestMonitor::kEither && f1_a > f1_b);
-  const double f1 = by_a ? f1_a : f1_b;
-  const char* network = by_a ? "A" : "B";
-  if (f1 < 0) return;
-  if (f1 > s.best_f1) {
-    s.best_f1 = f1;
-    s.best_step = s.step;
-    s.best_network = network;
-    write("checkpoint_best.pt", network);
-  }
-  if (best.keep <= 1) return;
-  auto& kept = s.kept;
-  const size_t keep = static_cast<size_t>(best.keep);
-  if (kept.size() >= keep && f1 <= kept.back().f1) return;
-  write(step_checkpoint(s.step), network);
-  kept.push_back({f1, s.step});
-  std::stable_sort(kept.begin(), kept.end(),
-                   [](const auto& x, const auto& y) { return x.f1 > y.f1; });
-  while (kept.size() > keep) {
-    folder_.remove(step_checkpoint(kept.back().step));
-    kept.pop_back();
-  }
-}
-
-void Trainer::confirm(const at::Tensor& next_loss) {
-  // The pending checkpoint's weights gave this step's loss: it is sound when
-  // the loss is (one host transfer, only on the step after a checkpoint).
-  const double loss = next_loss.item<double>();
-  if (!loss_sound(loss)) {
-    folder_.discard_last();
-    pending_step_ = -1;
-    diverged(loss, "");
-  }
-  commit();
-}
-
-void Trainer::commit() {
-  if (pending_step_ < 0) return;
-  folder_.confirm_last();
-  saved_step_ = pending_step_;
-  pending_step_ = -1;
+  checkpoints_.save_last(s);
 }
 
 RunSummary Trainer::run() {
   TrainState& s = *state_;
   const int64_t total = total_steps();
   summary_.last_checkpoint = folder_.last_checkpoint();
-  first_step_ = s.step;
+  summary_.first_step = s.step;
   if (s.step < total) {
     data::LoaderConfig lc;
     lc.batch_labeled = config_.train.batch_labeled;
@@ -542,9 +381,8 @@ RunSummary Trainer::run() {
     if (!options_.input)
       loader =
           std::make_unique<data::Loader>(dataset_, config_.augment, lc, s.step);
-    progress_ =
-        std::make_unique<util::Progress>("train", total, options_.progress);
-    run_start_ = window_start_ = Clock::now();
+    log_.begin(s);
+    window_start_ = Clock::now();
     input_seconds_ = 0;
     s.student->train();
     while (s.step < total) {
@@ -553,18 +391,17 @@ RunSummary Trainer::run() {
       // Every rank stops at the same step.
       if (options_.group) stop = options_.group->any(stop);
       if (stop && s.step < total) {
-        if (pending_step_ != s.step) save();
+        if (checkpoints_.pending_step() != s.step) save();
         summary_.stopped = true;
         break;
       }
     }
     // Nothing follows the last checkpoint to confirm it: the run's own
     // checks (the losses so far, finite weights) vouch for it.
-    commit();
-    progress_->finish();
+    checkpoints_.commit();
+    log_.finish();
   }
   summary_.steps = s.step;
-  summary_.first_step = first_step_;
   summary_.best_f1 = s.best_f1;
   summary_.best_step = s.best_step;
   summary_.best_network = s.best_network;
@@ -598,11 +435,11 @@ void Trainer::train_step(data::Loader* loader) {
     stats = run_step(s, batch, semi, step_options_);
   }
   ++s.step;
-  if (pending_step_ >= 0) confirm(stats.loss);
+  if (checkpoints_.pending_step() >= 0) checkpoints_.confirm(s, stats.loss);
   int64_t images = batch.labeled.x_weak.size(0);
   if (config_.ssl.enabled) images += batch.unlabeled.x_weak.size(0);
   s.window.add(stats, images, s.step);
-  show_progress(total_steps());
+  log_.step(s);
   const bool epoch_end = s.step % loop.steps_per_epoch == 0;
   if (s.step % loop.log_every == 0 || epoch_end) end_window(epoch_end);
   if (s.step % loop.checkpoint_every == 0 || epoch_end ||
@@ -622,22 +459,11 @@ bool Trainer::views_on_device() const {
   return device_.is_cuda();
 }
 
-void Trainer::show_progress(int64_t total) {
-  const TrainState& s = *state_;
-  // The text needs the window read back: only when it will be shown.
-  if (!options_.progress || (!progress_->due() && s.step != total)) return;
-  const auto& loop = config_.train;
-  progress_->update(
-      s.step,
-      str("epoch ", (s.step - 1) / loop.steps_per_epoch + 1, "/", loop.epochs,
-          " | ", running(s.window.summary(), config_.ssl.enabled)));
-}
-
 void Trainer::end_window(bool epoch_end) {
   TrainState& s = *state_;
   if (options_.group) s.window.reduce(*options_.group);
   const WindowSummary w = s.window.summary();
-  check_losses(w);
+  checkpoints_.check_losses(s, w);
   const double secs =
       std::chrono::duration<double>(Clock::now() - window_start_).count();
   const auto& names = s.card.classes;
@@ -660,7 +486,7 @@ void Trainer::end_window(bool epoch_end) {
   if (epoch_end) end_epoch(line);
   folder_.append_metrics(line);
   if (options_.on_metrics) options_.on_metrics(line);
-  log_line(line, w);
+  log_.window(s, line, w);
   s.window.reset();
   input_seconds_ = 0;
   window_start_ = Clock::now();
@@ -670,25 +496,18 @@ void Trainer::end_epoch(io::MetricsLine& line) {
   TrainState& s = *state_;
   const auto& names = s.card.classes;
   sync_buffers();
-  if (options_.progress && progress_) {
-    // Shown in place (on a terminal) while the epoch-end work runs.
-    progress_->update(
-        s.step,
-        str("epoch ", line.epoch.value_or(0), ": ",
-            config_.ssl.enabled ? "DTM update, " : "", "validating A and B on ",
-            config_.eval_max > 0
-                ? std::min<int64_t>(config_.eval_max,
-                                    dataset_->validation.size())
-                : static_cast<int64_t>(dataset_->validation.size()),
-            " images"));
-  }
+  log_.epoch_work(
+      s, line.epoch.value_or(0),
+      config_.eval_max > 0
+          ? std::min<int64_t>(config_.eval_max, dataset_->validation.size())
+          : static_cast<int64_t>(dataset_->validation.size()));
   if (config_.ssl.enabled) {
     const auto tau = thresholds(s);  // the ones this epoch used
     const auto confidence = evaluator_->update_thresholds(s);
     line.tau = io::per_class(names, thresholds(s));
     line.dtm_mean_confidence = io::per_class(names, confidence);
     if (!epoch_kept_any_ && !warned_no_pseudo_) {
-      warn_no_pseudo_labels(tau, confidence);
+      log_.no_pseudo_labels(s, tau, confidence);
       warned_no_pseudo_ = true;
     }
     epoch_kept_any_ = false;
@@ -702,63 +521,7 @@ void Trainer::end_epoch(io::MetricsLine& line) {
   s.card.validation_step = s.step;
   s.card.validation_f1_a = f1_a;
   s.card.validation_f1_b = f1_b;
-  keep_best(f1_a, f1_b);
-}
-
-void Trainer::warn_no_pseudo_labels(const std::vector<double>& tau,
-                                    const std::vector<double>& confidence) {
-  if (options_.group && options_.group->rank() != 0) return;
-  const TrainState& s = *state_;
-  const auto& names = s.card.classes;
-  auto list = [&](const std::vector<double>& v) {
-    std::ostringstream o;
-    o << std::fixed << std::setprecision(2);
-    for (size_t c = 0; c < v.size() && c < names.size(); ++c) {
-      o << (c ? ", " : "") << names[c] << " ";
-      if (v[c] < 0)
-        o << "-";
-      else
-        o << v[c];
-    }
-    return o.str();
-  };
-  util::log_message(str(
-      "warning: epoch ", (s.step - 1) / config_.train.steps_per_epoch + 1,
-      " kept no pseudo-label at all (mask 0): no unlabeled face reached its "
-      "class's threshold, so this epoch was supervised only. Thresholds: ",
-      list(tau),
-      ". The teacher's mean confidence on correctly predicted "
-      "labeled faces: ",
-      list(confidence),
-      config_.ssl.thresholds == ThresholdPolicy::kDynamic
-          ? ". The DTM now moves the thresholds towards these confidences; "
-            "if later epochs keep none either, train the supervised stage "
-            "longer or lower ssl.tau (docs/training.md); said once per run"
-          : ". Train the supervised stage longer, lower ssl.tau, or use "
-            "ssl.thresholds: dynamic (docs/training.md); said once per run"));
-}
-
-void Trainer::log_line(const io::MetricsLine& line, const WindowSummary& w) {
-  if (!options_.progress) return;
-  // A log line per metric line, above the in-place bar on a terminal.
-  const TrainState& s = *state_;
-  const auto& loop = config_.train;
-  const int64_t total = total_steps();
-  const double elapsed =
-      std::chrono::duration<double>(Clock::now() - run_start_).count();
-  const double rate = (s.step - first_step_) / std::max(elapsed, 1e-9);
-  std::ostringstream text;
-  text << "epoch " << *line.epoch << "/" << loop.epochs << " step " << s.step
-       << "/" << total << " | " << std::fixed << std::setprecision(2) << rate
-       << " steps/s | ETA "
-       << util::ProgressBar::format_duration((total - s.step) /
-                                             std::max(rate, 1e-9))
-       << " | " << running(w, config_.ssl.enabled);
-  if (line.validation_a && line.validation_b) {
-    text << " | val F1 A " << line.validation_a->macro_f1.value_or(0) << " B "
-         << line.validation_b->macro_f1.value_or(0);
-  }
-  progress_->message(text.str());
+  checkpoints_.keep_best(s, f1_a, f1_b);
 }
 
 RunSummary run_training(const TrainConfig& config, const RunOptions& options) {

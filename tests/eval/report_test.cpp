@@ -415,7 +415,7 @@ TEST(Report, WritesToTheRunFolderOrOut) {
   EXPECT_EQ(lines[0], "<!DOCTYPE html>");
 }
 
-TEST(RunLog, ReadsEveryKnownKey) {
+TEST(MetricsLog, ReadsEveryKnownKey) {
   const auto lines = io::parse_metrics(kSslMetrics, "m.jsonl");
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[2].line, 4);  // after the blank line
@@ -436,7 +436,7 @@ TEST(RunLog, ReadsEveryKnownKey) {
 
 // Issue 16, item 12: a last line cut short by a kill (which resume
 // tolerates) does not stop the report; a bad line before it still does.
-TEST(RunLog, ALastLineCutShortIsSkipped) {
+TEST(MetricsLog, ALastLineCutShortIsSkipped) {
   const auto lines = io::parse_metrics(
       "{\"step\": 1}\n{\"step\": 2}\n{\"step\": 3, \"lo", "m.jsonl");
   ASSERT_EQ(lines.size(), 2u);

@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "semifer/train/checkpoints.h"
 #include "semifer/train/config.h"
 #include "semifer/train/run_folder.h"
+#include "semifer/train/run_log.h"
 #include "semifer/train/step.h"
 
 namespace semifer::data {
@@ -17,9 +19,6 @@ class Loader;
 }  // namespace semifer::data
 namespace semifer::io {
 struct MetricsLine;
-}
-namespace semifer::util {
-class Progress;
 }
 
 namespace semifer::train {
@@ -79,7 +78,8 @@ struct RunSummary {
 /// (ssl.enabled false) or the semi-supervised stage with the EMA teacher
 /// and the Dynamic Threshold Module. The Trainer owns the loop and calls its
 /// parts: the step functions (step.h), the metric window (metric_window.h),
-/// the epoch-end DTM update and validation (validation.h), the run folder's
+/// the epoch-end DTM update and validation (validation.h), checkpointing
+/// (checkpoints.h), logging and progress (run_log.h), the run folder's
 /// files (run_folder.h) and the train state (state.h).
 ///
 /// Writes RUN_DIR/config.yaml (resolved), RUN_DIR/metrics.jsonl (a line
@@ -117,7 +117,6 @@ class Trainer {
   using Clock = std::chrono::steady_clock;
 
   void setup_device();
-  void show_start() const;
   /// train.cuda_graph: graph_, or a message saying why steps run eagerly.
   void setup_graph();
   void build_state();
@@ -131,24 +130,16 @@ class Trainer {
   bool views_on_device() const;
   void end_window(bool epoch_end);
   void end_epoch(io::MetricsLine& line);
-  bool loss_sound(double loss) const;
-  [[noreturn]] void diverged(double loss, const std::string& detail) const;
-  void check_losses(const WindowSummary& w) const;
-  void check_saveable() const;
+  /// checkpoint_last.pt (pending), after the checks and a data-parallel
+  /// run's buffer and window sync.
   void save();
-  void keep_best(double f1_a, double f1_b);
-  void confirm(const at::Tensor& next_loss);
-  void commit();
-  void show_progress(int64_t total);
-  void log_line(const io::MetricsLine& line, const WindowSummary& w);
-  void warn_no_pseudo_labels(const std::vector<double>& tau,
-                             const std::vector<double>& confidence);
-  std::string last_good() const;
   int64_t total_steps() const;
 
   TrainConfig config_;
   RunOptions options_;
   RunFolder folder_;
+  Checkpoints checkpoints_{folder_, config_};
+  RunLog log_;
   c10::Device device_{c10::kCPU};
   StepOptions step_options_;
   StepBuffers step_buffers_;  ///< step_options_.buffers points here
@@ -157,20 +148,13 @@ class Trainer {
   std::unique_ptr<EpochEvaluator> evaluator_;
   std::unique_ptr<GradientReducer> reducer_;
   std::unique_ptr<GraphedStep> graph_;  ///< train.cuda_graph, when possible
-  std::unique_ptr<util::Progress> progress_;
   RunSummary summary_;
-  int64_t saved_step_ = -1;    ///< step of the confirmed checkpoint_last.pt
-  int64_t pending_step_ = -1;  ///< step of the unconfirmed one (-1: none)
-  int64_t first_step_ = 0;
   bool epoch_kept_any_ = false;  ///< a pseudo-label passed this epoch
   bool warned_no_pseudo_ = false;
   double lr_ = 0;             ///< the learning rate of the last step
   double input_seconds_ = 0;  ///< waited for the input in this window
-  Clock::time_point run_start_, window_start_;
+  Clock::time_point window_start_;
 };
-
-/// "checkpoint_step<N>.pt": a kept best checkpoint (train.best.keep).
-std::string step_checkpoint(int64_t step);
 
 /// The config keys a resumed run may change (the rest must equal the
 /// checkpoint's): train.lr, train.epochs, train.steps_per_epoch,
