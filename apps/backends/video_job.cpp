@@ -59,6 +59,7 @@ std::vector<VideoInputResult> run_video_job(
       SEMIFER_CHECK(fresh, input, " and ", it->second, " are both named '",
                     info.name, "': their outputs would overwrite each other");
       const bool photos = info.kind == io::SourceKind::kPhotoFolder;
+      r.photos = photos;
       CsvLayout layout;
       layout.file = info.kind == io::SourceKind::kFrameFolder || photos;
       layout.landmarks = job.options.detector.kind == "yunet";

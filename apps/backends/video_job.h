@@ -35,6 +35,8 @@ struct VideoInputResult {
   std::string annotated;
   std::string crops;  ///< the crop folder, or empty
   VideoSummary summary;
+  /// A folder of independent photos: its faces are not tracked.
+  bool photos = false;
   /// Why the input failed before or while running (cannot open, a bad
   /// frame: then the CSV holds every frame before it), or empty.
   std::string error;

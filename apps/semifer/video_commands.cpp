@@ -209,10 +209,16 @@ void add_video_commands(CLI::App& app) {
         char rate[32];
         std::snprintf(rate, sizeof rate, "%.1f",
                       s.seconds > 0 ? s.frames / s.seconds : 0.0);
-        std::cout << r.input << ": " << s.frames << " frames, "
-                  << s.frames - s.frames_without_face << " with a face, "
-                  << s.tracks << " tracks, " << rate << " frames/s; wrote "
-                  << r.csv;
+        // Photos are not tracked: their faces are counted instead.
+        std::cout << r.input << ": " << s.frames
+                  << (r.photos ? " photos, " : " frames, ")
+                  << s.frames - s.frames_without_face << " with a face, ";
+        if (r.photos)
+          std::cout << s.faces << " faces, ";
+        else
+          std::cout << s.tracks << " tracks, ";
+        std::cout << rate << (r.photos ? " photos/s" : " frames/s")
+                  << "; wrote " << r.csv;
         if (!r.abaw.empty()) std::cout << ", " << r.abaw;
         if (!r.annotated.empty()) std::cout << ", " << r.annotated;
         std::cout << std::endl;

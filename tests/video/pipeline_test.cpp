@@ -493,6 +493,17 @@ TEST(VideoPipeline, LabelsEqualPredictOnTheSameCrops) {
     ASSERT_TRUE(video_labels.count(file)) << file;
     EXPECT_EQ(video_labels[file], std::string(f[1])) << file;
   }
+  // The crops' folder is a photo folder (names are not frame numbers): its
+  // faces are counted, not tracked across unrelated photos.
+  const RunResult photos =
+      run_cli({"video", t.file("out/clip_crops"), "--checkpoint", ckpt, "--out",
+               t.file("photos"), "--detector", "haar"});
+  ASSERT_EQ(photos.exit_code, 0) << photos.err;
+  EXPECT_NE(photos.out.find(std::to_string(video_labels.size()) + " photos, "),
+            std::string::npos)
+      << photos.out;
+  EXPECT_NE(photos.out.find(" faces, "), std::string::npos) << photos.out;
+  EXPECT_EQ(photos.out.find("tracks"), std::string::npos) << photos.out;
 }
 
 TEST(VideoPipeline, ABrokenTailKeepsTheFramesBeforeItAndOtherInputsRun) {
