@@ -1,9 +1,14 @@
-// TensorBoard event files: the writer against the test's own reader.
+// TensorBoard event files: the writer against the test's own reader, and
+// against Google's protocol-buffer parser (tests/support/tfevents_protobuf.py).
 #include "semifer/io/tfevents.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "semifer/util/error.h"
 #include "support/support.h"
@@ -41,6 +46,78 @@ TEST(TfEvents, WrittenEventsReadBackWithTheirStepsAndScalars) {
   EXPECT_FLOAT_EQ(events[2].scalars.at("validation/B/macro_f1"), 0.6f);
   EXPECT_EQ(events[3].step, 1LL << 40);
   EXPECT_TRUE(events[3].scalars.empty());
+}
+
+namespace {
+
+struct Parsed {
+  int status = -1;  // the script's exit status (77: a package is missing)
+  std::vector<nlohmann::json> events;
+  std::string err;
+};
+
+// The events of `path` as Debian's python3-protobuf parses them.
+Parsed parse_with_protobuf(const TempDir& t, const std::string& path) {
+  const std::string script =
+      std::string(SEMIFER_SOURCE_DIR) + "/tests/support/tfevents_protobuf.py";
+  const std::string out = t.file("parsed.jsonl"), err = t.file("parsed.err");
+  const std::string cmd = "/usr/bin/python3 '" + script + "' '" + path +
+                          "' >'" + out + "' 2>'" + err + "'";
+  const int status = std::system(cmd.c_str());
+  Parsed p;
+  p.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(out);
+  for (std::string line; std::getline(in, line);)
+    p.events.push_back(nlohmann::json::parse(line));
+  std::stringstream e;
+  e << std::ifstream(err).rdbuf();
+  p.err = e.str();
+  return p;
+}
+
+}  // namespace
+
+// What TensorBoard does with the file (its event_accumulator parses each
+// TFRecord's Event with the protobuf library), done with Google's parser on
+// Debian; TensorBoard itself is not packaged for Debian 12.
+TEST(TfEvents, GooglesProtobufParserReadsTheEventsAsWritten) {
+  if (::access("/usr/bin/python3", X_OK) != 0)
+    GTEST_SKIP() << "no /usr/bin/python3";
+  TempDir t;
+  const std::string path = t.file(io::event_file_name(1.7e9));
+  {
+    io::EventWriter w(path, 1.7e9);
+    w.write(5, 1.7e9 + 1.5, {{"loss/labeled", 1.25}, {"tau/Anger", 0.95}});
+    w.write(1LL << 40, 1.7e9 + 3,
+            {{"validation/B/macro_f1", 0.6}, {"lr", -2e-4}});
+  }
+  const Parsed p = parse_with_protobuf(t, path);
+  if (p.status == 77)
+    GTEST_SKIP() << "Debian's python3-protobuf or python3-crcmod is absent: "
+                 << p.err;
+  ASSERT_EQ(p.status, 0) << p.err;
+  ASSERT_EQ(p.events.size(), 3u);
+  EXPECT_EQ(p.events[0]["file_version"], "brain.Event:2");
+  EXPECT_DOUBLE_EQ(p.events[0]["wall_time"].get<double>(), 1.7e9);
+  EXPECT_EQ(p.events[1]["step"], 5);
+  EXPECT_DOUBLE_EQ(p.events[1]["wall_time"].get<double>(), 1.7e9 + 1.5);
+  EXPECT_TRUE(p.events[1]["file_version"].is_null());
+  EXPECT_FLOAT_EQ(p.events[1]["scalars"]["loss/labeled"].get<float>(), 1.25f);
+  EXPECT_FLOAT_EQ(p.events[1]["scalars"]["tau/Anger"].get<float>(), 0.95f);
+  EXPECT_EQ(p.events[2]["step"].get<int64_t>(), 1LL << 40);
+  EXPECT_FLOAT_EQ(p.events[2]["scalars"]["validation/B/macro_f1"].get<float>(),
+                  0.6f);
+  EXPECT_FLOAT_EQ(p.events[2]["scalars"]["lr"].get<float>(), -2e-4f);
+
+  // A damaged byte in the last record's data is caught by its CRC.
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-40, std::ios::end);
+    f.put('\x7f');
+  }
+  const Parsed bad = parse_with_protobuf(t, path);
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.err.find("record 3"), std::string::npos) << bad.err;
 }
 
 TEST(TfEvents, AFlippedByteFailsTheReadersCrc) {
