@@ -24,8 +24,10 @@ struct LaunchOptions {
 };
 
 /// Starts the ranks with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
-/// MASTER_ADDR and MASTER_PORT set, copies their output line by line with
-/// a "[rank R] " prefix to `out` and `err`, forwards the signal
+/// MASTER_ADDR and MASTER_PORT set (and, for more than one rank where the
+/// launcher's environment has no OMP_NUM_THREADS, OMP_NUM_THREADS = the
+/// logical CPUs / nproc, at least 1, said on `err`), copies their output line
+/// by line with a "[rank R] " prefix to `out` and `err`, forwards the signal
 /// `stop_signal()` reports (polled) to every rank once, and returns when all
 /// have exited (output still coming from a process a rank left running is
 /// read for 2 s more): 0 when all succeeded, else the first failure's

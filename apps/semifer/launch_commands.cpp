@@ -68,7 +68,9 @@ void add_launch_commands(CLI::App& app) {
       ->expected(-1);
   cmd->footer(
       "Each rank runs 'semifer COMMAND...' with RANK, WORLD_SIZE, LOCAL_RANK, "
-      "LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT set; its output lines "
+      "LOCAL_WORLD_SIZE, MASTER_ADDR and MASTER_PORT set (with more than "
+      "one rank and no OMP_NUM_THREADS of yours, also OMP_NUM_THREADS = "
+      "logical CPUs / nproc: the ranks share the cores); its output lines "
       "are prefixed with [rank R]. Ctrl-C or SIGTERM is forwarded to every "
       "rank once (they checkpoint and stop); when a rank fails, the others "
       "are stopped and the launcher exits with the failing rank's status.\n"

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "support/support.h"
 
@@ -38,6 +41,54 @@ TEST(LaunchRun, ReturnsWhenTheRanksExitThoughAChildOfOneHoldsItsOutput) {
       << out.str();
   EXPECT_NE(out.str().find("[rank 1] rank 1 of 2"), std::string::npos)
       << out.str();
+}
+
+// Two ranks on one machine each started one intra-op thread per logical
+// CPU: 3x slower than one thread each for 2 ranks on 2 cores
+// (docs/distributed.md, "Threads").
+TEST(LaunchRun, RanksShareTheCoresUnlessOmpNumThreadsIsSet) {
+  const char* before = std::getenv("OMP_NUM_THREADS");
+  const std::string saved = before ? before : "";
+  launch::LaunchOptions o;
+  o.nproc = 2;
+  o.program = "/bin/sh";
+  o.command = {"-c", "echo threads ${OMP_NUM_THREADS:-unset}"};
+
+  unsetenv("OMP_NUM_THREADS");
+  std::ostringstream out, err;
+  const int rc = launch::run(o, out, err, [] { return 0; });
+  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  const std::string share = std::to_string(std::max(1, cpus / 2));
+  EXPECT_EQ(rc, 0) << err.str();
+  EXPECT_NE(out.str().find("[rank 0] threads " + share), std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("[rank 1] threads " + share), std::string::npos)
+      << out.str();
+  EXPECT_NE(err.str().find("OMP_NUM_THREADS=" + share + " for each rank"),
+            std::string::npos)
+      << err.str();
+
+  // The user's choice is kept, and nothing is said.
+  setenv("OMP_NUM_THREADS", "3", 1);
+  std::ostringstream out3, err3;
+  EXPECT_EQ(launch::run(o, out3, err3, [] { return 0; }), 0) << err3.str();
+  EXPECT_NE(out3.str().find("[rank 1] threads 3"), std::string::npos)
+      << out3.str();
+  EXPECT_EQ(err3.str().find("OMP_NUM_THREADS"), std::string::npos)
+      << err3.str();
+
+  // One rank keeps the process's own default.
+  unsetenv("OMP_NUM_THREADS");
+  o.nproc = 1;
+  std::ostringstream out1, err1;
+  EXPECT_EQ(launch::run(o, out1, err1, [] { return 0; }), 0) << err1.str();
+  EXPECT_NE(out1.str().find("[rank 0] threads unset"), std::string::npos)
+      << out1.str();
+
+  if (before)
+    setenv("OMP_NUM_THREADS", saved.c_str(), 1);
+  else
+    unsetenv("OMP_NUM_THREADS");
 }
 
 TEST(LaunchRun, ARankThatClosesItsOutputEarlyIsStillWaitedFor) {
