@@ -10,10 +10,16 @@
 # efficiency is 1-process time / 2-rank time). Efficiency within the run
 # is 2-rank throughput / (2 x 1-rank throughput). The last line gives the
 # medians over the repeats.
-#   bench/run_distributed.sh [MODEL] [SIZE] [B] [STEPS] [REPEATS]
+#   bench/run_distributed.sh [MODEL] [SIZE] [B] [STEPS] [REPEATS] [threads]
+# With `threads` last (docs/distributed.md, "Threads"): no
+# train.torch_threads in the config, and two ranks with launch's default
+# (each its share of the logical CPUs) against every rank on all of them
+# (OMP_NUM_THREADS = the logical CPUs, the default before 2026-12-06);
+# the median images_per_second of each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-resnet18}; size=${2:-112}; batch=${3:-8}; steps=${4:-40}; repeats=${5:-3}
+mode=${6:-scaling}
 cli=${SEMIFER_BUILD_DIR:-build}/semifer
 [ -x "$cli" ] || scripts/build semifer_cli
 tmp=$(mktemp -d)
@@ -24,7 +30,7 @@ data: data/data.yaml
 augment: {size: $size}
 model: {name: $model}
 train: {epochs: 1, steps_per_epoch: $steps, batch_labeled: $batch, batch_unlabeled: $batch,
-        log_every: 10, checkpoint_every: 100000, threads: 1, torch_threads: 1}
+        log_every: 10, checkpoint_every: 100000, threads: 1$([ "$mode" = threads ] || echo ", torch_threads: 1")}
 ssl: {dtm_per_class: 10}
 eval: {max_samples: 10}
 YAML
@@ -35,6 +41,21 @@ lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 print(statistics.median(l["images_per_second"] for l in lines[1:]))' "$1"
 }
 now() { date +%s.%N; }
+if [ "$mode" = threads ]; then
+  cpus=$(nproc)
+  echo "| repeat | launch's default (images/s) | OMP_NUM_THREADS=$cpus per rank (images/s) | ratio |"
+  echo "| --- | --- | --- | --- |"
+  for r in $(seq "$repeats"); do
+    env -u OMP_NUM_THREADS "$cli" launch --nproc 2 -- train "$tmp/train.yaml" \
+      --out "$tmp/shared$r" --quiet >/dev/null 2>&1
+    OMP_NUM_THREADS=$cpus "$cli" launch --nproc 2 -- train "$tmp/train.yaml" \
+      --out "$tmp/all$r" --quiet >/dev/null 2>&1
+    a=$(median_rate "$tmp/shared$r/metrics.jsonl")
+    b=$(median_rate "$tmp/all$r/metrics.jsonl")
+    awk -v r="$r" -v a="$a" -v b="$b" 'BEGIN { printf "| %d | %.1f | %.1f | %.2f |\n", r, a, b, a / b }'
+  done
+  exit 0
+fi
 echo "| repeat | 1 process (images/s) | 2 ranks (images/s) | efficiency in the run | 1 process (wall s) | 2 ranks (wall s) | efficiency, whole processes |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 rows=()
