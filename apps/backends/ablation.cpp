@@ -125,7 +125,7 @@ Stage make_stage(const AblationConfig& c, const std::string& dir,
   s.overrides = c.overrides;
   s.overrides.insert(s.overrides.end(), overrides.begin(), overrides.end());
   s.config = train::load_train_config(c.config, s.overrides);
-  s.total = s.config.train.epochs * s.config.train.steps_per_epoch;
+  s.total = s.config.train.total_steps();
   return s;
 }
 

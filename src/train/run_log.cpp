@@ -36,10 +36,6 @@ RunLog::RunLog(const TrainConfig& config, bool show, bool warn)
 
 RunLog::~RunLog() = default;
 
-int64_t RunLog::total_steps() const {
-  return config_.train.epochs * config_.train.steps_per_epoch;
-}
-
 void RunLog::start(const TrainState& s, const data::Dataset& dataset,
                    const c10::Device& device, int64_t ranks,
                    const std::string& run_dir, bool resumed) const {
@@ -79,7 +75,7 @@ void RunLog::start(const TrainState& s, const data::Dataset& dataset,
             ", EMA decay ", ssl.ema_decay));
   }
   util::log_message(str(
-      "steps: ", total_steps(), " (", loop.epochs, " epochs x ",
+      "steps: ", loop.total_steps(), " (", loop.epochs, " epochs x ",
       loop.steps_per_epoch, "), batch ", loop.batch_labeled,
       ssl.enabled ? str(" labeled + ", loop.batch_unlabeled, " unlabeled") : "",
       ", lr ", loop.lr, "; run folder ", run_dir,
@@ -87,20 +83,20 @@ void RunLog::start(const TrainState& s, const data::Dataset& dataset,
 }
 
 void RunLog::begin(const TrainState& state) {
-  progress_ = std::make_unique<util::Progress>("train", total_steps(), show_);
+  progress_ = std::make_unique<util::Progress>(
+      "train", config_.train.total_steps(), show_);
   first_step_ = state.step;
   start_ = Clock::now();
 }
 
 void RunLog::step(const TrainState& s) {
-  const int64_t total = total_steps();
+  const int64_t total = config_.train.total_steps();
   // The text needs the window read back: only when it will be shown.
   if (!show_ || !progress_ || (!progress_->due() && s.step != total)) return;
   const auto& loop = config_.train;
   progress_->update(
-      s.step,
-      str("epoch ", (s.step - 1) / loop.steps_per_epoch + 1, "/", loop.epochs,
-          " | ", running(s.window.summary(), config_.ssl.enabled)));
+      s.step, str("epoch ", loop.epoch_of(s.step), "/", loop.epochs, " | ",
+                  running(s.window.summary(), config_.ssl.enabled)));
 }
 
 void RunLog::epoch_work(const TrainState& s, int64_t epoch, int64_t images) {
@@ -116,7 +112,7 @@ void RunLog::window(const TrainState& s, const io::MetricsLine& line,
   if (!show_ || !progress_) return;
   // A log line per metric line, above the in-place bar on a terminal.
   const auto& loop = config_.train;
-  const int64_t total = total_steps();
+  const int64_t total = loop.total_steps();
   const double elapsed =
       std::chrono::duration<double>(Clock::now() - start_).count();
   const double rate = (s.step - first_step_) / std::max(elapsed, 1e-9);
@@ -152,7 +148,7 @@ void RunLog::no_pseudo_labels(const TrainState& s,
     return o.str();
   };
   util::log_message(str(
-      "warning: epoch ", (s.step - 1) / config_.train.steps_per_epoch + 1,
+      "warning: epoch ", config_.train.epoch_of(s.step),
       " kept no pseudo-label at all (mask 0): no unlabeled face reached its "
       "class's threshold, so this epoch was supervised only. Thresholds: ",
       list(tau),

@@ -344,10 +344,6 @@ void Trainer::check_resume(const std::string& saved, const std::string& path) {
                 " (start a new run with another --out, or --overwrite)");
 }
 
-int64_t Trainer::total_steps() const {
-  return config_.train.epochs * config_.train.steps_per_epoch;
-}
-
 void Trainer::save() {
   TrainState& s = *state_;
   checkpoints_.check_saveable(s);
@@ -360,7 +356,7 @@ void Trainer::save() {
 
 RunSummary Trainer::run() {
   TrainState& s = *state_;
-  const int64_t total = total_steps();
+  const int64_t total = config_.train.total_steps();
   summary_.last_checkpoint = folder_.last_checkpoint();
   summary_.first_step = s.step;
   if (s.step < total) {
@@ -420,7 +416,7 @@ void Trainer::train_step(data::Loader* loader) {
   // the device like the step itself (nothing on a step that has views).
   data::render_step_views(batch, config_.augment, device_);
   if (options_.group) options_.group->set_step(s.step);
-  lr_ = learning_rate(loop, s.step, total_steps());
+  lr_ = learning_rate(loop, s.step, loop.total_steps());
   set_learning_rate(*s.optimizer, lr_);
   const bool semi = config_.ssl.enabled;
   StepStats stats;
@@ -443,7 +439,7 @@ void Trainer::train_step(data::Loader* loader) {
   const bool epoch_end = s.step % loop.steps_per_epoch == 0;
   if (s.step % loop.log_every == 0 || epoch_end) end_window(epoch_end);
   if (s.step % loop.checkpoint_every == 0 || epoch_end ||
-      s.step == total_steps())
+      s.step == loop.total_steps())
     save();
 }
 
@@ -468,7 +464,7 @@ void Trainer::end_window(bool epoch_end) {
       std::chrono::duration<double>(Clock::now() - window_start_).count();
   const auto& names = s.card.classes;
   io::MetricsLine line;
-  line.epoch = (s.step - 1) / config_.train.steps_per_epoch + 1;
+  line.epoch = config_.train.epoch_of(s.step);
   line.step = s.step;
   line.loss_labeled = w.loss_labeled;
   line.lr = lr_;

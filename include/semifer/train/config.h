@@ -90,6 +90,12 @@ inline constexpr int64_t kMaxBatch = 65536;
 struct LoopConfig {
   int64_t epochs = 10;
   int64_t steps_per_epoch = 1000;
+  /// epochs x steps_per_epoch: the run's last step.
+  int64_t total_steps() const { return epochs * steps_per_epoch; }
+  /// The epoch (from 1) of step `step` (from 1: the step just taken).
+  int64_t epoch_of(int64_t step) const {
+    return (step - 1) / steps_per_epoch + 1;
+  }
   int64_t batch_labeled = 32;
   int64_t batch_unlabeled = 32;
   double lr = 5e-4;  ///< Adam, fixed (paper section 4.2)

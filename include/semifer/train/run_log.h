@@ -65,7 +65,6 @@ class RunLog {
 
  private:
   using Clock = std::chrono::steady_clock;
-  int64_t total_steps() const;
 
   const TrainConfig& config_;
   bool show_, warn_;

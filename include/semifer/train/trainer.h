@@ -133,7 +133,6 @@ class Trainer {
   /// checkpoint_last.pt (pending), after the checks and a data-parallel
   /// run's buffer and window sync.
   void save();
-  int64_t total_steps() const;
 
   TrainConfig config_;
   RunOptions options_;
