@@ -3,7 +3,6 @@
 #include "semifer/io/tfevents.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -57,21 +56,17 @@ struct Parsed {
 };
 
 // The events of `path` as Debian's python3-protobuf parses them.
-Parsed parse_with_protobuf(const TempDir& t, const std::string& path) {
-  const std::string script =
-      std::string(SEMIFER_SOURCE_DIR) + "/tests/support/tfevents_protobuf.py";
-  const std::string out = t.file("parsed.jsonl"), err = t.file("parsed.err");
-  const std::string cmd = "/usr/bin/python3 '" + script + "' '" + path +
-                          "' >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(cmd.c_str());
+Parsed parse_with_protobuf(const std::string& path) {
+  const RunResult r = run_program(
+      "/usr/bin/python3",
+      {std::string(SEMIFER_SOURCE_DIR) + "/tests/support/tfevents_protobuf.py",
+       path});
   Parsed p;
-  p.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(out);
+  p.status = r.exit_code;
+  p.err = r.err;
+  std::istringstream in(r.out);
   for (std::string line; std::getline(in, line);)
     p.events.push_back(nlohmann::json::parse(line));
-  std::stringstream e;
-  e << std::ifstream(err).rdbuf();
-  p.err = e.str();
   return p;
 }
 
@@ -91,7 +86,7 @@ TEST(TfEvents, GooglesProtobufParserReadsTheEventsAsWritten) {
     w.write(1LL << 40, 1.7e9 + 3,
             {{"validation/B/macro_f1", 0.6}, {"lr", -2e-4}});
   }
-  const Parsed p = parse_with_protobuf(t, path);
+  const Parsed p = parse_with_protobuf(path);
   if (p.status == 77)
     GTEST_SKIP() << "Debian's python3-protobuf or python3-crcmod is absent: "
                  << p.err;
@@ -115,7 +110,7 @@ TEST(TfEvents, GooglesProtobufParserReadsTheEventsAsWritten) {
     f.seekp(-40, std::ios::end);
     f.put('\x7f');
   }
-  const Parsed bad = parse_with_protobuf(t, path);
+  const Parsed bad = parse_with_protobuf(path);
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.err.find("record 3"), std::string::npos) << bad.err;
 }

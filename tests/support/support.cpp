@@ -93,8 +93,13 @@ std::string slurp(const fs::path& p) {
 }  // namespace
 
 RunResult run_cli(const std::vector<std::string>& args) {
+  return run_program(SEMIFER_CLI, args);
+}
+
+RunResult run_program(const std::string& program,
+                      const std::vector<std::string>& args) {
   TempDir tmp;
-  std::string cmd = quote(SEMIFER_CLI);
+  std::string cmd = quote(program);
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " >" + quote((tmp.path() / "out").string()) + " 2>" +
          quote((tmp.path() / "err").string()) + " </dev/null";

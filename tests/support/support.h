@@ -52,7 +52,12 @@ struct RunResult {
   std::string err;  ///< stderr
 };
 
-/// Runs the semifer CLI with the given arguments (shell-quoted here).
+/// Runs `program` with the given arguments (shell-quoted here), stdin
+/// empty, and waits for it.
+RunResult run_program(const std::string& program,
+                      const std::vector<std::string>& args);
+
+/// run_program on the semifer CLI.
 RunResult run_cli(const std::vector<std::string>& args);
 
 /// Starts the semifer CLI without waiting: stdout and stderr to the files
