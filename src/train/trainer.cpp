@@ -46,6 +46,12 @@ std::vector<double> class_shares(const data::Dataset& dataset) {
   return shares;
 }
 
+// One process, or rank 0 of a data-parallel job: the one that writes files
+// and speaks.
+bool first_rank(const RunOptions& o) {
+  return !o.group || o.group->rank() == 0;
+}
+
 // The thresholds in use: FlexMatch's or FreeMatch's, else the DTM's (or
 // the fixed ones).
 std::vector<double> thresholds(const TrainState& s) {
@@ -98,13 +104,9 @@ ResumeCheck check_resume_changes(const TrainConfig& before,
 Trainer::Trainer(TrainConfig config, RunOptions options)
     : config_(std::move(config)),
       options_(std::move(options)),
-      folder_(
-          options_.run_dir,
-          options_.writer && (!options_.group || options_.group->rank() == 0)),
-      log_(
-          config_,
-          options_.progress && (!options_.group || options_.group->rank() == 0),
-          !options_.group || options_.group->rank() == 0) {
+      folder_(options_.run_dir, options_.writer && first_rank(options_)),
+      log_(config_, options_.progress && first_rank(options_),
+           first_rank(options_)) {
   config_.validate();
   setup_device();
   auto dataset =
@@ -263,7 +265,7 @@ void Trainer::open_run() {
   }
   const std::string path = folder_.last_checkpoint();
   const auto& group = options_.group;
-  if (!group || group->rank() == 0)
+  if (first_rank(options_))
     SEMIFER_CHECK(folder_.has_last_checkpoint(), "--resume: no checkpoint at ",
                   path);
   if (group && group->size() > 1) {
