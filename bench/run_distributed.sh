@@ -42,7 +42,7 @@ print(statistics.median(l["images_per_second"] for l in lines[1:]))' "$1"
 }
 now() { date +%s.%N; }
 if [ "$mode" = threads ]; then
-  cpus=$(nproc)
+  cpus=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
   echo "| repeat | launch's default (images/s) | OMP_NUM_THREADS=$cpus per rank (images/s) | ratio |"
   echo "| --- | --- | --- | --- |"
   for r in $(seq "$repeats"); do
