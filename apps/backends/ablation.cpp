@@ -73,22 +73,22 @@ Row parse_row(const std::string& spec) {
     std::string names;
     for (const auto& r : builtin_rows())
       names += (names.empty() ? "" : ", ") + r.name;
-    fail("ablation: unknown row '", spec, "' (built in: ", names,
-         "; or NAME:key=value;key=value)");
+    fail_usage("ablation: unknown row '", spec, "' (built in: ", names,
+               "; or NAME:key=value;key=value)");
   }
   Row row;
   row.name = spec.substr(0, colon);
   row.label = row.name;
-  SEMIFER_CHECK(!row.name.empty() && row.name != "pretrain" &&
-                    row.name.find_first_of("/\\ .") == std::string::npos,
-                "ablation: row '", spec,
-                "': the name must be a plain folder name other than pretrain");
+  if (row.name.empty() || row.name == "pretrain" ||
+      row.name.find_first_of("/\\ .") != std::string::npos)
+    fail_usage("ablation: row '", spec,
+               "': the name must be a plain folder name other than pretrain");
   const std::string rest = spec.substr(colon + 1);
   for (const auto& part : util::split(rest, ';')) {
     const std::string o(part);
     if (o.empty()) continue;
-    SEMIFER_CHECK(o.find('=') != std::string::npos && o.front() != '=',
-                  "ablation: row '", spec, "': '", o, "' is not key=value");
+    if (o.find('=') == std::string::npos || o.front() == '=')
+      fail_usage("ablation: row '", spec, "': '", o, "' is not key=value");
     row.overrides.push_back(o);
   }
   return row;

@@ -119,6 +119,10 @@ int main(int argc, char** argv) try {
                                : semifer::torch_error_line(e))
             << "\n";
   return 1;
+} catch (const semifer::UsageError& e) {
+  // A --set override the config rejects: a usage error like CLI11's.
+  std::cerr << "semifer: error: " << first_line(e.what()) << "\n";
+  return 2;
 } catch (const std::bad_alloc&) {
   std::cerr << "semifer: error: out of memory (a batch, an image or a "
                "count in the config larger than this machine holds)\n";

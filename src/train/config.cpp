@@ -471,7 +471,7 @@ TrainConfig read_train_config(const std::string& text, const std::string& name,
   } catch (const Error&) {
     if (overrides.empty()) throw;
     // The file's own error, or the first --set that brings one in: the
-    // message names that flag, not a line of the file.
+    // message names that flag, not a line of the file, and is a usage error.
     read_with(text, name, base_dir, {});
     for (size_t k = 1; k <= overrides.size(); ++k) {
       try {
@@ -480,8 +480,9 @@ TrainConfig read_train_config(const std::string& text, const std::string& name,
             std::vector<std::string>(overrides.begin(), overrides.begin() + k));
       } catch (const Error& e) {
         const std::string what = e.what();
-        if (what.rfind("--set ", 0) == 0) throw;
-        fail("--set ", overrides[k - 1], ": ", without_location(what, name));
+        if (what.rfind("--set ", 0) == 0) throw UsageError(what);
+        throw UsageError(str("--set ", overrides[k - 1], ": ",
+                             without_location(what, name)));
       }
     }
     throw;

@@ -149,17 +149,24 @@ TEST(AblationCli, TwoSeedsTablesIntervalsAndAResumableRerun) {
 TEST(AblationCli, UnknownRowsAndBadSpecsAreOneLineErrors) {
   TempDir t;
   const std::string config = setup(t, "epochs: 1, steps_per_epoch: 2");
+  // Rows are flags: their errors are usage errors (exit status 2).
   RunResult r = run_cli({"ablation", config, "--out", t.file("a"), "--rows",
                          "supervised,nosuch"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown row 'nosuch'"), std::string::npos) << r.err;
   r = run_cli({"ablation", config, "--out", t.file("a"), "--row", "x:novalue"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("'novalue' is not key=value"), std::string::npos)
       << r.err;
   r = run_cli({"ablation", config, "--out", t.file("a"), "--row",
+               "pretrain:ssl.tau=0.9"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("a plain folder name other than pretrain"),
+            std::string::npos)
+      << r.err;
+  r = run_cli({"ablation", config, "--out", t.file("a"), "--row",
                "mine:ssl.thresholds=sometimes"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("ssl.thresholds"), std::string::npos) << r.err;
 }
 

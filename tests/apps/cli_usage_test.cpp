@@ -86,16 +86,19 @@ TEST(CliUsage, AnUnknownModelNamesTheConfigLine) {
 TEST(CliUsage, SetErrorsNameTheFlag) {
   TempDir t;
   const std::string config = setup(t, "epochs: 1, steps_per_epoch: 2");
+  // A rejected override is a usage error (exit status 2), as a bad flag is.
   RunResult r = run_cli({"train", config, "--set", "train.epochs=abc"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err.rfind("semifer: error: --set train.epochs=abc: ", 0), 0u)
       << r.err;
   EXPECT_NE(r.err.find("wrong type"), std::string::npos) << r.err;
   r = run_cli({"train", config, "--set", "ssl.tau=2"});
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
             "semifer: error: --set ssl.tau=2: ssl.tau must lie in "
             "[0, 1], got 2\n");
   r = run_cli({"train", config, "--set", "ssl.tau=[1"});
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(
       r.err.rfind("semifer: error: --set ssl.tau=[1: not a YAML value", 0), 0u)
       << r.err;
@@ -103,6 +106,7 @@ TEST(CliUsage, SetErrorsNameTheFlag) {
   const std::string bad = write_text_file(
       t.file("bad.yaml"), "data: data/data.yaml\ntrain: {epochs: x}\n");
   r = run_cli({"train", bad, "--set", "train.lr=0.1"});
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("bad.yaml:2"), std::string::npos) << r.err;
 }
 

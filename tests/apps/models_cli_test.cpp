@@ -112,7 +112,7 @@ TEST(BenchCli, TrainTimesWholeStepsOfTheTrainer) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   r = run_cli({"bench", "train", "--steps", "1", "--window", "1", "--warmup",
                "0", "--set", "train.optimizer_kernels=fast"});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);  // a --set: a usage error
   EXPECT_NE(r.err.find("train.optimizer_kernels"), std::string::npos) << r.err;
   EXPECT_NE(run_cli({"bench", "train", "--help"}).out.find("Example"),
             std::string::npos);

@@ -326,7 +326,7 @@ TEST(TrainCli, ConfigErrorsNameFileAndKey) {
   const std::string ok = setup(t, "epochs: 1, steps_per_epoch: 1");
   r = run_cli({"train", ok, "--set", "ssl.thresholds=sometimes", "--out",
                t.file("run")});
-  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.exit_code, 2);  // a --set: a usage error
   EXPECT_NE(r.err.find("ssl.thresholds"), std::string::npos) << r.err;
   r = run_cli({"train", ok, "--out", t.file("none"), "--resume"});
   EXPECT_EQ(r.exit_code, 1);

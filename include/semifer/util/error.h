@@ -27,6 +27,16 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+/// Bad input that came from how the program was called rather than from a
+/// file: a `--set key=value` override the config rejects, an ablation row
+/// that does not parse. The CLI reports it
+/// like its other usage errors (exit status 2); a library caller may treat
+/// it as any semifer::Error.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
 namespace detail {
 template <typename... Args>
 std::string str_cat(Args&&... args) {
@@ -46,6 +56,12 @@ std::string str(Args&&... args) {
 template <typename... Args>
 [[noreturn]] void fail(Args&&... args) {
   throw Error(detail::str_cat(std::forward<Args>(args)...));
+}
+
+/// Throws semifer::UsageError with the concatenated arguments.
+template <typename... Args>
+[[noreturn]] void fail_usage(Args&&... args) {
+  throw UsageError(detail::str_cat(std::forward<Args>(args)...));
 }
 
 }  // namespace semifer
