@@ -71,7 +71,7 @@ void flush_lines(std::string& buf, const std::string& prefix, std::ostream& os,
   os.flush();
 }
 
-pid_t spawn(const LaunchOptions& o, int local, int world, int port,
+pid_t spawn(const LaunchOptions& o, int local, int world, int port, int restart,
             const std::string& omp_threads, int* out_fd, int* err_fd) {
   int out_pipe[2], err_pipe[2];
   SEMIFER_CHECK(pipe(out_pipe) == 0 && pipe(err_pipe) == 0,
@@ -85,6 +85,8 @@ pid_t spawn(const LaunchOptions& o, int local, int world, int port,
       str("GROUP_RANK=", o.node_rank),
       str("MASTER_ADDR=", o.master_addr),
       str("MASTER_PORT=", port),
+      str("TORCHELASTIC_RESTART_COUNT=", restart),
+      str("TORCHELASTIC_MAX_RESTARTS=", o.max_restarts),
   };
   if (!omp_threads.empty())
     env_vars.push_back("OMP_NUM_THREADS=" + omp_threads);
@@ -107,9 +109,8 @@ pid_t spawn(const LaunchOptions& o, int local, int world, int port,
     close(out_pipe[1]);
     close(err_pipe[1]);
     for (const auto& v : env_vars) putenv(const_cast<char*>(v.c_str()));
-    // Variables of an outer launcher that would confuse this job's ranks.
+    // A variable of an outer launcher that would confuse this job's ranks.
     unsetenv("TORCHELASTIC_USE_AGENT_STORE");
-    unsetenv("TORCHELASTIC_RESTART_COUNT");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -147,43 +148,24 @@ int free_port() {
   return ntohs(addr.sin_port);
 }
 
-int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
-        const std::function<int()>& stop_signal) {
-  SEMIFER_CHECK(o.nproc >= 1, "--nproc must be at least 1, got ", o.nproc);
-  SEMIFER_CHECK(o.nnodes >= 1, "--nnodes must be at least 1, got ", o.nnodes);
-  SEMIFER_CHECK(o.node_rank >= 0 && o.node_rank < o.nnodes, "--node-rank ",
-                o.node_rank, " must lie in [0, ", o.nnodes, ")");
-  SEMIFER_CHECK(!o.command.empty(),
-                "launch: no command after --; e.g. semifer launch --nproc 2 "
-                "-- train CONFIG --out RUN");
-  SEMIFER_CHECK(o.master_port > 0 || o.nnodes == 1,
-                "--master ADDR:PORT is needed for more than one machine");
-  SEMIFER_CHECK(o.master_port >= 0 && o.master_port <= 65535, "the port ",
-                o.master_port, " is out of range");
-  const int port = o.master_port > 0 ? o.master_port : free_port();
+namespace {
+
+// How one start of the ranks ended.
+struct Attempt {
+  int status = 0;        // 0, or the first failure's exit code
+  bool stopped = false;  // a stop signal was forwarded
+};
+
+// Starts every local rank once and waits for them (run(), one attempt).
+Attempt run_ranks(const LaunchOptions& o, int port, int restart,
+                  const std::string& omp_threads, std::ostream& out,
+                  std::ostream& err, const std::function<int()>& stop_signal) {
   const int world = o.nproc * o.nnodes;
-
-  // Ranks of one machine share its cores: each would otherwise start one
-  // intra-op thread per logical CPU, and OpenMP threads that spin-wait for
-  // cores others hold slow every rank down several times (3x measured for
-  // 2 ranks on 2 cores). As torchrun does, unless the user chose.
-  std::string omp_threads;
-  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
-  if (o.nproc > 1 && std::getenv("OMP_NUM_THREADS") == nullptr) {
-    omp_threads = std::to_string(std::max(1, cpus / o.nproc));
-    err << "semifer launch: OMP_NUM_THREADS=" << omp_threads
-        << " for each rank (" << cpus << " logical CPUs / " << o.nproc
-        << " ranks); set OMP_NUM_THREADS or train.torch_threads to choose"
-        << std::endl;
-  }
-
-  // A rank that dies would otherwise end the launcher with SIGPIPE.
-  signal(SIGPIPE, SIG_IGN);
   std::vector<Rank> ranks(static_cast<size_t>(o.nproc));
   for (int i = 0; i < o.nproc; ++i) {
     ranks[i].rank = o.node_rank * o.nproc + i;
-    ranks[i].pid = spawn(o, i, world, port, omp_threads, &ranks[i].out_fd,
-                         &ranks[i].err_fd);
+    ranks[i].pid = spawn(o, i, world, port, restart, omp_threads,
+                         &ranks[i].out_fd, &ranks[i].err_fd);
   }
 
   std::optional<int> result;  // the first failure's exit code
@@ -296,7 +278,55 @@ int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
       }
     }
   }
-  return result.value_or(0);
+  return {result.value_or(0), forwarded};
+}
+
+}  // namespace
+
+int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
+        const std::function<int()>& stop_signal) {
+  SEMIFER_CHECK(o.nproc >= 1, "--nproc must be at least 1, got ", o.nproc);
+  SEMIFER_CHECK(o.nnodes >= 1, "--nnodes must be at least 1, got ", o.nnodes);
+  SEMIFER_CHECK(o.node_rank >= 0 && o.node_rank < o.nnodes, "--node-rank ",
+                o.node_rank, " must lie in [0, ", o.nnodes, ")");
+  SEMIFER_CHECK(!o.command.empty(),
+                "launch: no command after --; e.g. semifer launch --nproc 2 "
+                "-- train CONFIG --out RUN");
+  SEMIFER_CHECK(o.master_port > 0 || o.nnodes == 1,
+                "--master ADDR:PORT is needed for more than one machine");
+  SEMIFER_CHECK(o.master_port >= 0 && o.master_port <= 65535, "the port ",
+                o.master_port, " is out of range");
+  SEMIFER_CHECK(o.max_restarts >= 0,
+                "--max-restarts must not be negative, got ", o.max_restarts);
+  int port = o.master_port > 0 ? o.master_port : free_port();
+
+  // Ranks of one machine share its cores: each would otherwise start one
+  // intra-op thread per logical CPU, and OpenMP threads that spin-wait for
+  // cores others hold slow every rank down several times (3x measured for
+  // 2 ranks on 2 cores). As torchrun does, unless the user chose.
+  std::string omp_threads;
+  const int cpus = static_cast<int>(std::thread::hardware_concurrency());
+  if (o.nproc > 1 && std::getenv("OMP_NUM_THREADS") == nullptr) {
+    omp_threads = std::to_string(std::max(1, cpus / o.nproc));
+    err << "semifer launch: OMP_NUM_THREADS=" << omp_threads
+        << " for each rank (" << cpus << " logical CPUs / " << o.nproc
+        << " ranks); set OMP_NUM_THREADS or train.torch_threads to choose"
+        << std::endl;
+  }
+
+  // A rank that dies would otherwise end the launcher with SIGPIPE.
+  signal(SIGPIPE, SIG_IGN);
+  for (int restart = 0;; ++restart) {
+    const Attempt a =
+        run_ranks(o, port, restart, omp_threads, out, err, stop_signal);
+    if (a.status == 0 || a.stopped || restart >= o.max_restarts)
+      return a.status;
+    err << "semifer launch: starting every rank again (restart " << restart + 1
+        << " of " << o.max_restarts << ")" << std::endl;
+    // A port of the launcher's choosing is chosen anew: the last one may
+    // still be held by the store of the rank 0 that died.
+    if (o.master_port == 0) port = free_port();
+  }
 }
 
 }  // namespace semifer::launch

@@ -21,6 +21,10 @@ struct LaunchOptions {
   /// After a rank fails (or a stop signal is forwarded): seconds before the
   /// ranks still running are killed.
   double grace_s = 30;
+  /// When a rank fails: start every rank again this many times at most
+  /// (torchrun's --max-restarts; the ranks see TORCHELASTIC_RESTART_COUNT).
+  /// A stop signal is never followed by a restart.
+  int max_restarts = 0;
 };
 
 /// Starts the ranks with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
@@ -33,7 +37,9 @@ struct LaunchOptions {
 /// read for 2 s more): 0 when all succeeded, else the first failure's
 /// status (128 + signal for a rank killed by one). When a rank fails, the
 /// others get SIGTERM and, after grace_s, SIGKILL. Ranks die with the
-/// launcher (Linux PR_SET_PDEATHSIG). Throws semifer::Error on bad options.
+/// launcher (Linux PR_SET_PDEATHSIG). After a failure with restarts left,
+/// every rank is started again (a new free port where the launcher chose
+/// it), said on `err`. Throws semifer::Error on bad options.
 int run(const LaunchOptions& options, std::ostream& out, std::ostream& err,
         const std::function<int()>& stop_signal);
 

@@ -63,6 +63,11 @@ void add_launch_commands(CLI::App& app) {
   cmd->add_option("--grace", f->options.grace_s,
                   "Seconds the other ranks get to stop after one fails or a "
                   "stop signal, before they are killed");
+  cmd->add_option("--max-restarts", f->options.max_restarts,
+                  "When a rank fails: stop the others and start every rank "
+                  "again, this many times at most (pass train --auto-resume "
+                  "so that a restart continues the run)")
+      ->check(non_negative());
   cmd->add_option("command", f->command,
                   "After --: the semifer command each rank runs (train ...)")
       ->expected(-1);
@@ -73,8 +78,12 @@ void add_launch_commands(CLI::App& app) {
       "logical CPUs / nproc: the ranks share the cores); its output lines "
       "are prefixed with [rank R]. Ctrl-C or SIGTERM is forwarded to every "
       "rank once (they checkpoint and stop); when a rank fails, the others "
-      "are stopped and the launcher exits with the failing rank's status.\n"
+      "are stopped and the launcher exits with the failing rank's status, "
+      "unless --max-restarts starts them again (TORCHELASTIC_RESTART_COUNT "
+      "tells them which start it is).\n"
       "Example:\n  semifer launch --nproc 2 -- train fer.yaml --out runs/fer\n"
+      "  semifer launch --nproc 2 --max-restarts 3 -- train fer.yaml --out "
+      "runs/fer --auto-resume\n"
       "  semifer launch --nproc 4 --nnodes 2 --node-rank 0 --master "
       "10.0.0.1:29500 -- train fer.yaml --out runs/fer");
   cmd->callback([f] { run(*f, f->command); });

@@ -21,6 +21,7 @@ struct TrainFlags {
   std::string out;
   bool resume = false;
   bool overwrite = false;
+  bool auto_resume = false;
   bool deterministic = false;
   bool quiet = false;
 };
@@ -40,9 +41,16 @@ void run(const TrainFlags& f) {
                     : f.out;
   options.resume = f.resume;
   options.overwrite = f.overwrite;
+  options.auto_resume = f.auto_resume;
   options.progress = !f.quiet && rank0;
   options.stop_requested = [] { return stop_signal() != 0; };
   StopSignals signals;
+  if (env.restart_count > 0 && rank0 && !f.resume && !f.auto_resume &&
+      !f.overwrite)
+    std::cerr << "semifer: warning: start " << env.restart_count
+              << " of a restarting job (TORCHELASTIC_RESTART_COUNT) without "
+                 "--auto-resume: the run in "
+              << options.run_dir << " cannot be continued" << std::endl;
   if (env.present) options.group = train::join_training_job(env, config);
   const train::RunSummary s = train::run_training(config, options);
   if (s.stopped) {
@@ -92,11 +100,21 @@ void add_train_commands(CLI::App& app) {
       "--resume", f->resume,
       "Continue from RUN_DIR/checkpoint_last.pt (the config must match the "
       "run's except train.lr, train.epochs and the like; docs/training.md)");
+  auto* overwrite =
+      train
+          ->add_flag("--overwrite", f->overwrite,
+                     "Replace another run in RUN_DIR (without it, such a "
+                     "folder is refused)")
+          ->excludes(resume);
   train
-      ->add_flag("--overwrite", f->overwrite,
-                 "Replace another run in RUN_DIR (without it, such a folder "
-                 "is refused)")
-      ->excludes(resume);
+      ->add_flag("--auto-resume", f->auto_resume,
+                 "Continue RUN_DIR's checkpoint_last.pt when there is one, "
+                 "else start the run (also in a folder where this config "
+                 "stopped before its first checkpoint): for jobs that "
+                 "restart themselves (launch --max-restarts, torchrun, "
+                 "Slurm requeue)")
+      ->excludes(resume)
+      ->excludes(overwrite);
   train->add_flag(
       "--deterministic", f->deterministic,
       "One intra-op thread and deterministic kernels: bit-exact resume on CPU");

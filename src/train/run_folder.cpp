@@ -116,6 +116,17 @@ bool RunFolder::has_last_checkpoint() const {
   return fs::is_regular_file(last_checkpoint(), ec);
 }
 
+bool RunFolder::stopped_before_checkpoint(
+    const std::string& config_yaml) const {
+  for (const auto& name : present_run_files(dir_)) {
+    if (starts_with(name, "checkpoint")) return false;
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(path("config.yaml"), ec)) return false;
+  const auto bytes = util::read_file(path("config.yaml"));
+  return std::string(bytes.begin(), bytes.end()) == config_yaml;
+}
+
 void RunFolder::start(bool overwrite) {
   if (!writer_) return;
   std::error_code ec;

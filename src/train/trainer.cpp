@@ -258,13 +258,28 @@ void Trainer::build_state() {
 void Trainer::open_run() {
   TrainState& s = *state_;
   folder_.set_metric_columns(s.card.classes, config_.ssl.enabled);
+  const auto& group = options_.group;
+  if (options_.auto_resume) {
+    // Rank 0 sees the folder and decides for every rank.
+    std::string resume = first_rank(options_) && folder_.has_last_checkpoint()
+                             ? "resume"
+                             : "start";
+    if (group && group->size() > 1) resume = group->broadcast_bytes(resume);
+    options_.resume = resume == "resume";
+    if (!options_.resume && first_rank(options_) &&
+        folder_.stopped_before_checkpoint(s.config_yaml)) {
+      options_.overwrite = true;
+      util::log_message(str("--auto-resume: ", options_.run_dir,
+                            " holds no checkpoint of this run; starting it "
+                            "again"));
+    }
+  }
   if (!options_.resume) {
     folder_.start(options_.overwrite);
     folder_.write_config(s.config_yaml);
     return;
   }
   const std::string path = folder_.last_checkpoint();
-  const auto& group = options_.group;
   if (first_rank(options_))
     SEMIFER_CHECK(folder_.has_last_checkpoint(), "--resume: no checkpoint at ",
                   path);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "semifer/util/strings.h"
@@ -142,6 +143,62 @@ TEST(LaunchCli, ResumesAfterTheWholeJobIsKilled) {
   EXPECT_EQ(steps.back(), 40);
   for (size_t i = 1; i < steps.size(); ++i)
     EXPECT_LT(steps[i - 1], steps[i]) << "metric lines repeat a step";
+}
+
+// `launch --max-restarts` with `train --auto-resume`: a rank killed mid-run
+// stops the job, which starts again and continues from the checkpoint.
+TEST(LaunchCli, MaxRestartsContinueTheRunAfterARankIsKilled) {
+  TempDir t;
+  const std::string config = setup(t, kLong);
+  const std::string run = t.file("run");
+  const pid_t job = start_cli(
+      {"launch", "--nproc", "2", "--max-restarts", "1", "--", "train", config,
+       "--out", run, "--auto-resume", "--set", "train.epochs=6"},
+      t.file("out"), t.file("err"), {}, true);
+  ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
+      << text_of(t.file("err"));
+  // The launcher's children are its ranks: kill the last one.
+  pid_t rank = 0;
+  {
+    std::ifstream children("/proc/" + std::to_string(job) + "/task/" +
+                           std::to_string(job) + "/children");
+    for (pid_t p = 0; children >> p;) rank = p;
+  }
+  ASSERT_GT(rank, 0);
+  kill(rank, SIGKILL);
+  const int code = wait_exit(job, 240);
+  if (code == -1) kill(job, SIGKILL);
+  const std::string err = text_of(t.file("err"));
+  ASSERT_EQ(code, 0) << err;
+  EXPECT_NE(err.find("starting every rank again (restart 1 of 1)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("(resuming at step "), std::string::npos) << err;
+  EXPECT_NE(text_of(t.file("out")).find("now at 60)"), std::string::npos)
+      << text_of(t.file("out"));
+  const auto steps = steps_of(run + "/metrics.jsonl");
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps.back(), 60);
+  for (size_t i = 1; i < steps.size(); ++i)
+    EXPECT_LT(steps[i - 1], steps[i]) << "metric lines repeat a step";
+  // A restarted start without --auto-resume is told why it cannot go on.
+  const pid_t again =
+      start_cli({"train", config, "--out", run, "--quiet"}, "", t.file("err2"),
+                {"RANK=0", "WORLD_SIZE=1", "TORCHELASTIC_RESTART_COUNT=1",
+                 "MASTER_ADDR=127.0.0.1",
+                 "MASTER_PORT=" + std::to_string(29900 + getpid() % 500)},
+                true);
+  const int again_code = wait_exit(again, 120);
+  if (again_code == -1) kill(again, SIGKILL);
+  const std::string again_err = text_of(t.file("err2"));
+  EXPECT_EQ(again_code, 1) << again_err;
+  EXPECT_NE(again_err.find("start 1 of a restarting job "
+                           "(TORCHELASTIC_RESTART_COUNT) without "
+                           "--auto-resume"),
+            std::string::npos)
+      << again_err;
+  EXPECT_NE(again_err.find("holds another run"), std::string::npos)
+      << again_err;
 }
 
 TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {

@@ -102,4 +102,66 @@ TEST(LaunchRun, ARankThatClosesItsOutputEarlyIsStillWaitedFor) {
   EXPECT_NE(err.str().find("rank 0"), std::string::npos) << err.str();
 }
 
+// --max-restarts: rank 1 fails on the first start only; every rank is
+// started again, told which start it is, on a new port.
+TEST(LaunchRun, MaxRestartsStartsEveryRankAgainAfterAFailure) {
+  launch::LaunchOptions o;
+  o.nproc = 2;
+  o.max_restarts = 2;
+  o.grace_s = 5;
+  o.program = "/bin/sh";
+  o.command = {"-c",
+               "echo start $TORCHELASTIC_RESTART_COUNT of "
+               "$TORCHELASTIC_MAX_RESTARTS port $MASTER_PORT; "
+               "if [ \"$RANK\" = 1 ] && [ \"$TORCHELASTIC_RESTART_COUNT\" = 0 "
+               "]; then exit 3; fi; sleep 0.2"};
+  std::ostringstream out, err;
+  EXPECT_EQ(launch::run(o, out, err, [] { return 0; }), 0) << err.str();
+  const std::string text = out.str();
+  for (const char* line : {"[rank 0] start 0 of 2", "[rank 1] start 0 of 2",
+                           "[rank 0] start 1 of 2", "[rank 1] start 1 of 2"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  EXPECT_EQ(text.find("start 2 of 2"), std::string::npos) << text;
+  EXPECT_NE(err.str().find("rank 1 exited with status 3"), std::string::npos)
+      << err.str();
+  EXPECT_NE(err.str().find("starting every rank again (restart 1 of 2)"),
+            std::string::npos)
+      << err.str();
+  // Each start has a port of its own.
+  auto port_of = [&](const std::string& start) {
+    const size_t at = text.find("[rank 0] start " + start);
+    const size_t p = text.find("port ", at);
+    return text.substr(p + 5, text.find('\n', p) - p - 5);
+  };
+  EXPECT_NE(port_of("0"), port_of("1"));
+
+  // A rank that always fails: the last start's status, after every restart.
+  o.command = {"-c", "[ \"$RANK\" = 0 ] || exit 4"};
+  std::ostringstream out2, err2;
+  EXPECT_EQ(launch::run(o, out2, err2, [] { return 0; }), 4);
+  EXPECT_NE(err2.str().find("(restart 2 of 2)"), std::string::npos)
+      << err2.str();
+  EXPECT_EQ(err2.str().find("(restart 3"), std::string::npos) << err2.str();
+}
+
+// A forwarded stop signal ends the job: no restart.
+TEST(LaunchRun, AStopSignalIsNotFollowedByARestart) {
+  launch::LaunchOptions o;
+  o.nproc = 2;
+  o.max_restarts = 3;
+  o.grace_s = 5;
+  o.program = "/bin/sh";
+  o.command = {"-c", "echo up; exec sleep 30"};
+  std::ostringstream out, err;
+  const auto start = std::chrono::steady_clock::now();
+  const int rc = launch::run(o, out, err, [&] {
+    return std::chrono::steady_clock::now() - start > std::chrono::seconds(1)
+               ? SIGTERM
+               : 0;
+  });
+  EXPECT_EQ(rc, 143) << err.str();
+  EXPECT_EQ(err.str().find("starting every rank again"), std::string::npos)
+      << err.str();
+}
+
 }  // namespace semifer::test

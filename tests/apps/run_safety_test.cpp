@@ -99,6 +99,57 @@ TEST(RunSafety, RefusesAnotherRunUnlessOverwrite) {
   EXPECT_NE(r.exit_code, 0);
 }
 
+// --auto-resume: the one command a restarting job repeats. It starts an
+// empty folder, continues one with a checkpoint, starts again where the same
+// config stopped before its first checkpoint, and refuses another run.
+TEST(RunSafety, AutoResumeStartsContinuesOrRefuses) {
+  TempDir t;
+  const std::string config =
+      setup(t,
+            "epochs: 1, steps_per_epoch: 3, batch_labeled: 8, "
+            "batch_unlabeled: 8, log_every: 3");
+  const std::string run = t.file("run");
+  RunResult r = run_cli({"train", config, "--out", run, "--auto-resume"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("(new run)"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("trained 3 steps; run folder"), std::string::npos)
+      << r.out;
+  r = run_cli({"train", config, "--out", run, "--auto-resume", "--set",
+               "train.epochs=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("(resuming at step 3)"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("trained 3 steps (resumed at step 3, now at 6)"),
+            std::string::npos)
+      << r.out;
+  // The same config, stopped before its first checkpoint: started again.
+  for (const auto& e : fs::directory_iterator(run))
+    if (e.path().filename().string().rfind("checkpoint", 0) == 0)
+      fs::remove(e.path());
+  r = run_cli({"train", config, "--out", run, "--auto-resume", "--set",
+               "train.epochs=2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("holds no checkpoint of this run; starting it again"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("trained 6 steps; run folder"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(metric_lines(run + "/metrics.jsonl").size(), 2u);
+  // Another config's folder without a checkpoint is not taken over.
+  for (const auto& e : fs::directory_iterator(run))
+    if (e.path().filename().string().rfind("checkpoint", 0) == 0)
+      fs::remove(e.path());
+  const auto before = util::read_file(run + "/metrics.jsonl");
+  r = run_cli({"train", config, "--out", run, "--auto-resume", "--set",
+               "train.epochs=3"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("holds another run"), std::string::npos) << r.err;
+  EXPECT_EQ(util::read_file(run + "/metrics.jsonl"), before);
+  // It goes with neither --resume nor --overwrite.
+  r = run_cli({"train", config, "--out", run, "--auto-resume", "--resume"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("excludes"), std::string::npos) << r.err;
+}
+
 TEST(RunSafety, SigintWritesACheckpointAndTheRunResumes) {
   TempDir t;
   const std::string config = setup(

@@ -44,6 +44,11 @@ class RunFolder {
   /// is refused with an error naming them and the flags (--resume,
   /// --overwrite), unless `overwrite`: then those files are removed first.
   void start(bool overwrite);
+  /// True when the folder holds no checkpoint (no checkpoint_* file) and its
+  /// config.yaml is `config_yaml`: a run of this config stopped before its
+  /// first checkpoint, with nothing to continue from (--auto-resume starts it
+  /// again).
+  bool stopped_before_checkpoint(const std::string& config_yaml) const;
   /// For a resumed run: checkpoint_last.pt must exist (else an error
   /// naming it); lines of metrics.jsonl after `step` are dropped (they will
   /// be written again), as is a line cut short by a crash; metrics.csv and

@@ -35,7 +35,13 @@ struct RunOptions {
   std::string run_dir;     ///< RUN_DIR: config.yaml, metrics.jsonl, checkpoints
   bool resume = false;     ///< continue from RUN_DIR/checkpoint_last.pt
   bool overwrite = false;  ///< replace another run in RUN_DIR
-  bool progress = true;    ///< progress and log lines to the log sink
+  /// Resume when RUN_DIR has checkpoint_last.pt, else start the run; a
+  /// folder of the same config that holds no checkpoint (a job that died
+  /// before its first) is started again. For jobs that restart themselves
+  /// (`semifer launch --max-restarts`, torchrun, a requeued Slurm job).
+  /// Rank 0 decides for every rank.
+  bool auto_resume = false;
+  bool progress = true;  ///< progress and log lines to the log sink
   /// False: write no file (the ranks other than 0 of a data-parallel run).
   bool writer = true;
   /// Polled after every step; true finishes the step, writes
