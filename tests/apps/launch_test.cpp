@@ -102,19 +102,32 @@ TEST(LaunchRun, ARankThatClosesItsOutputEarlyIsStillWaitedFor) {
   EXPECT_NE(err.str().find("rank 0"), std::string::npos) << err.str();
 }
 
+namespace {
+
+// Two ranks that run the shell `script`, started again at most
+// `max_restarts` times.
+launch::LaunchOptions two_shell_ranks(const std::string& script,
+                                      int max_restarts) {
+  launch::LaunchOptions o;
+  o.nproc = 2;
+  o.max_restarts = max_restarts;
+  o.grace_s = 5;
+  o.program = "/bin/sh";
+  o.command = {"-c", script};
+  return o;
+}
+
+}  // namespace
+
 // --max-restarts: rank 1 fails on the first start only; every rank is
 // started again, told which start it is, on a new port.
 TEST(LaunchRun, MaxRestartsStartsEveryRankAgainAfterAFailure) {
-  launch::LaunchOptions o;
-  o.nproc = 2;
-  o.max_restarts = 2;
-  o.grace_s = 5;
-  o.program = "/bin/sh";
-  o.command = {"-c",
-               "echo start $TORCHELASTIC_RESTART_COUNT of "
-               "$TORCHELASTIC_MAX_RESTARTS port $MASTER_PORT; "
-               "if [ \"$RANK\" = 1 ] && [ \"$TORCHELASTIC_RESTART_COUNT\" = 0 "
-               "]; then exit 3; fi; sleep 0.2"};
+  launch::LaunchOptions o = two_shell_ranks(
+      "echo start $TORCHELASTIC_RESTART_COUNT of "
+      "$TORCHELASTIC_MAX_RESTARTS port $MASTER_PORT; "
+      "if [ \"$RANK\" = 1 ] && [ \"$TORCHELASTIC_RESTART_COUNT\" = 0 ]; "
+      "then exit 3; fi; sleep 0.2",
+      2);
   std::ostringstream out, err;
   EXPECT_EQ(launch::run(o, out, err, [] { return 0; }), 0) << err.str();
   const std::string text = out.str();
@@ -146,12 +159,7 @@ TEST(LaunchRun, MaxRestartsStartsEveryRankAgainAfterAFailure) {
 
 // A forwarded stop signal ends the job: no restart.
 TEST(LaunchRun, AStopSignalIsNotFollowedByARestart) {
-  launch::LaunchOptions o;
-  o.nproc = 2;
-  o.max_restarts = 3;
-  o.grace_s = 5;
-  o.program = "/bin/sh";
-  o.command = {"-c", "echo up; exec sleep 30"};
+  const launch::LaunchOptions o = two_shell_ranks("echo up; exec sleep 30", 3);
   std::ostringstream out, err;
   const auto start = std::chrono::steady_clock::now();
   const int rc = launch::run(o, out, err, [&] {
