@@ -19,6 +19,7 @@
 #include "semifer/infer/metrics.h"
 #include "semifer/io/metrics_log.h"
 #include "semifer/train/config.h"
+#include "semifer/train/resume.h"
 #include "semifer/train/state.h"
 #include "semifer/train/trainer.h"
 #include "semifer/util/atomic_file.h"

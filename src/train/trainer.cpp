@@ -1,10 +1,8 @@
 #include "semifer/train/trainer.h"
 
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 
 #include "semifer/data/dataset.h"
 #include "semifer/data/loader.h"
@@ -16,6 +14,7 @@
 #include "semifer/train/gradient_reducer.h"
 #include "semifer/train/graph.h"
 #include "semifer/train/optimizer.h"
+#include "semifer/train/resume.h"
 #include "semifer/train/state.h"
 #include "semifer/train/validation.h"
 #include "semifer/util/device.h"
@@ -60,46 +59,6 @@ std::vector<double> thresholds(const TrainState& s) {
 }
 
 }  // namespace
-
-const std::vector<std::string>& resumable_keys() {
-  static const std::vector<std::string> keys = {"train.lr",
-                                                "train.epochs",
-                                                "train.steps_per_epoch",
-                                                "train.log_every",
-                                                "train.checkpoint_every",
-                                                "train.max_loss",
-                                                "train.threads",
-                                                "train.torch_threads",
-                                                "train.device",
-                                                "train.bf16",
-                                                "train.channels_last",
-                                                "train.optimizer_kernels",
-                                                "train.views",
-                                                "train.cudnn_benchmark",
-                                                "train.tf32",
-                                                "train.cuda_graph",
-                                                "train.deterministic",
-                                                "train.distributed.backend",
-                                                "train.distributed.bucket_mb",
-                                                "train.distributed.timeout_s",
-                                                "eval.max_samples"};
-  return keys;
-}
-
-ResumeCheck check_resume_changes(const TrainConfig& before,
-                                 const TrainConfig& after) {
-  ResumeCheck out;
-  const auto& ok = resumable_keys();
-  for (auto& change : config_changes(before, after)) {
-    if (std::find(ok.begin(), ok.end(), change.key) != ok.end()) {
-      out.allowed.push_back(std::move(change));
-    } else {
-      out.refused += str(out.refused.empty() ? "" : "; ", change.key, " was ",
-                         change.before, ", now ", change.after);
-    }
-  }
-  return out;
-}
 
 Trainer::Trainer(TrainConfig config, RunOptions options)
     : config_(std::move(config)),
@@ -260,14 +219,10 @@ void Trainer::open_run() {
   folder_.set_metric_columns(s.card.classes, config_.ssl.enabled);
   const auto& group = options_.group;
   if (options_.auto_resume) {
-    // Rank 0 sees the folder and decides for every rank.
-    std::string resume = first_rank(options_) && folder_.has_last_checkpoint()
-                             ? "resume"
-                             : "start";
-    if (group && group->size() > 1) resume = group->broadcast_bytes(resume);
-    options_.resume = resume == "resume";
-    if (!options_.resume && first_rank(options_) &&
-        folder_.stopped_before_checkpoint(s.config_yaml)) {
+    const AutoResume a = decide_auto_resume(
+        folder_, group.get(), first_rank(options_), s.config_yaml);
+    options_.resume = a == AutoResume::kResume;
+    if (a == AutoResume::kStartAgain) {
       options_.overwrite = true;
       util::log_message(str("--auto-resume: ", options_.run_dir,
                             " holds no checkpoint of this run; starting it "
@@ -283,38 +238,10 @@ void Trainer::open_run() {
   if (first_rank(options_))
     SEMIFER_CHECK(folder_.has_last_checkpoint(), "--resume: no checkpoint at ",
                   path);
-  if (group && group->size() > 1) {
-    // Rank 0's checkpoint reaches every rank (other machines need not see
-    // RUN_DIR).
-    std::string bytes;
-    if (group->rank() == 0) {
-      const auto data = util::read_file(path);
-      bytes.assign(data.begin(), data.end());
-    }
-    bytes = group->broadcast_bytes(bytes);
-    if (group->rank() != 0) {
-      const std::string copy =
-          (std::filesystem::temp_directory_path() /
-           str("semifer-resume-", ::getpid(), "-rank", group->rank(), ".pt"))
-              .string();
-      util::write_file(copy, bytes.data(), bytes.size());
-      try {
-        load_resumed(copy);
-      } catch (...) {
-        std::error_code ec;
-        std::filesystem::remove(copy, ec);
-        throw;
-      }
-      std::error_code ec;
-      std::filesystem::remove(copy, ec);
-      // Rank 0 holds the open window's sums.
-      s.window.clear_sums();
-    } else {
-      load_resumed(path);
-    }
-  } else {
-    load_resumed(path);
-  }
+  load_on_every_rank(path, group.get(),
+                     [&](const std::string& file) { load_resumed(file); });
+  // Rank 0 holds the open window's sums.
+  if (!first_rank(options_)) s.window.clear_sums();
   const int64_t ranks = group ? group->size() : 1;
   SEMIFER_CHECK(s.world_size == ranks, "--resume: ", path,
                 " was written by a run of ", s.world_size,

@@ -98,8 +98,8 @@ struct RunSummary {
 /// checkpoint was written (on CPU with train.deterministic); it refuses a
 /// config whose data, classes, model, views or method differ from the
 /// checkpoint's and records allowed changes (train.lr, train.epochs, ...:
-/// resumable_keys()) in config.yaml. A loss that is NaN, infinite or above
-/// train.max_loss stops the run with an error naming the last good
+/// resumable_keys(), resume.h) in config.yaml. A loss that is NaN, infinite or
+/// above train.max_loss stops the run with an error naming the last good
 /// checkpoint: a new checkpoint_last.pt replaces the previous one only once
 /// the next step's loss is sound (or the run ends there), and none is
 /// written after such a loss or with non-finite weights.
@@ -160,25 +160,6 @@ class Trainer {
   double input_seconds_ = 0;  ///< waited for the input in this window
   Clock::time_point window_start_;
 };
-
-/// The config keys a resumed run may change (the rest must equal the
-/// checkpoint's): train.lr, train.epochs, train.steps_per_epoch,
-/// train.log_every, train.checkpoint_every, train.max_loss, train.threads,
-/// train.torch_threads, train.device, train.bf16, train.channels_last,
-/// train.optimizer_kernels, train.views, train.cudnn_benchmark, train.tf32,
-/// train.cuda_graph, train.deterministic, train.distributed.*,
-/// eval.max_samples.
-const std::vector<std::string>& resumable_keys();
-
-/// The changes from `before` (a run's stored config) to `after`, split into
-/// those a resume may make (resumable_keys()) and a one-line description of
-/// the rest ("KEY was A, now B; ..."; empty when none).
-struct ResumeCheck {
-  std::vector<ConfigChange> allowed;
-  std::string refused;
-};
-ResumeCheck check_resume_changes(const TrainConfig& before,
-                                 const TrainConfig& after);
 
 /// Trainer(config, options).run().
 RunSummary run_training(const TrainConfig& config, const RunOptions& options);
