@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "backends/launch.h"
 #include "semifer/util/strings.h"
 #include "support/support.h"
 #include "train_setup.h"
@@ -186,7 +187,7 @@ TEST(LaunchCli, MaxRestartsContinueTheRunAfterARankIsKilled) {
       start_cli({"train", config, "--out", run, "--quiet"}, "", t.file("err2"),
                 {"RANK=0", "WORLD_SIZE=1", "TORCHELASTIC_RESTART_COUNT=1",
                  "MASTER_ADDR=127.0.0.1",
-                 "MASTER_PORT=" + std::to_string(29900 + getpid() % 500)},
+                 "MASTER_PORT=" + std::to_string(launch::free_port())},
                 true);
   const int again_code = wait_exit(again, 120);
   if (again_code == -1) kill(again, SIGKILL);
@@ -207,7 +208,7 @@ TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {
   const std::string run = t.file("run");
   const std::vector<std::string> env = {
       "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
-      "MASTER_PORT=" + std::to_string(29400 + getpid() % 500)};
+      "MASTER_PORT=" + std::to_string(launch::free_port())};
   auto with = [&](const std::string& rank) {
     auto e = env;
     e.push_back("RANK=" + rank);
