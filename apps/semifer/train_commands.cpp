@@ -61,7 +61,8 @@ void run(const TrainFlags& f) {
     std::cerr << "semifer: " << stop_signal_name() << ": stopped after step "
               << s.steps << "; checkpoint " << s.last_checkpoint
               << "\ncontinue with: semifer train " << f.config << " --out "
-              << options.run_dir << " --resume" << std::endl;
+              << options.run_dir
+              << (f.auto_resume ? " --auto-resume" : " --resume") << std::endl;
     return;
   }
   if (!rank0) return;

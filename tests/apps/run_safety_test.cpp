@@ -159,7 +159,10 @@ TEST(RunSafety, SigintWritesACheckpointAndTheRunResumes) {
   for (const int sig : {SIGINT, SIGTERM}) {
     const std::string run = t.file("run" + std::to_string(sig));
     const std::string err = t.file("err" + std::to_string(sig));
-    const pid_t pid = start_cli({"train", config, "--out", run}, "", err);
+    // SIGTERM's run has --auto-resume: the hint repeats that flag.
+    std::vector<std::string> args = {"train", config, "--out", run};
+    if (sig == SIGTERM) args.push_back("--auto-resume");
+    const pid_t pid = start_cli(args, "", err);
     ASSERT_GT(pid, 0);
     ASSERT_TRUE(wait_for_metrics(run + "/metrics.jsonl", 2));
     kill(pid, sig);
@@ -168,7 +171,10 @@ TEST(RunSafety, SigintWritesACheckpointAndTheRunResumes) {
     ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal";
     EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
     const std::string text = text_of(err);
-    EXPECT_NE(text.find("--resume"), std::string::npos) << text;
+    EXPECT_NE(text.find("--out " + run +
+                        (sig == SIGTERM ? " --auto-resume" : " --resume")),
+              std::string::npos)
+        << text;
     EXPECT_TRUE(leftovers(run).empty());
     // The checkpoint holds the step the run stopped at.
     const int64_t stopped =
