@@ -120,7 +120,8 @@ int main(int argc, char** argv) try {
             << "\n";
   return 1;
 } catch (const semifer::UsageError& e) {
-  // A --set override the config rejects: a usage error like CLI11's.
+  // A --set the config rejects, an ablation row that does not parse: usage
+  // errors like CLI11's.
   std::cerr << "semifer: error: " << first_line(e.what()) << "\n";
   return 2;
 } catch (const std::bad_alloc&) {

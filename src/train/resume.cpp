@@ -53,11 +53,12 @@ ResumeCheck check_resume_changes(const TrainConfig& before,
 }
 
 AutoResume decide_auto_resume(const RunFolder& folder, Group* group,
-                              bool writer, const std::string& config_yaml) {
-  std::string decided = writer && folder.has_last_checkpoint() ? "resume" : "";
+                              const std::string& config_yaml) {
+  const bool root = !group || group->rank() == 0;
+  std::string decided = root && folder.has_last_checkpoint() ? "resume" : "";
   if (group && group->size() > 1) decided = group->broadcast_bytes(decided);
   if (decided == "resume") return AutoResume::kResume;
-  return writer && folder.stopped_before_checkpoint(config_yaml)
+  return root && folder.stopped_before_checkpoint(config_yaml)
              ? AutoResume::kStartAgain
              : AutoResume::kStart;
 }

@@ -219,8 +219,8 @@ void Trainer::open_run() {
   folder_.set_metric_columns(s.card.classes, config_.ssl.enabled);
   const auto& group = options_.group;
   if (options_.auto_resume) {
-    const AutoResume a = decide_auto_resume(
-        folder_, group.get(), first_rank(options_), s.config_yaml);
+    const AutoResume a =
+        decide_auto_resume(folder_, group.get(), s.config_yaml);
     options_.resume = a == AutoResume::kResume;
     if (a == AutoResume::kStartAgain) {
       options_.overwrite = true;

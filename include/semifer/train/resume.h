@@ -40,11 +40,11 @@ enum class AutoResume {
   kStartAgain,  ///< this config stopped before its first checkpoint: replace
 };
 
-/// Decided on rank 0 (`writer`: this process is it; `folder` its view of
-/// RUN_DIR, `config_yaml` the config this run writes) and sent to every rank
-/// of `group` (null: one process). The other ranks get kResume or kStart.
+/// Decided on rank 0 of `group` (null: one process, which decides; `folder`
+/// its view of RUN_DIR, `config_yaml` the config this run writes) and sent to
+/// every rank. The other ranks get kResume or kStart.
 AutoResume decide_auto_resume(const RunFolder& folder, Group* group,
-                              bool writer, const std::string& config_yaml);
+                              const std::string& config_yaml);
 
 /// Loads the checkpoint at `path` on every rank with `load(file)`: rank 0
 /// reads it and sends its bytes to the other ranks of `group`, which load

@@ -29,9 +29,8 @@ class Error : public std::runtime_error {
 
 /// Bad input that came from how the program was called rather than from a
 /// file: a `--set key=value` override the config rejects, an ablation row
-/// that does not parse. The CLI reports it
-/// like its other usage errors (exit status 2); a library caller may treat
-/// it as any semifer::Error.
+/// that does not parse. The CLI reports it like its other usage errors (exit
+/// status 2); a library caller may treat it as any semifer::Error.
 class UsageError : public Error {
  public:
   using Error::Error;
