@@ -59,6 +59,12 @@ struct NetScores {
   double accuracy_mean = 0;
   /// Against the supervised row, paired over seeds and samples.
   std::optional<eval::Interval> difference;
+
+  /// Adds one seed's scores of predictions `pred` against `labels`.
+  void add_seed(const std::vector<int64_t>& labels,
+                const std::vector<int64_t>& pred, int num_classes);
+  /// The means and spreads over the seeds added so far.
+  void summarise(int num_classes);
 };
 
 /// The pseudo-label diagnostics of a row's last metric line, per seed.
@@ -66,6 +72,10 @@ struct PseudoStats {
   std::vector<double> mask_rate;
   std::vector<std::vector<double>> accuracy;  ///< per class; -1: unknown
   std::vector<std::vector<double>> tau;       ///< per class
+
+  /// Adds the last metric line with pseudo-label statistics of the run in
+  /// `run_dir` (its metrics.jsonl); a run without one adds nothing.
+  void add_run(const std::string& run_dir);
 };
 
 struct RowResult {
@@ -93,7 +103,14 @@ struct AblationResult {
 /// each run's report.html). Throws semifer::Error on bad input.
 AblationResult run_ablation(const AblationConfig& config);
 
-/// The tables of OUT/ablation.md.
+/// The tables of OUT/ablation.md (ablation_tables.cpp, as the two below).
 std::string format_markdown(const AblationResult& result);
+/// OUT/ablation.json: every number of `result` and the settings of `config`.
+std::string format_json(const AblationResult& result,
+                        const AblationConfig& config);
+/// OUT/index.html: the table of network B with links to every run's
+/// report.html (relative to `out_dir`).
+std::string format_html(const AblationResult& result,
+                        const std::string& out_dir);
 
 }  // namespace semifer::ablation
