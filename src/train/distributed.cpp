@@ -116,12 +116,75 @@ struct Group::Impl {
     o.isServer = false;
     o.waitWorkers = false;
     o.timeout = timeout_ms;
-    c10::intrusive_ptr<c10d::Store> s =
-        c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
-    if (env.agent_store)
-      s = c10::make_intrusive<c10d::PrefixStore>(
-          str("/worker/attempt_", env.restart_count), s);
-    return s;
+    return attempt_store(
+        c10::make_intrusive<c10d::TCPStore>(env.master_addr, o));
+  }
+
+  // This start's keys: torchrun's agent keeps each start's under
+  // "/worker/attempt_<restart count>"; semifer's own store does the same
+  // under "semifer/attempt_<n>", so that a rank restarted on one machine
+  // never reads what the previous start's ranks wrote on another.
+  c10::intrusive_ptr<c10d::Store> attempt_store(
+      c10::intrusive_ptr<c10d::Store> s) const {
+    return c10::make_intrusive<c10d::PrefixStore>(
+        str(env.agent_store ? "/worker/attempt_" : "semifer/attempt_",
+            env.restart_count),
+        std::move(s));
+  }
+
+  // Opens the store (`*have_store` once it is) and the backends, and
+  // writes this rank's first heartbeat; throws what c10d throws.
+  void rendezvous(DistBackend kind, Millis store_timeout, bool* have_store) {
+    if (env.agent_store) {
+      store = connect(store_timeout);
+    } else {
+      c10d::TCPStoreOptions o;
+      o.port = static_cast<uint16_t>(env.master_port);
+      o.isServer = env.rank == 0;
+      o.numWorkers = static_cast<size_t>(env.world_size);
+      o.waitWorkers = true;
+      o.timeout = store_timeout;
+      store = attempt_store(
+          c10::make_intrusive<c10d::TCPStore>(env.master_addr, o));
+    }
+    *have_store = true;
+    auto gloo = [&](const std::string& prefix) -> c10::intrusive_ptr<Backend> {
+      auto o = c10d::ProcessGroupGloo::Options::create(timeout);
+      if (!env.socket_ifname.empty()) {
+        o->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(
+            env.socket_ifname));
+      } else if (loopback(env.master_addr)) {
+        o->devices.push_back(
+            c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+      } else {
+        o->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+      }
+      return c10::make_intrusive<c10d::ProcessGroupGloo>(
+          c10::make_intrusive<c10d::PrefixStore>(prefix, store), env.rank,
+          env.world_size, o);
+    };
+    if (kind == DistBackend::kNccl) {
+#ifdef USE_C10D_NCCL
+      SEMIFER_CHECK(device.is_cuda(),
+                    "train.distributed.backend nccl needs a CUDA device, the "
+                    "run trains on ",
+                    device.str());
+      auto o = c10d::ProcessGroupNCCL::Options::create();
+      o->timeout = timeout;
+      main = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+          c10::make_intrusive<c10d::PrefixStore>("semifer/nccl", store),
+          env.rank, env.world_size, o);
+      backend_name = "nccl";
+      control = gloo("semifer/control");
+#endif
+    } else {
+      main = gloo("semifer/gloo");
+      control = main;
+      backend_name = "gloo";
+    }
+    // The first heartbeat before join returns: a rank that has joined is in
+    // the store however late its heartbeat thread gets to run.
+    store->set(beat_key(env.rank), beat_value(0));
   }
 
   void beat_loop() {
@@ -236,29 +299,6 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
   impl->timeout = Millis(static_cast<int64_t>(config.timeout_s * 1000.0));
   const std::string where = str(env.master_addr, ":", env.master_port);
 
-  // The rendezvous store.
-  try {
-    if (env.agent_store) {
-      impl->store = impl->connect(impl->timeout);
-    } else {
-      c10d::TCPStoreOptions o;
-      o.port = static_cast<uint16_t>(env.master_port);
-      o.isServer = env.rank == 0;
-      o.numWorkers = static_cast<size_t>(env.world_size);
-      o.waitWorkers = true;
-      o.timeout = impl->timeout;
-      impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
-    }
-  } catch (const std::exception& e) {
-    if (env.rank == 0 && !env.agent_store)
-      fail("rendezvous: rank 0 cannot serve the store at ", where,
-           " (is MASTER_PORT in use, or MASTER_ADDR not this host?): ",
-           error_line(e));
-    fail("rendezvous: rank ", env.rank, " cannot reach the store at ", where,
-         " within ", config.timeout_s, " s (is rank 0 running, and ",
-         "MASTER_ADDR reachable?): ", error_line(e));
-  }
-
   // The backend.
   DistBackend kind = config.backend;
   if (kind == DistBackend::kAuto)
@@ -272,50 +312,37 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
     kind = DistBackend::kGloo;
   }
 #endif
-  auto gloo = [&](const std::string& prefix) -> c10::intrusive_ptr<Backend> {
-    auto o = c10d::ProcessGroupGloo::Options::create(impl->timeout);
-    if (!env.socket_ifname.empty()) {
-      o->devices.push_back(
-          c10d::ProcessGroupGloo::createDeviceForInterface(env.socket_ifname));
-    } else if (loopback(env.master_addr)) {
-      o->devices.push_back(
-          c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    } else {
-      o->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  // A restarted start (TORCHELASTIC_RESTART_COUNT > 0) may meet the
+  // previous start's ranks still winding down on other machines: a store
+  // they still serve, which goes away under this rank. It tries again until
+  // the timeout; a first start fails at once.
+  const auto deadline = std::chrono::steady_clock::now() + impl->timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<Millis>(
+        deadline - std::chrono::steady_clock::now());
+    bool have_store = false;
+    try {
+      impl->rendezvous(kind, std::max(left, Millis(1000)), &have_store);
+      break;
+    } catch (const semifer::Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      if (env.restart_count > 0 && left > Millis(1000)) {
+        std::this_thread::sleep_for(Millis(500));
+        continue;
+      }
+      if (!have_store && env.rank == 0 && !env.agent_store)
+        fail("rendezvous: rank 0 cannot serve the store at ", where,
+             " (is MASTER_PORT in use, or MASTER_ADDR not this host?): ",
+             error_line(e));
+      if (!have_store)
+        fail("rendezvous: rank ", env.rank, " cannot reach the store at ",
+             where, " within ", config.timeout_s, " s (is rank 0 running, ",
+             "and MASTER_ADDR reachable?): ", error_line(e));
+      fail("rendezvous: rank ", env.rank, " of ", env.world_size,
+           " could not connect to the other ranks within ", config.timeout_s,
+           " s (", where, "): ", error_line(e));
     }
-    return c10::make_intrusive<c10d::ProcessGroupGloo>(
-        c10::make_intrusive<c10d::PrefixStore>(prefix, impl->store), env.rank,
-        env.world_size, o);
-  };
-  try {
-    if (kind == DistBackend::kNccl) {
-#ifdef USE_C10D_NCCL
-      SEMIFER_CHECK(device.is_cuda(),
-                    "train.distributed.backend nccl needs a CUDA device, the "
-                    "run trains on ",
-                    device.str());
-      auto o = c10d::ProcessGroupNCCL::Options::create();
-      o->timeout = impl->timeout;
-      impl->main = c10::make_intrusive<c10d::ProcessGroupNCCL>(
-          c10::make_intrusive<c10d::PrefixStore>("semifer/nccl", impl->store),
-          env.rank, env.world_size, o);
-      impl->backend_name = "nccl";
-      impl->control = gloo("semifer/control");
-#endif
-    } else {
-      impl->main = gloo("semifer/gloo");
-      impl->control = impl->main;
-      impl->backend_name = "gloo";
-    }
-    // The first heartbeat before join returns: a rank that has joined is in
-    // the store however late its heartbeat thread gets to run.
-    impl->store->set(impl->beat_key(env.rank), impl->beat_value(0));
-  } catch (const semifer::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    fail("rendezvous: rank ", env.rank, " of ", env.world_size,
-         " could not connect to the other ranks within ", config.timeout_s,
-         " s (", where, "): ", error_line(e));
   }
   auto group = std::shared_ptr<Group>(new Group(std::move(impl)));
   Impl* raw = group->impl_.get();

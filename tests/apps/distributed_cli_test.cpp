@@ -1,6 +1,8 @@
 // Data-parallel runs from the command line (issue 13): `semifer launch`
-// end to end, a resume after the whole job is killed, and a rank killed
-// mid-run, which the others report by rank within their timeout.
+// end to end, a resume after the whole job is killed, restarts after a rank
+// is killed (one launcher, two launchers as two machines, and torchrun
+// itself), and a rank killed mid-run, which the others report by rank
+// within their timeout.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -60,6 +63,27 @@ std::vector<int64_t> steps_of(const std::string& metrics) {
   std::vector<int64_t> out;
   for (const auto& l : metric_lines(metrics)) out.push_back(l["step"]);
   return out;
+}
+
+// A finished run's metric lines: one per logged step, none repeated (a
+// restart continues where its checkpoint was, dropping the lines after it),
+// up to step `last`.
+void expect_each_step_once(const std::string& run, int64_t last) {
+  const auto steps = steps_of(run + "/metrics.jsonl");
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps.back(), last);
+  for (size_t i = 1; i < steps.size(); ++i)
+    EXPECT_LT(steps[i - 1], steps[i]) << "metric lines repeat a step";
+}
+
+// The last child process of `pid` (a launcher's children are its ranks),
+// or 0.
+pid_t last_child(pid_t pid) {
+  std::ifstream children("/proc/" + std::to_string(pid) + "/task/" +
+                         std::to_string(pid) + "/children");
+  pid_t last = 0;
+  for (pid_t p = 0; children >> p;) last = p;
+  return last;
 }
 
 const char* kLong =
@@ -139,11 +163,7 @@ TEST(LaunchCli, ResumesAfterTheWholeJobIsKilled) {
       run_cli({"launch", "--nproc", "2", "--", "train", config, "--out", run,
                "--resume", "--set", "train.epochs=4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto steps = steps_of(run + "/metrics.jsonl");
-  ASSERT_FALSE(steps.empty());
-  EXPECT_EQ(steps.back(), 40);
-  for (size_t i = 1; i < steps.size(); ++i)
-    EXPECT_LT(steps[i - 1], steps[i]) << "metric lines repeat a step";
+  expect_each_step_once(run, 40);
 }
 
 // `launch --max-restarts` with `train --auto-resume`: a rank killed mid-run
@@ -159,12 +179,7 @@ TEST(LaunchCli, MaxRestartsContinueTheRunAfterARankIsKilled) {
   ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
       << text_of(t.file("err"));
   // The launcher's children are its ranks: kill the last one.
-  pid_t rank = 0;
-  {
-    std::ifstream children("/proc/" + std::to_string(job) + "/task/" +
-                           std::to_string(job) + "/children");
-    for (pid_t p = 0; children >> p;) rank = p;
-  }
+  const pid_t rank = last_child(job);
   ASSERT_GT(rank, 0);
   kill(rank, SIGKILL);
   const int code = wait_exit(job, 240);
@@ -177,11 +192,7 @@ TEST(LaunchCli, MaxRestartsContinueTheRunAfterARankIsKilled) {
   EXPECT_NE(err.find("(resuming at step "), std::string::npos) << err;
   EXPECT_NE(text_of(t.file("out")).find("now at 60)"), std::string::npos)
       << text_of(t.file("out"));
-  const auto steps = steps_of(run + "/metrics.jsonl");
-  ASSERT_FALSE(steps.empty());
-  EXPECT_EQ(steps.back(), 60);
-  for (size_t i = 1; i < steps.size(); ++i)
-    EXPECT_LT(steps[i - 1], steps[i]) << "metric lines repeat a step";
+  expect_each_step_once(run, 60);
   // A restarted start without --auto-resume is told why it cannot go on.
   const pid_t again =
       start_cli({"train", config, "--out", run, "--quiet"}, "", t.file("err2"),
@@ -200,6 +211,115 @@ TEST(LaunchCli, MaxRestartsContinueTheRunAfterARankIsKilled) {
       << again_err;
   EXPECT_NE(again_err.find("holds another run"), std::string::npos)
       << again_err;
+}
+
+// Two machines, as far as one machine shows them: two launchers of one
+// rank each (`--nnodes 2`) meet at `--master`. A rank killed on the second
+// "machine" makes the first one's rank fail too; each launcher restarts
+// its own rank, and the restarted ranks meet again although the first
+// start's rank 0 may still serve the rendezvous store for a moment (each
+// start's keys are its own, and a restarted rank tries again until its
+// timeout).
+TEST(LaunchCli, RestartsOnTwoMachinesMeetAgain) {
+  TempDir t;
+  const std::string config = setup(t, kLong);
+  const std::string run = t.file("run");
+  const std::string master = "127.0.0.1:" + std::to_string(launch::free_port());
+  auto node = [&](const std::string& k) {
+    return start_cli(
+        {"launch", "--nproc", "1", "--nnodes", "2", "--node-rank", k,
+         "--master", master, "--max-restarts", "1", "--", "train", config,
+         "--out", run, "--auto-resume", "--set", "train.epochs=6"},
+        t.file("out" + k), t.file("err" + k), {}, true);
+  };
+  const pid_t node0 = node("0");
+  const pid_t node1 = node("1");
+  ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
+      << text_of(t.file("err0"));
+  const pid_t rank1 = last_child(node1);
+  ASSERT_GT(rank1, 0);
+  kill(rank1, SIGKILL);
+  const int code0 = wait_exit(node0, 240);
+  const int code1 = wait_exit(node1, 60);
+  if (code0 == -1) kill(node0, SIGKILL);
+  if (code1 == -1) kill(node1, SIGKILL);
+  const std::string err0 = text_of(t.file("err0"));
+  const std::string err1 = text_of(t.file("err1"));
+  ASSERT_EQ(code0, 0) << err0 << err1;
+  ASSERT_EQ(code1, 0) << err0 << err1;
+  for (const std::string* err : {&err0, &err1})
+    EXPECT_NE(err->find("starting every rank again (restart 1 of 1)"),
+              std::string::npos)
+        << *err;
+  EXPECT_NE(err1.find("rank 1 was killed by signal 9"), std::string::npos)
+      << err1;
+  EXPECT_NE(err0.find("rank 1 (no heartbeat"), std::string::npos) << err0;
+  EXPECT_NE(text_of(t.file("out0")).find("now at 60)"), std::string::npos)
+      << text_of(t.file("out0"));
+  expect_each_step_once(run, 60);
+}
+
+// torchrun itself runs semifer's ranks (`--no_python`; its agent serves
+// the store, TORCHELASTIC_USE_AGENT_STORE) and restarts them after one is
+// killed; `--auto-resume` continues the run. Debian 12's torchrun
+// (python3-torch 1.13 on Python 3.11) needs `--redirects 1 --tee 1` to
+// start any worker (docs/distributed.md); the underscore spellings work in
+// every torchrun.
+TEST(TorchrunCli, RestartedRanksContinueTheRun) {
+  const char* torchrun = "/usr/bin/torchrun";
+  if (::access(torchrun, X_OK) != 0 ||
+      std::system("/usr/bin/python3 -c 'import torch.distributed.run' "
+                  ">/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no torchrun (Debian's python3-torch) on this machine";
+  TempDir t;
+  const std::string config = setup(t, kLong);
+  const std::string run = t.file("run");
+  // Rank 1 of the first start is killed once the run has a checkpoint.
+  const std::string rank = write_text_file(
+      t.file("rank.sh"),
+      "cli=$1; run=$2; shift 2\n"
+      "if [ \"$RANK\" = 1 ] && [ \"$TORCHELASTIC_RESTART_COUNT\" = 0 ]; then\n"
+      "  \"$cli\" \"$@\" & pid=$!\n"
+      "  n=0\n"
+      "  while [ ! -f \"$run/checkpoint_last.pt\" ] && [ $n -lt 2400 ]; do\n"
+      "    sleep 0.1; n=$((n + 1))\n"
+      "  done\n"
+      "  kill -9 $pid; wait $pid; exit 137\n"
+      "fi\n"
+      "exec \"$cli\" \"$@\"\n");
+  const RunResult r =
+      run_program("timeout", {"300",
+                              torchrun,
+                              "--nproc_per_node",
+                              "2",
+                              "--max_restarts",
+                              "1",
+                              "--master_addr",
+                              "127.0.0.1",
+                              "--master_port",
+                              std::to_string(launch::free_port()),
+                              "--redirects",
+                              "1",
+                              "--tee",
+                              "1",
+                              "--log_dir",
+                              t.file("logs"),
+                              "--no_python",
+                              "/bin/sh",
+                              rank,
+                              SEMIFER_CLI,
+                              run,
+                              "train",
+                              config,
+                              "--out",
+                              run,
+                              "--auto-resume",
+                              "--set",
+                              "train.epochs=6"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("(resuming at step "), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("now at 60)"), std::string::npos) << r.out;
+  expect_each_step_once(run, 60);
 }
 
 TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {
