@@ -2,7 +2,8 @@
 // end to end, a resume after the whole job is killed, restarts after a rank
 // is killed (one launcher, two launchers as two machines, and torchrun
 // itself), and a rank killed mid-run, which the others report by rank
-// within their timeout.
+// within their timeout; the documented srun line under a stand-in for
+// Slurm.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -320,6 +321,64 @@ TEST(TorchrunCli, RestartedRanksContinueTheRun) {
   EXPECT_NE(r.err.find("(resuming at step "), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("now at 60)"), std::string::npos) << r.out;
   expect_each_step_once(run, 60);
+}
+
+// docs/distributed.md's srun line, word for word, under a stand-in for
+// Slurm (no Slurm here): `srun --ntasks-per-node N` starts N tasks of the
+// command with the variables Slurm sets (SLURM_PROCID, SLURM_LOCALID,
+// SLURM_NTASKS, SLURM_NTASKS_PER_NODE, SLURM_JOB_NODELIST), and
+// `scontrol show hostnames` names this machine. Only the port is changed
+// (one free here).
+TEST(SlurmCli, TheDocumentedSrunLineTrainsOneRun) {
+  std::vector<std::string> block;
+  for (const auto& line : util::read_lines(std::string(SEMIFER_SOURCE_DIR) +
+                                           "/docs/distributed.md")) {
+    if (block.empty() && line.rfind("    srun ", 0) != 0) continue;
+    block.push_back(line.substr(std::min<size_t>(4, line.size())));
+    if (line.empty() || line.back() != '\\') break;
+  }
+  ASSERT_EQ(block.size(), 4u) << "docs/distributed.md's srun line changed";
+  std::string command;
+  for (const auto& l : block) command += l + "\n";
+  const size_t port = command.find("MASTER_PORT=29500");
+  ASSERT_NE(port, std::string::npos) << command;
+  command.replace(port, 17,
+                  "MASTER_PORT=" + std::to_string(launch::free_port()));
+
+  TempDir t;
+  fs::copy_file(setup(t,
+                      "epochs: 2, steps_per_epoch: 5, batch_labeled: 8, "
+                      "batch_unlabeled: 8, log_every: 5, threads: 1, "
+                      "torch_threads: 1, distributed: {timeout_s: 20}"),
+                t.file("fer.yaml"));
+  write_text_file(
+      t.file("bin/srun"),
+      "#!/bin/sh\n"
+      "[ \"$1\" = --ntasks-per-node ] || exit 2\n"
+      "n=$2; shift 2; i=0; pids=\n"
+      "while [ $i -lt $n ]; do\n"
+      "  SLURM_PROCID=$i SLURM_LOCALID=$i SLURM_NTASKS=$n \\\n"
+      "    SLURM_NTASKS_PER_NODE=$n SLURM_JOB_NODELIST=node1 \"$@\" &\n"
+      "  pids=\"$pids $!\"; i=$((i + 1))\n"
+      "done\n"
+      "rc=0; for p in $pids; do wait $p || rc=$?; done; exit $rc\n");
+  write_text_file(t.file("bin/scontrol"),
+                  "#!/bin/sh\n"
+                  "[ \"$1 $2 $3\" = \"show hostnames node1\" ] && "
+                  "echo localhost\n");
+  fs::create_symlink(SEMIFER_CLI, t.file("bin/semifer"));
+  for (const char* tool : {"bin/srun", "bin/scontrol"})
+    fs::permissions(t.file(tool), fs::perms::owner_all);
+  const RunResult r = run_program(
+      "/bin/sh", {"-c", "cd " + t.path().string() + " && PATH=" +
+                            t.file("bin") + ":$PATH timeout 300 " + command});
+  ASSERT_EQ(r.exit_code, 0) << command << r.out << r.err;
+  EXPECT_NE(r.err.find(", 4 ranks"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("trained 10 steps; run folder runs/fer"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(steps_of(t.file("runs/fer/metrics.jsonl")),
+            (std::vector<int64_t>{5, 10}));
 }
 
 TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {
