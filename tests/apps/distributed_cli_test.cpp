@@ -381,24 +381,36 @@ TEST(SlurmCli, TheDocumentedSrunLineTrainsOneRun) {
             (std::vector<int64_t>{5, 10}));
 }
 
-TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {
-  TempDir t;
-  const std::string config = setup(t, kLong);
-  const std::string run = t.file("run");
+namespace {
+
+// Two ranks of `semifer train` started with torchrun's variables (no
+// launcher), each in a process group of its own; stderr to TempDir's
+// err0 and err1. Returns once the run has its first checkpoint.
+std::pair<pid_t, pid_t> two_training_ranks(const TempDir& t,
+                                           const std::string& config,
+                                           const std::string& run) {
   const std::vector<std::string> env = {
       "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
       "MASTER_PORT=" + std::to_string(launch::free_port())};
-  auto with = [&](const std::string& rank) {
+  auto rank = [&](const std::string& r) {
     auto e = env;
-    e.push_back("RANK=" + rank);
-    return e;
+    e.push_back("RANK=" + r);
+    return start_cli({"train", config, "--out", run}, t.file("out" + r),
+                     t.file("err" + r), e, true);
   };
-  const pid_t r0 = start_cli({"train", config, "--out", run}, t.file("out0"),
-                             t.file("err0"), with("0"), true);
-  const pid_t r1 = start_cli({"train", config, "--out", run}, t.file("out1"),
-                             t.file("err1"), with("1"), true);
-  ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
+  const pid_t r0 = rank("0");
+  const pid_t r1 = rank("1");
+  EXPECT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
       << text_of(t.file("err0"));
+  return {r0, r1};
+}
+
+}  // namespace
+
+TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {
+  TempDir t;
+  const std::string run = t.file("run");
+  const auto [r0, r1] = two_training_ranks(t, setup(t, kLong), run);
   kill(r1, SIGKILL);
   const auto killed = Clock::now();
   EXPECT_EQ(wait_exit(r1, 10), 128 + SIGKILL);
@@ -410,6 +422,40 @@ TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - killed).count(), 25);
   const std::string err = text_of(t.file("err0"));
   EXPECT_NE(err.find("rank 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("is lost"), std::string::npos) << err;
+}
+
+// A rank that hangs (stopped by SIGSTOP: no step, no heartbeat, its
+// connections open) makes the other fail after train.distributed.timeout_s
+// (4 here) and the 2.5 s look at the heartbeats, naming it.
+TEST(DistributedCli, AHungRankIsNamedAfterTheTimeout) {
+  TempDir t;
+  const std::string run = t.file("run");
+  const std::string config = setup(t, kLong);
+  {
+    // kLong with a 4 s timeout instead of 20 s.
+    std::string text = text_of(config);
+    const size_t at = text.find("timeout_s: 20");
+    ASSERT_NE(at, std::string::npos);
+    write_text_file(config, text.replace(at, 13, "timeout_s: 4"));
+  }
+  const auto [r0, r1] = two_training_ranks(t, config, run);
+  kill(r1, SIGSTOP);
+  const auto stopped = Clock::now();
+  const int code = wait_exit(r0, 60);
+  const double waited =
+      std::chrono::duration<double>(Clock::now() - stopped).count();
+  if (code == -1) kill(r0, SIGKILL);
+  kill(r1, SIGKILL);
+  wait_exit(r1, 10);
+  EXPECT_EQ(code, 1);
+  // Not before the timeout, and bounded (timeout + 2.5 s + slack for a
+  // loaded machine).
+  EXPECT_GT(waited, 4.0);
+  EXPECT_LT(waited, 30.0);
+  const std::string err = text_of(t.file("err0"));
+  EXPECT_NE(err.find("rank 1 (no heartbeat for 2.5 s"), std::string::npos)
+      << err;
   EXPECT_NE(err.find("is lost"), std::string::npos) << err;
 }
 
