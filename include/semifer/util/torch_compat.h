@@ -194,8 +194,8 @@ inline void set_cuda_speed(bool tf32, bool cudnn_benchmark) {
 
 }  // namespace semifer::compat
 
-// c10d, for the one file that defines SEMIFER_WITH_C10D before including
-// this header (src/train/distributed.cpp; its headers are heavy). LibTorch
+// c10d, for the one header that defines SEMIFER_WITH_C10D before including
+// this header (src/train/group_impl.h; its headers are heavy). LibTorch
 // 2.0 split the collective backends (Gloo, NCCL) out of ProcessGroup into
 // Backend; both declare allreduce(std::vector<at::Tensor>&, options),
 // broadcast and allgather with the same signatures, and Work::wait.

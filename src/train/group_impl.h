@@ -1,0 +1,82 @@
+#pragma once
+
+// Group's state, shared by the two files of train::Group: rendezvous.cpp
+// (how the ranks meet, the heartbeats, naming a lost rank) and
+// distributed.cpp (the collectives). c10d's headers are heavy: only these
+// two include it.
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/distributed/c10d/Work.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "semifer/train/distributed.h"
+#include "semifer/util/error.h"
+
+// torch_compat.h's c10d part (C10dBackend) is for the files that ask.
+#define SEMIFER_WITH_C10D 1
+#include "semifer/util/torch_compat.h"
+
+namespace semifer::train {
+
+using Millis = std::chrono::milliseconds;
+using Backend = compat::C10dBackend;
+
+struct Group::Impl {
+  LaunchEnv env;
+  DistributedConfig config;
+  c10::Device device{c10::kCPU};
+  Millis timeout{0};
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<Backend> main;     // the tensors' collectives
+  c10::intrusive_ptr<Backend> control;  // CPU: flags, bytes
+  std::string backend_name;
+
+  std::atomic<int64_t> step{0};
+  std::thread heartbeat;
+  std::mutex beat_mutex;
+  std::condition_variable beat_cv;
+  bool stopping = false;
+
+  std::string beat_key(int r) const { return str("semifer/beat/", r); }
+
+  // Heartbeat n: "<n> <step>".
+  std::vector<uint8_t> beat_value(uint64_t n) const;
+  // A client connection of its own to the rendezvous store.
+  c10::intrusive_ptr<c10d::Store> connect(Millis timeout_ms) const;
+  // This start's keys: torchrun's agent keeps each start's under
+  // "/worker/attempt_<restart count>"; semifer's own store does the same
+  // under "semifer/attempt_<n>", so that a rank restarted on one machine
+  // never reads what the previous start's ranks wrote on another.
+  c10::intrusive_ptr<c10d::Store> attempt_store(
+      c10::intrusive_ptr<c10d::Store> s) const;
+  // Opens the store (`*have_store` once it is) and the backends, and
+  // writes this rank's first heartbeat; throws what c10d throws.
+  void rendezvous(DistBackend kind, Millis store_timeout, bool* have_store);
+  // The heartbeat thread: this rank's "<n> <step>" every kBeatEvery until
+  // `stopping`, through a store connection of its own.
+  void beat_loop();
+  // Each rank's "<counter> <step>", or nullopt where it cannot be read.
+  std::vector<std::optional<std::pair<uint64_t, int64_t>>> beats(
+      c10d::Store& s) const;
+  // The ranks that look lost: no heartbeat over kLostAfter, or behind.
+  std::string diagnose() const;
+  // Waits for `work`; a failure ends the run naming the lost rank.
+  void wait(const char* what, const c10::intrusive_ptr<c10d::Work>& work,
+            Group& self);
+};
+
+}  // namespace semifer::train
