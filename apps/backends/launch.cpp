@@ -324,8 +324,13 @@ int run(const LaunchOptions& o, std::ostream& out, std::ostream& err,
     err << "semifer launch: starting every rank again (restart " << restart + 1
         << " of " << o.max_restarts << ")" << std::endl;
     // A port of the launcher's choosing is chosen anew: the last one may
-    // still be held by the store of the rank 0 that died.
-    if (o.master_port == 0) port = free_port();
+    // still be held by the store of the rank 0 that died. The kernel may
+    // hand the port just released out again: another one is asked for.
+    if (o.master_port == 0) {
+      const int last = port;
+      for (int tries = 0; port == last && tries < 100; ++tries)
+        port = free_port();
+    }
   }
 }
 

@@ -122,11 +122,22 @@ launch::LaunchOptions two_shell_ranks(const std::string& script,
 // --max-restarts: rank 1 fails on the first start only; every rank is
 // started again, told which start it is, on a new port.
 TEST(LaunchRun, MaxRestartsStartsEveryRankAgainAfterAFailure) {
+  // Rank 1 fails only once rank 0 has said which start it is (on a loaded
+  // machine rank 0's shell may not have run yet when rank 1 exits, and the
+  // launcher stops it).
+  TempDir t;
+  const std::string said = t.file("rank0-said");
   launch::LaunchOptions o = two_shell_ranks(
       "echo start $TORCHELASTIC_RESTART_COUNT of "
       "$TORCHELASTIC_MAX_RESTARTS port $MASTER_PORT; "
-      "if [ \"$RANK\" = 1 ] && [ \"$TORCHELASTIC_RESTART_COUNT\" = 0 ]; "
-      "then exit 3; fi; sleep 0.2",
+      "if [ \"$RANK\" = 0 ]; then touch '" +
+          said +
+          "'; fi; "
+          "if [ \"$RANK\" = 1 ] && [ \"$TORCHELASTIC_RESTART_COUNT\" = 0 ]; "
+          "then n=0; while [ ! -f '" +
+          said +
+          "' ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n + 1)); done; "
+          "exit 3; fi; sleep 0.2",
       2);
   std::ostringstream out, err;
   EXPECT_EQ(launch::run(o, out, err, [] { return 0; }), 0) << err.str();
