@@ -87,6 +87,16 @@ pid_t last_child(pid_t pid) {
   return last;
 }
 
+// Waits for the run's first checkpoint, then kills the last rank of the
+// launcher `launcher` (its children are its ranks) with SIGKILL; false
+// when either is not there.
+bool kill_a_rank_after_the_first_checkpoint(pid_t launcher,
+                                            const std::string& run) {
+  if (!wait_for_file(run + "/checkpoint_last.pt", 240)) return false;
+  const pid_t rank = last_child(launcher);
+  return rank > 0 && kill(rank, SIGKILL) == 0;
+}
+
 const char* kLong =
     "epochs: 40, steps_per_epoch: 10, batch_labeled: 8, batch_unlabeled: 8, "
     "log_every: 5, checkpoint_every: 10, threads: 1, torch_threads: 1, "
@@ -177,12 +187,8 @@ TEST(LaunchCli, MaxRestartsContinueTheRunAfterARankIsKilled) {
       {"launch", "--nproc", "2", "--max-restarts", "1", "--", "train", config,
        "--out", run, "--auto-resume", "--set", "train.epochs=6"},
       t.file("out"), t.file("err"), {}, true);
-  ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
+  ASSERT_TRUE(kill_a_rank_after_the_first_checkpoint(job, run))
       << text_of(t.file("err"));
-  // The launcher's children are its ranks: kill the last one.
-  const pid_t rank = last_child(job);
-  ASSERT_GT(rank, 0);
-  kill(rank, SIGKILL);
   const int code = wait_exit(job, 240);
   if (code == -1) kill(job, SIGKILL);
   const std::string err = text_of(t.file("err"));
@@ -235,11 +241,8 @@ TEST(LaunchCli, RestartsOnTwoMachinesMeetAgain) {
   };
   const pid_t node0 = node("0");
   const pid_t node1 = node("1");
-  ASSERT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
-      << text_of(t.file("err0"));
-  const pid_t rank1 = last_child(node1);
-  ASSERT_GT(rank1, 0);
-  kill(rank1, SIGKILL);
+  ASSERT_TRUE(kill_a_rank_after_the_first_checkpoint(node1, run))
+      << text_of(t.file("err1"));
   const int code0 = wait_exit(node0, 240);
   const int code1 = wait_exit(node1, 60);
   if (code0 == -1) kill(node0, SIGKILL);
