@@ -10,8 +10,8 @@
 #include "semifer/io/metrics_log.h"
 #include "semifer/models/registry.h"
 #include "semifer/models/weights.h"
+#include "semifer/train/data_parallel.h"
 #include "semifer/train/distributed.h"
-#include "semifer/train/gradient_reducer.h"
 #include "semifer/train/graph.h"
 #include "semifer/train/optimizer.h"
 #include "semifer/train/resume.h"
@@ -86,16 +86,7 @@ Trainer::Trainer(TrainConfig config, RunOptions options)
       std::make_unique<EpochEvaluator>(dataset_, config_, std::move(dtm_pool));
   join_group();
   open_run();
-  if (options_.group) {
-    // Every rank starts from rank 0's networks.
-    TrainState& s = *state_;
-    std::vector<at::Tensor> t;
-    for (auto* net : {&s.student, &s.teacher}) {
-      for (auto& p : (*net)->parameters()) t.push_back(p.data());
-      for (auto& b : (*net)->buffers()) t.push_back(b);
-    }
-    options_.group->broadcast(t);
-  }
+  if (parallel_) parallel_->broadcast_networks(*state_);
   log_.start(*state_, *dataset_, device_,
              options_.group ? options_.group->size() : 0, options_.run_dir,
              options_.resume);
@@ -115,41 +106,10 @@ void Trainer::setup_graph() {
 }
 
 void Trainer::join_group() {
-  const auto& group = options_.group;
-  if (!group) return;
-  TrainState& s = *state_;
-  s.world_size = group->size();
-  evaluator_->set_group(group);
-  PseudoLabeler::RankSync sync;
-  sync.world_size = group->size();
-  sync.mean = [g = group.get()](at::Tensor& t) {
-    std::vector<at::Tensor> v = {t};
-    g->all_reduce_sum(v);
-    t.div_(g->size());
-  };
-  sync.gather = [g = group.get()](const at::Tensor& t) {
-    return g->all_gather(t);
-  };
-  s.labeler.set_rank_sync(std::move(sync));
-  reducer_ = std::make_unique<GradientReducer>(
-      group, s.student->parameters(), config_.train.distributed.bucket_mb);
-  GradientReducer* reducer = reducer_.get();
-  step_options_.after_backward =
-      [reducer, user = options_.after_backward](TrainState& state) {
-        reducer->finish();
-        if (user) user(state);
-      };
-}
-
-void Trainer::sync_buffers() {
-  if (!options_.group) return;
-  // BatchNorm's statistics are per rank between these points (as DDP's
-  // default): rank 0's go to every rank before they are used or saved.
-  TrainState& s = *state_;
-  std::vector<at::Tensor> t;
-  for (auto& b : s.student->buffers()) t.push_back(b);
-  for (auto& b : s.teacher->buffers()) t.push_back(b);
-  options_.group->broadcast(t);
+  if (options_.group)
+    parallel_ = std::make_unique<DataParallelRank>(
+        options_.group, *state_, *evaluator_, step_options_,
+        config_.train.distributed.bucket_mb);
 }
 
 Trainer::~Trainer() = default;
@@ -291,8 +251,8 @@ void Trainer::check_resume(const std::string& saved, const std::string& path) {
 void Trainer::save() {
   TrainState& s = *state_;
   checkpoints_.check_saveable(s);
-  if (options_.group) {
-    sync_buffers();
+  if (parallel_) {
+    parallel_->broadcast_buffers(s);
     s.window.reduce(*options_.group, /*root_only=*/true);
   }
   checkpoints_.save_last(s);
@@ -435,7 +395,7 @@ void Trainer::end_window(bool epoch_end) {
 void Trainer::end_epoch(io::MetricsLine& line) {
   TrainState& s = *state_;
   const auto& names = s.card.classes;
-  sync_buffers();
+  if (parallel_) parallel_->broadcast_buffers(s);
   log_.epoch_work(
       s, line.epoch.value_or(0),
       config_.eval_max > 0

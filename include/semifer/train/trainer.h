@@ -27,7 +27,7 @@ struct TrainState;
 struct WindowSummary;
 class EpochEvaluator;
 class Group;
-class GradientReducer;
+class DataParallelRank;
 class GraphedStep;
 
 /// Options of a run that are not part of its configuration.
@@ -128,7 +128,6 @@ class Trainer {
   void build_state();
   void join_group();
   void load_resumed(const std::string& path);
-  void sync_buffers();
   void open_run();
   void check_resume(const std::string& saved_config, const std::string& path);
   void train_step(data::Loader* loader);
@@ -151,7 +150,7 @@ class Trainer {
   std::shared_ptr<const data::Dataset> dataset_;
   std::unique_ptr<TrainState> state_;
   std::unique_ptr<EpochEvaluator> evaluator_;
-  std::unique_ptr<GradientReducer> reducer_;
+  std::unique_ptr<DataParallelRank> parallel_;  ///< in a data-parallel job
   std::unique_ptr<GraphedStep> graph_;  ///< train.cuda_graph, when possible
   RunSummary summary_;
   bool epoch_kept_any_ = false;  ///< a pseudo-label passed this epoch
