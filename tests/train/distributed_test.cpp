@@ -211,6 +211,48 @@ TEST(Group, JoinsTorchrunsAgentStore) {
   EXPECT_TRUE(agent->check({"/worker/attempt_1/semifer/beat/1"}));
 }
 
+// A restarted start (TORCHELASTIC_RESTART_COUNT 1) on several machines: its
+// rank 1 may reach the previous start's store, still served by a rank 0
+// winding down elsewhere (holding a stale key). When that store goes away
+// the rank tries again, and meets the new rank 0 on the same port.
+TEST(Group, ARestartedRankWaitsOutThePreviousStartsStore) {
+  const int port = free_port();
+  c10d::TCPStoreOptions o;
+  o.port = static_cast<uint16_t>(port);
+  o.isServer = true;
+  o.waitWorkers = false;
+  auto previous = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", o);
+  previous->set("semifer/gloo/0", std::vector<uint8_t>{1, 2, 3});  // stale
+  train::DistributedConfig dc;
+  dc.timeout_s = 30;
+  std::vector<float> sums(2, 0);
+  auto rank = [&](int r) {
+    try {
+      auto env = rank_env(r, 2, port);
+      env.restart_count = 1;
+      auto g = train::Group::join(env, dc, c10::Device(c10::kCPU));
+      std::vector<at::Tensor> t = {torch::full({1}, r + 1.0f)};
+      g->all_reduce_sum(t);
+      sums[r] = t[0].item<float>();
+      EXPECT_TRUE(g->any(r == 1));
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "rank " << r << ": " << e.what();
+    }
+  };
+  std::thread one([&] { rank(1); });
+  // Rank 1 reaches the previous store (a key beside the stale one) and
+  // waits there for this start's rank 0.
+  for (int i = 0; i < 500 && previous->getNumKeys() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(previous->getNumKeys(), 2) << "rank 1 never reached the store";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  previous.reset();  // the previous rank 0 exits
+  std::thread zero([&] { rank(0); });
+  one.join();
+  zero.join();
+  EXPECT_EQ(sums, (std::vector<float>{3, 3}));
+}
+
 TEST(Group, CollectivesAgreeAcrossRanks) {
   std::vector<std::vector<float>> seen(3);
   on_ranks(3, [&](int r, train::Group& g) {
