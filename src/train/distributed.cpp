@@ -69,6 +69,7 @@ int Group::rank() const { return impl_->env.rank; }
 int Group::size() const { return impl_->env.world_size; }
 const LaunchEnv& Group::env() const { return impl_->env; }
 std::string Group::backend() const { return impl_->backend_name; }
+std::string Group::gloo_address() const { return impl_->address; }
 
 void Group::set_step(int64_t step) { impl_->step.store(step); }
 

@@ -44,6 +44,7 @@ struct Group::Impl {
   c10::intrusive_ptr<Backend> main;     // the tensors' collectives
   c10::intrusive_ptr<Backend> control;  // CPU: flags, bytes
   std::string backend_name;
+  std::string address;  // where Gloo binds: an address, or an interface
 
   std::atomic<int64_t> step{0};
   std::thread heartbeat;

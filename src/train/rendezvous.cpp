@@ -3,7 +3,11 @@
 // each start's keys apart, the Gloo or NCCL backends, the heartbeats, and
 // naming a lost rank when a collective fails. The collectives themselves
 // are distributed.cpp's.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include "group_impl.h"
 #include "semifer/util/device.h"
@@ -20,6 +24,49 @@ constexpr Millis kLostAfter{2500};
 
 bool loopback(const std::string& addr) {
   return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1";
+}
+
+// The address this machine reaches `master` from: 127.0.0.1 for a
+// loopback master; else the source address of the route to it (a UDP
+// socket "connected" to it: no packet is sent). Gloo binds there and tells
+// the other ranks, so a host name that resolves to 127.0.1.1 (Debian's
+// default /etc/hosts) or to another network's address does not matter.
+// Falls back to the host name's address (Gloo's default) where the route
+// cannot be found.
+std::string gloo_host(const std::string& master) {
+  if (loopback(master)) return "127.0.0.1";
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  std::string out;
+  if (getaddrinfo(master.c_str(), "9", &hints, &found) == 0) {
+    for (addrinfo* a = found; a && out.empty(); a = a->ai_next) {
+      const int fd = socket(a->ai_family, SOCK_DGRAM, 0);
+      if (fd < 0) continue;
+      sockaddr_storage local{};
+      socklen_t len = sizeof(local);
+      char text[INET6_ADDRSTRLEN] = {0};
+      if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+          getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+        const void* ip =
+            local.ss_family == AF_INET
+                ? static_cast<const void*>(
+                      &reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
+                : static_cast<const void*>(
+                      &reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
+        if (inet_ntop(local.ss_family, ip, text, sizeof(text))) out = text;
+      }
+      close(fd);
+    }
+    freeaddrinfo(found);
+  }
+  if (out.empty()) {
+    char name[256] = {0};
+    gethostname(name, sizeof(name) - 1);
+    out = name;
+  }
+  return out;
 }
 
 std::vector<uint8_t> to_bytes(const std::string& s) {
@@ -72,16 +119,16 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
         attempt_store(c10::make_intrusive<c10d::TCPStore>(env.master_addr, o));
   }
   *have_store = true;
+  address = env.socket_ifname.empty() ? gloo_host(env.master_addr)
+                                      : env.socket_ifname;
   auto gloo = [&](const std::string& prefix) -> c10::intrusive_ptr<Backend> {
     auto o = c10d::ProcessGroupGloo::Options::create(timeout);
     if (!env.socket_ifname.empty()) {
       o->devices.push_back(
           c10d::ProcessGroupGloo::createDeviceForInterface(env.socket_ifname));
-    } else if (loopback(env.master_addr)) {
-      o->devices.push_back(
-          c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
     } else {
-      o->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+      o->devices.push_back(
+          c10d::ProcessGroupGloo::createDeviceForHostname(address));
     }
     return c10::make_intrusive<c10d::ProcessGroupGloo>(
         c10::make_intrusive<c10d::PrefixStore>(prefix, store), env.rank,

@@ -4,7 +4,10 @@
 // process with twice the batch.
 #include "semifer/train/distributed.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <torch/torch.h>
@@ -58,7 +61,8 @@ train::LaunchEnv rank_env(int rank, int world, int port) {
 // Runs fn(rank, group) on `world` threads, one group each; rethrows the
 // first failure.
 void on_ranks(int world, const std::function<void(int, train::Group&)>& fn,
-              double timeout_s = 60) {
+              double timeout_s = 60,
+              const std::function<void(train::LaunchEnv&)>& tweak = {}) {
   const int port = free_port();
   train::DistributedConfig dc;
   dc.timeout_s = timeout_s;
@@ -67,8 +71,9 @@ void on_ranks(int world, const std::function<void(int, train::Group&)>& fn,
   for (int r = 0; r < world; ++r) {
     threads.emplace_back([&, r] {
       try {
-        auto g = train::Group::join(rank_env(r, world, port), dc,
-                                    c10::Device(c10::kCPU));
+        train::LaunchEnv env = rank_env(r, world, port);
+        if (tweak) tweak(env);
+        auto g = train::Group::join(env, dc, c10::Device(c10::kCPU));
         fn(r, *g);
       } catch (...) {
         errors[r] = std::current_exception();
@@ -250,6 +255,45 @@ TEST(Group, ARestartedRankWaitsOutThePreviousStartsStore) {
   std::thread zero([&] { rank(0); });
   one.join();
   zero.join();
+  EXPECT_EQ(sums, (std::vector<float>{3, 3}));
+}
+
+// Where Gloo binds: 127.0.0.1 for a loopback master, GLOO_SOCKET_IFNAME's
+// interface when set, else the address on the route to MASTER_ADDR (here
+// this machine's own non-loopback address: its host name resolves to
+// 127.0.0.1 on the development VM, which other machines could not reach).
+TEST(Group, GlooBindsTheAddressOnTheRouteToTheMaster) {
+  std::string own;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) == 0) {
+    for (ifaddrs* i = list; i && own.empty(); i = i->ifa_next) {
+      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+          (i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP))
+        continue;
+      char text[INET_ADDRSTRLEN] = {0};
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr,
+                text, sizeof(text));
+      own = text;
+    }
+    freeifaddrs(list);
+  }
+  on_ranks(2, [&](int, train::Group& g) {
+    EXPECT_EQ(g.gloo_address(), "127.0.0.1");
+  });
+  on_ranks(
+      2, [&](int, train::Group& g) { EXPECT_EQ(g.gloo_address(), "lo"); }, 60,
+      [](train::LaunchEnv& env) { env.socket_ifname = "lo"; });
+  if (own.empty()) GTEST_SKIP() << "no non-loopback IPv4 address here";
+  std::vector<float> sums(2, 0);
+  on_ranks(
+      2,
+      [&](int r, train::Group& g) {
+        EXPECT_EQ(g.gloo_address(), own);
+        std::vector<at::Tensor> t = {torch::full({1}, r + 1.0f)};
+        g.all_reduce_sum(t);
+        sums[r] = t[0].item<float>();
+      },
+      60, [&](train::LaunchEnv& env) { env.master_addr = own; });
   EXPECT_EQ(sums, (std::vector<float>{3, 3}));
 }
 

@@ -64,6 +64,11 @@ class Group {
   const LaunchEnv& env() const;
   /// "gloo" or "nccl".
   std::string backend() const;
+  /// Where this rank's Gloo connections are bound (NCCL's control channel
+  /// too): GLOO_SOCKET_IFNAME's interface when set, 127.0.0.1 for a
+  /// loopback MASTER_ADDR, else this machine's source address on the route
+  /// to MASTER_ADDR (docs/distributed.md).
+  std::string gloo_address() const;
 
   /// Sums each tensor over the ranks, in place.
   void all_reduce_sum(std::vector<at::Tensor>& tensors);
