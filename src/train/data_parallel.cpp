@@ -2,16 +2,82 @@
 
 #include <torch/torch.h>
 
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "semifer/data/dataset.h"
+#include "semifer/train/config.h"
 #include "semifer/train/distributed.h"
 #include "semifer/train/gradient_reducer.h"
 #include "semifer/train/state.h"
 #include "semifer/train/step.h"
 #include "semifer/train/validation.h"
+#include "semifer/util/error.h"
+#include "semifer/util/strings.h"
 
 namespace semifer::train {
+
+namespace {
+
+// One line per pool: its size, and per class where labels are known.
+std::string pool_sizes(const data::Dataset& d) {
+  auto per_class = [&](const std::vector<data::PoolItem>& pool) {
+    std::vector<int64_t> n(d.classes.names().size(), 0);
+    for (const auto& item : pool)
+      if (item.label >= 0 && static_cast<size_t>(item.label) < n.size())
+        ++n[item.label];
+    std::string out = str(pool.size(), " (");
+    for (size_t c = 0; c < n.size(); ++c)
+      out += str(c ? " " : "", d.classes.names()[c], " ", n[c]);
+    return out + ")";
+  };
+  return str("labeled pool ", per_class(d.labeled), "\nunlabeled pool ",
+             d.unlabeled.size(), "\nvalidation pool ", per_class(d.validation),
+             "\n");
+}
+
+bool may_differ(const ConfigChange& c) {
+  if (c.key == "train.device" || c.key == "train.threads" ||
+      c.key == "train.torch_threads")
+    return true;
+  // Paths (written absolute): a data set mounted elsewhere is the same data
+  // set; what it holds is compared by the pools' sizes.
+  return !c.before.empty() && !c.after.empty() && c.before[0] == '/' &&
+         c.after[0] == '/';
+}
+
+// What differs from rank 0's run: "" when nothing does.
+std::string difference(const std::string& theirs, const std::string& mine) {
+  const size_t cut = theirs.find("\n---pools---\n");
+  TORCH_INTERNAL_ASSERT(cut != std::string::npos);
+  const size_t my_cut = mine.find("\n---pools---\n");
+  TrainConfig rank0, here;
+  try {
+    rank0 = parse_train_config(theirs.substr(0, cut), "rank 0's config");
+    here = parse_train_config(mine.substr(0, my_cut), "this rank's config");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  for (const ConfigChange& c : config_changes(rank0, here)) {
+    if (!may_differ(c))
+      return str("its config has ", c.key, " ",
+                 c.after.empty() ? "unset" : c.after, " where rank 0's has ",
+                 c.before.empty() ? "it unset" : c.before);
+  }
+  const std::string pools0 = theirs.substr(cut + 13);
+  const std::string pools = mine.substr(my_cut + 13);
+  const auto lines0 = util::split(pools0, '\n');
+  const auto lines = util::split(pools, '\n');
+  for (size_t i = 0; i < lines0.size() && i < lines.size(); ++i) {
+    if (lines0[i] != lines[i])
+      return str("its data differ: ", lines[i], " where rank 0 has ", lines0[i],
+                 " (every rank needs the same images)");
+  }
+  return "";
+}
+
+}  // namespace
 
 DataParallelRank::DataParallelRank(std::shared_ptr<Group> group,
                                    TrainState& state, EpochEvaluator& evaluator,
@@ -41,6 +107,25 @@ DataParallelRank::DataParallelRank(std::shared_ptr<Group> group,
 }
 
 DataParallelRank::~DataParallelRank() = default;
+
+void DataParallelRank::check_same_run(const TrainConfig& config,
+                                      const data::Dataset& dataset) {
+  const std::string mine =
+      to_yaml(config) + "\n---pools---\n" + pool_sizes(dataset);
+  const std::string theirs = group_->broadcast_bytes(mine, 0);
+  const std::string why = group_->rank() == 0 ? "" : difference(theirs, mine);
+  if (!group_->any(!why.empty())) return;
+  // Every rank learns the first rank that differs, and why.
+  for (int r = 1; r < group_->size(); ++r) {
+    const std::string reason =
+        group_->broadcast_bytes(group_->rank() == r ? why : "", r);
+    if (!reason.empty())
+      fail("distributed: rank ", r, " does not run rank 0's job: ", reason,
+           " (every rank must run the same config on the same data; paths, "
+           "train.device, train.threads and train.torch_threads may differ)");
+  }
+  fail("distributed: the ranks do not run the same job");
+}
 
 void DataParallelRank::broadcast_networks(TrainState& state) {
   std::vector<at::Tensor> t;

@@ -106,10 +106,11 @@ void Trainer::setup_graph() {
 }
 
 void Trainer::join_group() {
-  if (options_.group)
-    parallel_ = std::make_unique<DataParallelRank>(
-        options_.group, *state_, *evaluator_, step_options_,
-        config_.train.distributed.bucket_mb);
+  if (!options_.group) return;
+  parallel_ = std::make_unique<DataParallelRank>(
+      options_.group, *state_, *evaluator_, step_options_,
+      config_.train.distributed.bucket_mb);
+  parallel_->check_same_run(config_, *dataset_);
 }
 
 Trainer::~Trainer() = default;

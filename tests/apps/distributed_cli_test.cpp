@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include "backends/launch.h"
 #include "semifer/util/strings.h"
@@ -409,6 +410,73 @@ std::pair<pid_t, pid_t> two_training_ranks(const TempDir& t,
 }
 
 }  // namespace
+
+// Ranks that would train apart silently are refused at the start, on every
+// rank, naming what differs: another config value, or other images behind
+// the same config. Paths may differ (the same data set mounted elsewhere),
+// and so may the threads.
+TEST(DistributedCli, RanksMustRunTheSameConfigOnTheSameData) {
+  TempDir t;
+  const std::string config = setup(
+      t,
+      "epochs: 1, steps_per_epoch: 5, batch_labeled: 8, batch_unlabeled: 8, "
+      "log_every: 5, threads: 1, torch_threads: 1, "
+      "distributed: {timeout_s: 20}");
+  // The same data set at another path, and a config that reads it.
+  fs::copy(t.file("data"), t.file("copy"), fs::copy_options::recursive);
+  std::string text = text_of(config);
+  text.replace(text.find("data/data.yaml"), 14, "copy/data.yaml");
+  const std::string other = write_text_file(t.file("other.yaml"), text);
+  // Rank 1 with `config1` and `extra` flags; the exit codes and stderr.
+  auto job = [&](const std::string& config1,
+                 const std::vector<std::string>& extra) {
+    const std::string run = t.file("run");
+    fs::remove_all(run);
+    const std::vector<std::string> env = {
+        "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
+        "MASTER_PORT=" + std::to_string(launch::free_port())};
+    std::vector<std::string> args1 = {"train", config1, "--out", run};
+    args1.insert(args1.end(), extra.begin(), extra.end());
+    auto e0 = env, e1 = env;
+    e0.push_back("RANK=0");
+    e1.push_back("RANK=1");
+    const pid_t r0 = start_cli({"train", config, "--out", run}, t.file("out0"),
+                               t.file("err0"), e0, true);
+    const pid_t r1 = start_cli(args1, t.file("out1"), t.file("err1"), e1, true);
+    const int c0 = wait_exit(r0, 120), c1 = wait_exit(r1, 120);
+    if (c0 == -1) kill(r0, SIGKILL);
+    if (c1 == -1) kill(r1, SIGKILL);
+    return std::make_tuple(c0, c1, text_of(t.file("err0")),
+                           text_of(t.file("err1")));
+  };
+  {
+    const auto [c0, c1, err0, err1] = job(other, {"--set", "train.threads=2"});
+    EXPECT_EQ(c0, 0) << err0;
+    EXPECT_EQ(c1, 0) << err1;
+  }
+  {
+    const auto [c0, c1, err0, err1] = job(other, {"--set", "train.lr=0.001"});
+    EXPECT_EQ(c0, 1);
+    EXPECT_EQ(c1, 1);
+    for (const std::string* err : {&err0, &err1})
+      EXPECT_NE(err->find("rank 1 does not run rank 0's job: its config has "
+                          "train.lr 0.001 where rank 0's has 0.0005"),
+                std::string::npos)
+          << *err;
+  }
+  {
+    // One labeled image less behind rank 1's copy.
+    const fs::path anger = t.file("copy/labeled/angry");
+    ASSERT_TRUE(fs::is_directory(anger));
+    fs::remove(fs::directory_iterator(anger)->path());
+    const auto [c0, c1, err0, err1] = job(other, {});
+    EXPECT_EQ(c0, 1);
+    EXPECT_EQ(c1, 1);
+    for (const std::string* err : {&err0, &err1})
+      EXPECT_NE(err->find("its data differ: labeled pool "), std::string::npos)
+          << *err;
+  }
+}
 
 TEST(DistributedCli, AKilledRankIsNamedByTheOthers) {
   TempDir t;

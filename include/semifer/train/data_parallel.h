@@ -2,12 +2,17 @@
 
 #include <memory>
 
+namespace semifer::data {
+struct Dataset;
+}
+
 namespace semifer::train {
 
 class EpochEvaluator;
 class GradientReducer;
 class Group;
 struct StepOptions;
+struct TrainConfig;
 struct TrainState;
 
 /// What a Trainer does as one rank of a data-parallel job, in one place
@@ -31,6 +36,14 @@ class DataParallelRank {
   ~DataParallelRank();
   DataParallelRank(const DataParallelRank&) = delete;
   DataParallelRank& operator=(const DataParallelRank&) = delete;
+
+  /// Refuses a job whose ranks would silently train apart: every rank must
+  /// run rank 0's config (paths may differ, as a data set mounted elsewhere,
+  /// and so may train.device, train.threads and train.torch_threads) on the
+  /// same pools (their sizes per class compared). Collective: on a
+  /// difference every rank throws semifer::Error naming the first rank that
+  /// differs and the key or pool.
+  void check_same_run(const TrainConfig& config, const data::Dataset& dataset);
 
   /// Networks A and B, parameters and buffers, become rank 0's on every
   /// rank (at the start, after a resume).
