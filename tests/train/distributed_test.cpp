@@ -85,6 +85,16 @@ void on_ranks(int world, const std::function<void(int, train::Group&)>& fn,
     if (e) std::rethrow_exception(e);
 }
 
+// A rendezvous store served on `port` of 127.0.0.1 by this process (as
+// torchrun's agent, or a previous start's rank 0, serves one).
+c10::intrusive_ptr<c10d::TCPStore> serve_store(int port) {
+  c10d::TCPStoreOptions o;
+  o.port = static_cast<uint16_t>(port);
+  o.isServer = true;
+  o.waitWorkers = false;
+  return c10::make_intrusive<c10d::TCPStore>("127.0.0.1", o);
+}
+
 train::EnvReader vars(std::map<std::string, std::string> m) {
   return [m](const std::string& k) -> std::optional<std::string> {
     auto it = m.find(k);
@@ -188,11 +198,7 @@ TEST(Group, JoinsTorchrunsAgentStore) {
   // Recent torchrun serves the store in its agent: every rank, 0 included,
   // connects as a client under /worker/attempt_<restart count>.
   const int port = free_port();
-  c10d::TCPStoreOptions o;
-  o.port = static_cast<uint16_t>(port);
-  o.isServer = true;
-  o.waitWorkers = false;
-  auto agent = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", o);
+  auto agent = serve_store(port);
   train::DistributedConfig dc;
   dc.timeout_s = 20;
   std::vector<std::thread> threads;
@@ -222,11 +228,7 @@ TEST(Group, JoinsTorchrunsAgentStore) {
 // the rank tries again, and meets the new rank 0 on the same port.
 TEST(Group, ARestartedRankWaitsOutThePreviousStartsStore) {
   const int port = free_port();
-  c10d::TCPStoreOptions o;
-  o.port = static_cast<uint16_t>(port);
-  o.isServer = true;
-  o.waitWorkers = false;
-  auto previous = c10::make_intrusive<c10d::TCPStore>("127.0.0.1", o);
+  auto previous = serve_store(port);
   previous->set("semifer/gloo/0", std::vector<uint8_t>{1, 2, 3});  // stale
   train::DistributedConfig dc;
   dc.timeout_s = 30;
