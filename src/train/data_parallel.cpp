@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,9 @@
 namespace semifer::train {
 
 namespace {
+
+// Between a rank's config and its pools' sizes in what it compares.
+constexpr std::string_view kPools = "\n---pools---\n";
 
 // One line per pool: its size, and per class where labels are known.
 std::string pool_sizes(const data::Dataset& d) {
@@ -49,9 +53,9 @@ bool may_differ(const ConfigChange& c) {
 
 // What differs from rank 0's run: "" when nothing does.
 std::string difference(const std::string& theirs, const std::string& mine) {
-  const size_t cut = theirs.find("\n---pools---\n");
+  const size_t cut = theirs.find(kPools);
   TORCH_INTERNAL_ASSERT(cut != std::string::npos);
-  const size_t my_cut = mine.find("\n---pools---\n");
+  const size_t my_cut = mine.find(kPools);
   TrainConfig rank0, here;
   try {
     rank0 = parse_train_config(theirs.substr(0, cut), "rank 0's config");
@@ -65,14 +69,14 @@ std::string difference(const std::string& theirs, const std::string& mine) {
                  c.after.empty() ? "unset" : c.after, " where rank 0's has ",
                  c.before.empty() ? "it unset" : c.before);
   }
-  const std::string pools0 = theirs.substr(cut + 13);
-  const std::string pools = mine.substr(my_cut + 13);
+  const std::string pools0 = theirs.substr(cut + kPools.size());
+  const std::string pools = mine.substr(my_cut + kPools.size());
   const auto lines0 = util::split(pools0, '\n');
   const auto lines = util::split(pools, '\n');
   for (size_t i = 0; i < lines0.size() && i < lines.size(); ++i) {
     if (lines0[i] != lines[i])
-      return str("its data differ: ", lines[i], " where rank 0 has ", lines0[i],
-                 " (every rank needs the same images)");
+      return str("its data differ: ", lines[i], " where rank 0 has ",
+                 lines0[i]);
   }
   return "";
 }
@@ -111,7 +115,7 @@ DataParallelRank::~DataParallelRank() = default;
 void DataParallelRank::check_same_run(const TrainConfig& config,
                                       const data::Dataset& dataset) {
   const std::string mine =
-      to_yaml(config) + "\n---pools---\n" + pool_sizes(dataset);
+      to_yaml(config) + std::string(kPools) + pool_sizes(dataset);
   const std::string theirs = group_->broadcast_bytes(mine, 0);
   const std::string why = group_->rank() == 0 ? "" : difference(theirs, mine);
   if (!group_->any(!why.empty())) return;
