@@ -29,7 +29,8 @@ struct LaunchEnv {
   /// "/worker/attempt_<restart_count>".
   bool agent_store = false;
   int restart_count = 0;
-  std::string socket_ifname;  ///< GLOO_SOCKET_IFNAME (empty: by address)
+  /// GLOO_SOCKET_IFNAME; empty: Gloo binds Group::gloo_address().
+  std::string socket_ifname;
 };
 
 /// Reads the job from `get` (the process environment by default: a
