@@ -51,26 +51,25 @@ bool may_differ(const ConfigChange& c) {
          c.after[0] == '/';
 }
 
-// What differs from rank 0's run: "" when nothing does.
-std::string difference(const std::string& theirs, const std::string& mine) {
+// What differs from rank 0's run (`theirs`: its config, kPools, its
+// pools' sizes) in this rank's `config` and `pools`: "" when nothing does.
+std::string difference(const std::string& theirs, const TrainConfig& config,
+                       const std::string& pools) {
   const size_t cut = theirs.find(kPools);
   TORCH_INTERNAL_ASSERT(cut != std::string::npos);
-  const size_t my_cut = mine.find(kPools);
-  TrainConfig rank0, here;
+  TrainConfig rank0;
   try {
     rank0 = parse_train_config(theirs.substr(0, cut), "rank 0's config");
-    here = parse_train_config(mine.substr(0, my_cut), "this rank's config");
   } catch (const Error& e) {
     return e.what();
   }
-  for (const ConfigChange& c : config_changes(rank0, here)) {
+  for (const ConfigChange& c : config_changes(rank0, config)) {
     if (!may_differ(c))
       return str("its config has ", c.key, " ",
                  c.after.empty() ? "unset" : c.after, " where rank 0's has ",
                  c.before.empty() ? "it unset" : c.before);
   }
   const std::string pools0 = theirs.substr(cut + kPools.size());
-  const std::string pools = mine.substr(my_cut + kPools.size());
   const auto lines0 = util::split(pools0, '\n');
   const auto lines = util::split(pools, '\n');
   for (size_t i = 0; i < lines0.size() && i < lines.size(); ++i) {
@@ -114,10 +113,12 @@ DataParallelRank::~DataParallelRank() = default;
 
 void DataParallelRank::check_same_run(const TrainConfig& config,
                                       const data::Dataset& dataset) {
-  const std::string mine =
-      to_yaml(config) + std::string(kPools) + pool_sizes(dataset);
-  const std::string theirs = group_->broadcast_bytes(mine, 0);
-  const std::string why = group_->rank() == 0 ? "" : difference(theirs, mine);
+  const bool root = group_->rank() == 0;
+  const std::string pools = pool_sizes(dataset);
+  // Rank 0's run goes to every rank; each compares its own with it.
+  const std::string theirs = group_->broadcast_bytes(
+      root ? to_yaml(config) + std::string(kPools) + pools : "", 0);
+  const std::string why = root ? "" : difference(theirs, config, pools);
   if (!group_->any(!why.empty())) return;
   // Every rank learns the first rank that differs, and why.
   for (int r = 1; r < group_->size(); ++r) {

@@ -98,6 +98,36 @@ bool kill_a_rank_after_the_first_checkpoint(pid_t launcher,
   return rank > 0 && kill(rank, SIGKILL) == 0;
 }
 
+// Ranks 0 and 1 of a job, `semifer args0` and `semifer args1`, started
+// with torchrun's variables (no launcher), each in a process group of its
+// own; stdout and stderr to TempDir's out0/err0 and out1/err1.
+std::pair<pid_t, pid_t> start_two_ranks(const TempDir& t,
+                                        const std::vector<std::string>& args0,
+                                        const std::vector<std::string>& args1) {
+  const std::vector<std::string> env = {
+      "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
+      "MASTER_PORT=" + std::to_string(launch::free_port())};
+  auto rank = [&](const std::string& r, const std::vector<std::string>& args) {
+    auto e = env;
+    e.push_back("RANK=" + r);
+    return start_cli(args, t.file("out" + r), t.file("err" + r), e, true);
+  };
+  const pid_t r0 = rank("0", args0);
+  return {r0, rank("1", args1)};
+}
+
+// Two ranks of `semifer train config --out run`; returns once the run has
+// its first checkpoint.
+std::pair<pid_t, pid_t> two_training_ranks(const TempDir& t,
+                                           const std::string& config,
+                                           const std::string& run) {
+  const std::vector<std::string> args = {"train", config, "--out", run};
+  const auto ranks = start_two_ranks(t, args, args);
+  EXPECT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
+      << text_of(t.file("err0"));
+  return ranks;
+}
+
 const char* kLong =
     "epochs: 40, steps_per_epoch: 10, batch_labeled: 8, batch_unlabeled: 8, "
     "log_every: 5, checkpoint_every: 10, threads: 1, torch_threads: 1, "
@@ -385,32 +415,6 @@ TEST(SlurmCli, TheDocumentedSrunLineTrainsOneRun) {
             (std::vector<int64_t>{5, 10}));
 }
 
-namespace {
-
-// Two ranks of `semifer train` started with torchrun's variables (no
-// launcher), each in a process group of its own; stderr to TempDir's
-// err0 and err1. Returns once the run has its first checkpoint.
-std::pair<pid_t, pid_t> two_training_ranks(const TempDir& t,
-                                           const std::string& config,
-                                           const std::string& run) {
-  const std::vector<std::string> env = {
-      "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
-      "MASTER_PORT=" + std::to_string(launch::free_port())};
-  auto rank = [&](const std::string& r) {
-    auto e = env;
-    e.push_back("RANK=" + r);
-    return start_cli({"train", config, "--out", run}, t.file("out" + r),
-                     t.file("err" + r), e, true);
-  };
-  const pid_t r0 = rank("0");
-  const pid_t r1 = rank("1");
-  EXPECT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
-      << text_of(t.file("err0"));
-  return {r0, r1};
-}
-
-}  // namespace
-
 // Ranks that would train apart silently are refused at the start, on every
 // rank, naming what differs: another config value, or other images behind
 // the same config. Paths may differ (the same data set mounted elsewhere),
@@ -432,17 +436,10 @@ TEST(DistributedCli, RanksMustRunTheSameConfigOnTheSameData) {
                  const std::vector<std::string>& extra) {
     const std::string run = t.file("run");
     fs::remove_all(run);
-    const std::vector<std::string> env = {
-        "WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
-        "MASTER_PORT=" + std::to_string(launch::free_port())};
     std::vector<std::string> args1 = {"train", config1, "--out", run};
     args1.insert(args1.end(), extra.begin(), extra.end());
-    auto e0 = env, e1 = env;
-    e0.push_back("RANK=0");
-    e1.push_back("RANK=1");
-    const pid_t r0 = start_cli({"train", config, "--out", run}, t.file("out0"),
-                               t.file("err0"), e0, true);
-    const pid_t r1 = start_cli(args1, t.file("out1"), t.file("err1"), e1, true);
+    const auto [r0, r1] =
+        start_two_ranks(t, {"train", config, "--out", run}, args1);
     const int c0 = wait_exit(r0, 120), c1 = wait_exit(r1, 120);
     if (c0 == -1) kill(r0, SIGKILL);
     if (c1 == -1) kill(r1, SIGKILL);
