@@ -56,8 +56,9 @@ struct Group::Impl {
 
   // Heartbeat n: "<n> <step>".
   std::vector<uint8_t> beat_value(uint64_t n) const;
-  // A client connection of its own to the rendezvous store.
-  c10::intrusive_ptr<c10d::Store> connect(Millis timeout_ms) const;
+  // A connection of its own to the rendezvous store (rendezvous.cpp).
+  c10::intrusive_ptr<c10d::Store> connect(Millis timeout_ms,
+                                          bool joining = false) const;
   // This start's keys: torchrun's agent keeps each start's under
   // "/worker/attempt_<restart count>"; semifer's own store does the same
   // under "semifer/attempt_<n>", so that a rank restarted on one machine

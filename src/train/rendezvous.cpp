@@ -80,12 +80,17 @@ std::vector<uint8_t> Group::Impl::beat_value(uint64_t n) const {
   return to_bytes(str(n, " ", step.load()));
 }
 
-// A client connection of its own to the rendezvous store.
-c10::intrusive_ptr<c10d::Store> Group::Impl::connect(Millis timeout_ms) const {
+// A connection of its own to the rendezvous store: a client's, or with
+// `joining`, the rendezvous's own (rank 0 of semifer's store serves it, and
+// every rank counts itself in; torchrun's agent store is only joined).
+c10::intrusive_ptr<c10d::Store> Group::Impl::connect(Millis timeout_ms,
+                                                     bool joining) const {
   c10d::TCPStoreOptions o;
   o.port = static_cast<uint16_t>(env.master_port);
-  o.isServer = false;
-  o.waitWorkers = false;
+  o.isServer = joining && !env.agent_store && env.rank == 0;
+  if (joining && !env.agent_store)
+    o.numWorkers = static_cast<size_t>(env.world_size);
+  o.waitWorkers = joining && !env.agent_store;
   o.timeout = timeout_ms;
   return attempt_store(c10::make_intrusive<c10d::TCPStore>(env.master_addr, o));
 }
@@ -106,18 +111,7 @@ c10::intrusive_ptr<c10d::Store> Group::Impl::attempt_store(
 // writes this rank's first heartbeat; throws what c10d throws.
 void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
                              bool* have_store) {
-  if (env.agent_store) {
-    store = connect(store_timeout);
-  } else {
-    c10d::TCPStoreOptions o;
-    o.port = static_cast<uint16_t>(env.master_port);
-    o.isServer = env.rank == 0;
-    o.numWorkers = static_cast<size_t>(env.world_size);
-    o.waitWorkers = true;
-    o.timeout = store_timeout;
-    store =
-        attempt_store(c10::make_intrusive<c10d::TCPStore>(env.master_addr, o));
-  }
+  store = connect(store_timeout, /*joining=*/true);
   *have_store = true;
   address = env.socket_ifname.empty() ? gloo_host(env.master_addr)
                                       : env.socket_ifname;
