@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,8 +24,10 @@ namespace semifer::train {
 
 namespace {
 
-// Between a rank's config and its pools' sizes in what it compares.
+// Between a rank's config and its pools (pools_of) in what it compares.
 constexpr std::string_view kPools = "\n---pools---\n";
+// Between a pool's name and its digest.
+constexpr std::string_view kDigest = "'s images ";
 
 // One line per pool: its size, and per class where labels are known.
 std::string pool_sizes(const data::Dataset& d) {
@@ -41,18 +46,53 @@ std::string pool_sizes(const data::Dataset& d) {
              "\n");
 }
 
+// A digest of what a pool holds, in its order: each item's source, file
+// name (not its folder: a data set may be mounted elsewhere), record or
+// line, frame, face box and label. Same sizes with another digest: another
+// image, name or order, which would shift the batches all the same.
+std::string pool_digest(const data::Dataset& d,
+                        const std::vector<data::PoolItem>& pool) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
+  auto mix = [&h](std::string_view bytes) {
+    for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;  // a separator between fields
+  };
+  for (const data::PoolItem& item : pool) {
+    const data::SampleTable& table = *d.tables.at(item.source);
+    const data::Sample& s = table.samples.at(item.index);
+    mix(table.source);
+    if (s.path >= 0)
+      mix(std::filesystem::path(table.paths.at(static_cast<size_t>(s.path)))
+              .filename()
+              .string());
+    mix(str(s.offset, " ", s.key, " ", s.frame, " ", s.box.x, " ", s.box.y, " ",
+            s.box.w, " ", s.box.h, " ", item.label));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+// What each rank compares with rank 0: the pools' sizes per class, then
+// their digests.
+std::string pools_of(const data::Dataset& d) {
+  return str(pool_sizes(d), "labeled pool", kDigest, pool_digest(d, d.labeled),
+             "\nunlabeled pool", kDigest, pool_digest(d, d.unlabeled),
+             "\nvalidation pool", kDigest, pool_digest(d, d.validation), "\n");
+}
+
 bool may_differ(const ConfigChange& c) {
   if (c.key == "train.device" || c.key == "train.threads" ||
       c.key == "train.torch_threads")
     return true;
   // Paths (written absolute): a data set mounted elsewhere is the same data
-  // set; what it holds is compared by the pools' sizes.
+  // set; what it holds is compared by pools_of.
   return !c.before.empty() && !c.after.empty() && c.before[0] == '/' &&
          c.after[0] == '/';
 }
 
 // What differs from rank 0's run (`theirs`: its config, kPools, its
-// pools' sizes) in this rank's `config` and `pools`: "" when nothing does.
+// pools_of) in this rank's `config` and `pools`: "" when nothing does.
 std::string difference(const std::string& theirs, const TrainConfig& config,
                        const std::string& pools) {
   const size_t cut = theirs.find(kPools);
@@ -73,9 +113,15 @@ std::string difference(const std::string& theirs, const TrainConfig& config,
   const auto lines0 = util::split(pools0, '\n');
   const auto lines = util::split(pools, '\n');
   for (size_t i = 0; i < lines0.size() && i < lines.size(); ++i) {
-    if (lines0[i] != lines[i])
-      return str("its data differ: ", lines[i], " where rank 0 has ",
-                 lines0[i]);
+    if (lines0[i] == lines[i]) continue;
+    const size_t digest = lines[i].find(kDigest);
+    if (digest != std::string::npos)
+      return str("its data differ: its ", lines[i].substr(0, digest),
+                 " holds other images than rank 0's, or the same in another "
+                 "order (the same number per class; digest ",
+                 lines[i].substr(digest + kDigest.size()), " where rank 0 has ",
+                 lines0[i].substr(digest + kDigest.size()), ")");
+    return str("its data differ: ", lines[i], " where rank 0 has ", lines0[i]);
   }
   return "";
 }
@@ -114,7 +160,7 @@ DataParallelRank::~DataParallelRank() = default;
 void DataParallelRank::check_same_run(const TrainConfig& config,
                                       const data::Dataset& dataset) {
   const bool root = group_->rank() == 0;
-  const std::string pools = pool_sizes(dataset);
+  const std::string pools = pools_of(dataset);
   // Rank 0's run goes to every rank; each compares its own with it.
   const std::string theirs = group_->broadcast_bytes(
       root ? to_yaml(config) + std::string(kPools) + pools : "", 0);

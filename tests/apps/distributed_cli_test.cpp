@@ -461,10 +461,23 @@ TEST(DistributedCli, RanksMustRunTheSameConfigOnTheSameData) {
                 std::string::npos)
           << *err;
   }
+  const fs::path anger = t.file("copy/labeled/angry");
+  ASSERT_TRUE(fs::is_directory(anger));
+  {
+    // The same number of images, one of them renamed in rank 1's copy.
+    const fs::path image = fs::directory_iterator(anger)->path();
+    fs::rename(image, anger / ("renamed" + image.extension().string()));
+    const auto [c0, c1, err0, err1] = job(other, {});
+    EXPECT_EQ(c0, 1);
+    EXPECT_EQ(c1, 1);
+    for (const std::string* err : {&err0, &err1})
+      EXPECT_NE(err->find("its data differ: its labeled pool holds other "
+                          "images than rank 0's"),
+                std::string::npos)
+          << *err;
+  }
   {
     // One labeled image less behind rank 1's copy.
-    const fs::path anger = t.file("copy/labeled/angry");
-    ASSERT_TRUE(fs::is_directory(anger));
     fs::remove(fs::directory_iterator(anger)->path());
     const auto [c0, c1, err0, err1] = job(other, {});
     EXPECT_EQ(c0, 1);
