@@ -1,3 +1,4 @@
+#include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -22,18 +23,11 @@ int parse_env_int(const EnvReader& get, const std::string& name, int fallback,
                   int low, int high) {
   const auto v = get(name);
   if (!v) return fallback;
-  size_t used = 0;
-  long long n = 0;
-  try {
-    n = std::stoll(*v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  SEMIFER_CHECK(used == v->size() && !v->empty(), name, "='", *v,
-                "' is not an integer");
-  SEMIFER_CHECK(n >= low && n <= high, name, "=", n, " must lie in [", low,
+  const std::optional<int64_t> n = util::parse_int(*v);
+  SEMIFER_CHECK(n.has_value(), name, "='", *v, "' is not an integer");
+  SEMIFER_CHECK(*n >= low && *n <= high, name, "=", *n, " must lie in [", low,
                 ", ", high, "]");
-  return static_cast<int>(n);
+  return static_cast<int>(*n);
 }
 
 }  // namespace
