@@ -57,9 +57,13 @@ struct Flat {
 
 void Group::Impl::wait(const char* what,
                        const c10::intrusive_ptr<c10d::Work>& work,
-                       Group& self) {
+                       const at::Tensor& t, Group& self) {
   try {
-    work->wait(timeout);
+    if (main != control && t.is_cuda()) {
+      work->wait();
+    } else {
+      work->wait(timeout);
+    }
   } catch (const std::exception& e) {
     self.fail_collective(what, error_line(e));
   }
@@ -74,6 +78,7 @@ std::string Group::gloo_address() const { return impl_->address; }
 void Group::set_step(int64_t step) { impl_->step.store(step); }
 
 void Group::fail_collective(const std::string& what, const std::string& error) {
+  impl_->failed = true;
   fail("distributed: ", what, " failed on rank ", impl_->env.rank, " of ",
        impl_->env.world_size, ": ", impl_->diagnose(), " (", error, ")");
 }
@@ -89,12 +94,13 @@ void flat_collective(Group& g, Group::Impl& impl, const char* what,
   try {
     for (auto& buffer : flat.buffers) {
       std::vector<at::Tensor> one = {buffer};
-      works.push_back(launch(one));
+      works.push_back(launch(impl.backend_for(buffer), one));
     }
   } catch (const std::exception& e) {
     g.fail_collective(what, error_line(e));
   }
-  for (auto& w : works) impl.wait(what, w, g);
+  for (size_t i = 0; i < works.size(); ++i)
+    impl.wait(what, works[i], flat.buffers[i], g);
   flat.scatter(tensors);
 }
 
@@ -107,8 +113,8 @@ c10d::AllreduceOptions reduce_with(c10d::ReduceOp op) {
 void all_reduce(Group& g, Group::Impl& impl, std::vector<at::Tensor>& tensors,
                 c10d::ReduceOp op) {
   flat_collective(g, impl, "all-reduce", tensors,
-                  [&](std::vector<at::Tensor>& t) {
-                    return impl.main->allreduce(t, reduce_with(op));
+                  [&](Backend& b, std::vector<at::Tensor>& t) {
+                    return b.allreduce(t, reduce_with(op));
                   });
 }
 
@@ -124,10 +130,10 @@ void Group::all_reduce_max(std::vector<at::Tensor>& tensors) {
 
 void Group::broadcast(std::vector<at::Tensor>& tensors, int root) {
   flat_collective(*this, *impl_, "broadcast", tensors,
-                  [&](std::vector<at::Tensor>& t) {
+                  [&](Backend& b, std::vector<at::Tensor>& t) {
                     c10d::BroadcastOptions o;
                     o.rootRank = root;
-                    return impl_->main->broadcast(t, o);
+                    return b.broadcast(t, o);
                   });
 }
 
@@ -138,11 +144,11 @@ at::Tensor Group::all_gather(const at::Tensor& tensor) {
     output[0].push_back(torch::empty_like(input[0]));
   c10::intrusive_ptr<c10d::Work> work;
   try {
-    work = impl_->main->allgather(output, input);
+    work = impl_->backend_for(input[0]).allgather(output, input);
   } catch (const std::exception& e) {
     fail_collective("all-gather", error_line(e));
   }
-  impl_->wait("all-gather", work, *this);
+  impl_->wait("all-gather", work, input[0], *this);
   return torch::cat(output[0], 0);
 }
 
@@ -154,7 +160,7 @@ bool Group::any(bool flag) {
   } catch (const std::exception& e) {
     fail_collective("all-reduce", error_line(e));
   }
-  impl_->wait("all-reduce", work, *this);
+  impl_->wait("all-reduce", work, t[0], *this);
   return t[0].item<int>() != 0;
 }
 
@@ -169,7 +175,7 @@ std::string Group::broadcast_bytes(const std::string& bytes, int root) {
     } catch (const std::exception& e) {
       fail_collective("broadcast", error_line(e));
     }
-    impl_->wait("broadcast", work, *this);
+    impl_->wait("broadcast", work, t, *this);
   };
   at::Tensor n =
       torch::full({1}, static_cast<int64_t>(bytes.size()), torch::kInt64);
@@ -185,6 +191,7 @@ std::string Group::broadcast_bytes(const std::string& bytes, int root) {
 struct Group::Pending::Impl {
   Group* group = nullptr;
   c10::intrusive_ptr<c10d::Work> work;
+  at::Tensor tensor;  // what the work reduces
 };
 
 Group::Pending::Pending() = default;
@@ -195,16 +202,18 @@ Group::Pending& Group::Pending::operator=(Pending&&) noexcept = default;
 void Group::Pending::wait() {
   if (!impl_ || !impl_->work) return;
   auto work = std::move(impl_->work);
-  impl_->group->impl_->wait("all-reduce", work, *impl_->group);
+  impl_->group->impl_->wait("all-reduce", work, impl_->tensor, *impl_->group);
 }
 
 Group::Pending Group::all_reduce_sum_async(at::Tensor& tensor) {
   Pending p;
   p.impl_ = std::make_unique<Pending::Impl>();
   p.impl_->group = this;
+  p.impl_->tensor = tensor;
   std::vector<at::Tensor> t = {tensor};
   try {
-    p.impl_->work = impl_->main->allreduce(t, reduce_with(c10d::ReduceOp::SUM));
+    p.impl_->work = impl_->backend_for(tensor).allreduce(
+        t, reduce_with(c10d::ReduceOp::SUM));
   } catch (const std::exception& e) {
     fail_collective("all-reduce", error_line(e));
   }

@@ -9,7 +9,11 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/Work.hpp>
-#ifdef USE_C10D_NCCL
+// NCCL where LibTorch has it (USE_C10D_NCCL, a CUDA LibTorch) and its
+// <nccl.h> was found (CMakeLists.txt: the pip wheel keeps it beside torch);
+// otherwise CUDA tensors go through Gloo.
+#if defined(USE_C10D_NCCL) && __has_include(<nccl.h>)
+#define SEMIFER_HAS_NCCL 1
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -44,6 +48,7 @@ struct Group::Impl {
   c10::intrusive_ptr<Backend> main;     // the tensors' collectives
   c10::intrusive_ptr<Backend> control;  // CPU: flags, bytes
   std::string backend_name;
+  bool failed = false;  // a collective failed (fail_collective)
   std::string address;  // where Gloo binds: an address, or an interface
 
   std::atomic<int64_t> step{0};
@@ -76,9 +81,18 @@ struct Group::Impl {
       c10d::Store& s) const;
   // The ranks that look lost: no heartbeat over kLostAfter, or behind.
   std::string diagnose() const;
-  // Waits for `work`; a failure ends the run naming the lost rank.
+  // The backend for collectives over tensors on `t`'s device: NCCL's for
+  // CUDA tensors where the run has it, Gloo's otherwise.
+  Backend& backend_for(const at::Tensor& t) const {
+    return t.is_cuda() ? *main : *control;
+  }
+  // Waits for `work` of backend_for(`t`); a failure ends the run naming
+  // the lost rank. Gloo's work is waited for on the host, up to `timeout`;
+  // NCCL's only by the current CUDA stream (a host timeout would block the
+  // host until the kernels end): its watchdog ends a rank whose collective
+  // outlasts the timeout.
   void wait(const char* what, const c10::intrusive_ptr<c10d::Work>& work,
-            Group& self);
+            const at::Tensor& t, Group& self);
 };
 
 }  // namespace semifer::train

@@ -9,6 +9,8 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <exception>
+
 #include "group_impl.h"
 #include "semifer/util/device.h"
 #include "semifer/util/strings.h"
@@ -129,7 +131,7 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
         env.world_size, o);
   };
   if (kind == DistBackend::kNccl) {
-#ifdef USE_C10D_NCCL
+#ifdef SEMIFER_HAS_NCCL
     SEMIFER_CHECK(device.is_cuda(),
                   "train.distributed.backend nccl needs a CUDA device, the "
                   "run trains on ",
@@ -241,6 +243,18 @@ Group::~Group() {
   }
   impl_->beat_cv.notify_all();
   if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
+  // NCCL's communicators end here rather than in its destructor (which
+  // warns that the process group was not destroyed): flushed after a clean
+  // run; aborted after a failure or while an error unwinds, where flushing
+  // could wait on a lost rank's kernels.
+  if (impl_->main && impl_->main != impl_->control) {
+    const bool clean = !impl_->failed && std::uncaught_exceptions() == 0;
+    try {
+      compat::end_backend(*impl_->main, clean);
+    } catch (const std::exception&) {
+      // Ending is best effort: the process is about to exit either way.
+    }
+  }
 }
 
 std::shared_ptr<Group> Group::join(const LaunchEnv& env,
@@ -257,15 +271,22 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
   DistBackend kind = config.backend;
   if (kind == DistBackend::kAuto)
     kind = device.is_cuda() ? DistBackend::kNccl : DistBackend::kGloo;
-#ifndef USE_C10D_NCCL
+#ifndef SEMIFER_HAS_NCCL
   if (kind == DistBackend::kNccl) {
     SEMIFER_CHECK(config.backend == DistBackend::kAuto,
-                  "train.distributed.backend nccl: this LibTorch (",
+                  "train.distributed.backend nccl: this build of semifer has "
+                  "no NCCL (LibTorch ",
                   compat::torch_version(),
-                  ") was built without NCCL; use gloo");
+                  " without it, or its nccl.h not found when semifer was "
+                  "built); use gloo");
     kind = DistBackend::kGloo;
   }
 #endif
+  // Each rank's own GPU before any CUDA work of c10d's (NCCL's
+  // communicator, Gloo's staging), as torch.cuda.set_device does in
+  // Python: otherwise every rank also opens a context on GPU 0.
+  if (device.is_cuda() && device.has_index())
+    util::set_cuda_device(device.index());
   // A restarted start (TORCHELASTIC_RESTART_COUNT > 0) may meet the
   // previous start's ranks still winding down on other machines: a store
   // they still serve, which goes away under this rank. It tries again until

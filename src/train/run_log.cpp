@@ -37,7 +37,7 @@ RunLog::RunLog(const TrainConfig& config, bool show, bool warn)
 RunLog::~RunLog() = default;
 
 void RunLog::start(const TrainState& s, const data::Dataset& dataset,
-                   const c10::Device& device, int64_t ranks,
+                   const c10::Device& device, const std::string& job,
                    const std::string& run_dir, bool resumed) const {
   if (!show_) return;
   const auto& loop = config_.train;
@@ -59,7 +59,7 @@ void RunLog::start(const TrainState& s, const data::Dataset& dataset,
                                       "false)",
                         " on ", device.str(), ", ", at::get_num_threads(),
                         " intra-op threads, ", loop.threads, " loader threads",
-                        ranks > 0 ? str(", ", ranks, " ranks") : ""));
+                        job.empty() ? "" : str(", ", job)));
   util::log_message(str("model ", s.card.model, ": ", params,
                         " parameters, input ", s.card.input.size, "x",
                         s.card.input.size, ", ", names.size(), " classes"));

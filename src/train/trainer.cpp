@@ -88,8 +88,10 @@ Trainer::Trainer(TrainConfig config, RunOptions options)
   open_run();
   if (parallel_) parallel_->broadcast_networks(*state_);
   log_.start(*state_, *dataset_, device_,
-             options_.group ? options_.group->size() : 0, options_.run_dir,
-             options_.resume);
+             options_.group ? str(options_.group->size(), " ranks, ",
+                                  options_.group->backend())
+                            : "",
+             options_.run_dir, options_.resume);
   setup_graph();
 }
 

@@ -7,6 +7,7 @@
 
 #ifdef SEMIFER_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
 #endif
 
 #include "semifer/util/error.h"
@@ -32,6 +33,14 @@ int64_t peak_device_memory(int index) {
 void reset_peak_device_memory(int index) {
 #ifdef SEMIFER_WITH_CUDA
   if (index >= 0) c10::cuda::CUDACachingAllocator::resetPeakStats(index);
+#else
+  (void)index;
+#endif
+}
+
+void set_cuda_device(int index) {
+#ifdef SEMIFER_WITH_CUDA
+  c10::cuda::set_device(static_cast<c10::DeviceIndex>(index));
 #else
   (void)index;
 #endif

@@ -407,7 +407,7 @@ TEST(SlurmCli, TheDocumentedSrunLineTrainsOneRun) {
       "/bin/sh", {"-c", "cd " + t.path().string() + " && PATH=" +
                             t.file("bin") + ":$PATH timeout 300 " + command});
   ASSERT_EQ(r.exit_code, 0) << command << r.out << r.err;
-  EXPECT_NE(r.err.find(", 4 ranks"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(", 4 ranks, gloo"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("trained 10 steps; run folder runs/fer"),
             std::string::npos)
       << r.out;

@@ -41,11 +41,13 @@ using EnvReader = std::function<std::optional<std::string>(const std::string&)>;
 LaunchEnv read_launch_env(const EnvReader& get = {});
 
 /// The ranks of a data-parallel job and the collectives between them
-/// (c10d: Gloo on the CPU, NCCL on CUDA where LibTorch has it). All
-/// collectives block until their result is usable (on CUDA: until it is
-/// queued on the current stream) and fail with a semifer::Error that names
-/// the ranks that look lost (no heartbeat, or behind) after the backend's
-/// error or train.distributed.timeout_s; no call waits longer.
+/// (c10d: Gloo on the CPU, NCCL for CUDA tensors where the build has it,
+/// with Gloo beside it for CPU tensors). All collectives block until their
+/// result is usable (NCCL's: until it is queued on the current stream) and
+/// fail with a semifer::Error that names the ranks that look lost (no
+/// heartbeat, or behind) after the backend's error or
+/// train.distributed.timeout_s; no call waits longer (NCCL's watchdog ends
+/// the process of a rank whose NCCL collective outlasts the timeout).
 ///
 /// Every rank must issue the same collectives in the same order.
 class Group {

@@ -41,10 +41,10 @@ class RunLog {
 
   /// The start-up summary: stage, device and threads, model and parameter
   /// count, pool sizes (labeled per class), the recipe, steps, batch and
-  /// where the run goes ("resuming at step N" or "new run"); `ranks` is
-  /// the data-parallel job's size (0: one process, no job).
+  /// where the run goes ("resuming at step N" or "new run"); `job` names
+  /// the data-parallel job ("2 ranks, gloo"; empty: one process, no job).
   void start(const TrainState& state, const data::Dataset& dataset,
-             const c10::Device& device, int64_t ranks,
+             const c10::Device& device, const std::string& job,
              const std::string& run_dir, bool resumed) const;
   /// Training begins at `state.step` (the rate counts from here).
   void begin(const TrainState& state);

@@ -23,6 +23,10 @@ int64_t peak_device_memory(int index);
 /// Starts a new peak for peak_device_memory (nothing without CUDA).
 void reset_peak_device_memory(int index);
 
+/// Makes CUDA device `index` this thread's current device, as Python's
+/// torch.cuda.set_device (nothing without CUDA).
+void set_cuda_device(int index);
+
 /// The most threads a setting or flag may ask for (loader, decoding and
 /// intra-op threads): more only exhausts process limits.
 inline constexpr int kMaxThreads = 256;

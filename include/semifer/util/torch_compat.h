@@ -211,4 +211,28 @@ namespace semifer::compat {
 using C10dBackend = c10d::ProcessGroup;
 }
 #endif
+namespace semifer::compat {
+template <class B, class = void>
+struct HasShutdown : std::false_type {};
+template <class B>
+struct HasShutdown<B, std::void_t<decltype(std::declval<B&>().shutdown()),
+                                  decltype(std::declval<B&>().abort())>>
+    : std::true_type {};
+/// Ends a backend's communicators before its destructor: shutdown()
+/// (flushes its work) when `clean`, else abort(). Recent LibTorch declares
+/// both on Backend (NCCL's destructor warns when neither was called); where
+/// it does not (1.13), the destructor ends them and this does nothing.
+template <class B>
+void end_backend(B& backend, bool clean) {
+  if constexpr (HasShutdown<B>::value) {
+    if (clean) {
+      backend.shutdown();
+    } else {
+      backend.abort();
+    }
+  } else {
+    (void)backend, (void)clean;
+  }
+}
+}  // namespace semifer::compat
 #endif
