@@ -152,8 +152,9 @@ def main():
         with torch.no_grad():
             probs = (lw.softmax(1) + ls.softmax(1)) / 2
             conf, pseudo = probs.max(1)
-            mask = (conf >= tau[pseudo]).float()
-        loss = F.cross_entropy(logits[:b], y) + (
+            mask = (conf > tau[pseudo]).float()  # semifer's mask: above tau
+        # semifer's default weights: lambda1 1.0, lambda2 0.8
+        loss = F.cross_entropy(logits[:b], y) + 0.8 * (
             F.cross_entropy(ls, pseudo, reduction="none") * mask).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -100,15 +100,17 @@ data::Step fixed_step(const TrainConfig& config, const data::Dataset& dataset) {
   data::Step step;
   step.labeled.x_weak = pin(torch::randn({b, 3, s, s}));
   step.labeled.y = pin(torch::randint(classes, {b}, torch::kInt64));
-  step.labeled.index = torch::arange(b, torch::kInt64) %
-                       std::max<int64_t>(1, dataset.labeled.size());
+  // Every input pinned, as the loader's: a copy from pageable memory may
+  // wait for the stream.
+  step.labeled.index = pin(torch::arange(b, torch::kInt64) %
+                           std::max<int64_t>(1, dataset.labeled.size()));
   if (u > 0) {
     step.unlabeled.x_weak = pin(torch::randn({u, 3, s, s}));
     step.unlabeled.x_strong = pin(torch::randn({u, 3, s, s}));
-    step.unlabeled.index = torch::arange(u, torch::kInt64) %
-                           std::max<int64_t>(1, dataset.unlabeled.size());
-    step.unlabeled.source = torch::zeros({u}, torch::kInt64);
-    step.unlabeled.hidden_label = torch::full({u}, -1, torch::kInt64);
+    step.unlabeled.index = pin(torch::arange(u, torch::kInt64) %
+                               std::max<int64_t>(1, dataset.unlabeled.size()));
+    step.unlabeled.source = pin(torch::zeros({u}, torch::kInt64));
+    step.unlabeled.hidden_label = pin(torch::full({u}, -1, torch::kInt64));
   }
   return step;
 }

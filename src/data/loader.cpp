@@ -134,7 +134,8 @@ void Loader::work() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       space_cv_.wait(lock, [&] {
-        return stop_ || next_to_build_ < next_to_return_ + config_.prefetch;
+        return stop_ ||
+               next_to_build_ < next_to_return_ + config_.steps_ahead();
       });
       if (stop_) return;
       s = next_to_build_++;
@@ -232,7 +233,7 @@ at::Tensor Loader::take_buffer(at::IntArrayRef sizes, at::ScalarType dtype) {
   std::lock_guard<std::mutex> lock(buffers_mutex_);
   // Enough for every step in flight: queued, being built, being consumed.
   const size_t cap =
-      static_cast<size_t>(7 * (config_.prefetch + config_.threads + 2));
+      static_cast<size_t>(7 * (config_.steps_ahead() + config_.threads + 2));
   if (buffers_.size() < cap) buffers_.push_back(t);
   return t;
 }

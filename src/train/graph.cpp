@@ -18,12 +18,19 @@
 #define SEMIFER_GRAPHS 1
 #include <ATen/autocast_mode.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 #include <torch/cuda.h>
 
 #include <optional>
+
+// Global capture mode would let the loader threads' pinned allocations
+// invalidate a capture.
+static_assert(semifer::compat::HasCaptureMode<at::cuda::CUDAGraph,
+                                              cudaStreamCaptureMode>::value,
+              "this LibTorch's CUDAGraph::capture_begin takes no capture mode");
 #endif
 
 namespace semifer::train {
@@ -57,7 +64,6 @@ std::vector<int64_t> batch_shape(const data::Step& batch, bool semi) {
 struct GraphedStep::Impl {
   int64_t warmup = 3;
   int64_t eager = 0;  // warm-up steps taken
-  bool off = false;   // the capture failed: eager from then on
   bool told_shape = false;
   StepBuffers buffers;              // the captured inputs' home
   at::Tensor lr, lambda_unlabeled;  // [] float32 on the device
@@ -69,10 +75,8 @@ struct GraphedStep::Impl {
   std::unique_ptr<at::cuda::CUDAGraph> graph;
   std::optional<c10::cuda::CUDAStream> side;
 
-  StepStats capture(TrainState& state, const data::Step& batch,
-                    const StepInputs& inputs, bool semi,
-                    const StepOptions& graph_options,
-                    const StepOptions& options);
+  StepStats capture(TrainState& state, const StepInputs& inputs, bool semi,
+                    const StepOptions& graph_options);
 #endif
 };
 
@@ -93,6 +97,9 @@ std::string GraphedStep::obstacle(TrainState& state, const StepOptions& options,
   if (options.after_backward)
     return "a gradient hook runs host code inside the step (a data-parallel "
            "run's all-reduce, or RunOptions::after_backward)";
+  if (at::globalContext().deterministicAlgorithms())
+    return "train.deterministic: CUDA's deterministic index_put and "
+           "scatter_add read their indices' range on the host";
   return "";
 #endif
 }
@@ -135,7 +142,6 @@ StepStats GraphedStep::run(TrainState& state, const data::Step& batch,
   m.lr.fill_(lr);
   m.lambda_unlabeled.fill_(unlabeled_weight(
       options.ssl.lambda_unlabeled, options.ssl.unlabeled_warmup, state.step));
-  if (m.off) return run_step(state, batch, semi, options);
   const std::vector<int64_t> shape = batch_shape(batch, semi);
   if (m.graph && shape != m.shape) {
     if (!m.told_shape)
@@ -173,18 +179,21 @@ StepStats GraphedStep::run(TrainState& state, const data::Step& batch,
     return s;
   }
   m.shape = shape;
-  return m.capture(state, batch, inputs, semi, graph_options, options);
+  return m.capture(state, inputs, semi, graph_options);
 #endif
 }
 
 #ifdef SEMIFER_GRAPHS
-StepStats GraphedStep::Impl::capture(TrainState& state, const data::Step& batch,
+StepStats GraphedStep::Impl::capture(TrainState& state,
                                      const StepInputs& inputs, bool semi,
-                                     const StepOptions& graph_options,
-                                     const StepOptions& options) {
+                                     const StepOptions& graph_options) {
   const c10::Device device = inputs.images.device();
   GraphSafeOptimizer* opt = graph_safe(*state.optimizer);
   torch::cuda::synchronize(device.index());
+  // The capture allocates from a pool of its own, and the allocator frees
+  // no cached blocks during a capture: the warm-up steps' cached memory
+  // goes back first, or the capture may run out where eager steps fit.
+  c10::cuda::CUDACachingAllocator::emptyCache();
   // Casted weights must not outlive the capture in autocast's cache.
   const bool cache = at::autocast::is_autocast_cache_enabled();
   at::autocast::set_autocast_cache_enabled(false);
@@ -215,15 +224,13 @@ StepStats GraphedStep::Impl::capture(TrainState& state, const data::Step& batch,
   }
   at::autocast::set_autocast_cache_enabled(cache);
   if (!failure.empty()) {
-    opt->end_capture(/*kept=*/false);
-    captured.reset();
-    (void)cudaGetLastError();  // a failed capture's error is not sticky
-    // The gradients the capture allocated were never written.
-    clear_gradients(*state.optimizer);
-    off = true;
-    note = str("train.cuda_graph: capturing step ", state.step, " failed (",
-               failure, "); every step runs eagerly");
-    return run_step(state, batch, semi, options);
+    // A capture that failed part-way can leave LibTorch mid-capture (the
+    // CUDA generator's offsets, the allocator's pool): later eager steps
+    // would fail or draw wrong numbers, so the run stops here; what it
+    // wrote so far (its last checkpoint) stays.
+    fail("train.cuda_graph: capturing step ", state.step, " failed (", failure,
+         "); run again with train.cuda_graph false (--set "
+         "train.cuda_graph=false), which trains eagerly");
   }
   opt->end_capture(/*kept=*/true);
   captured->replay();  // the captured step itself

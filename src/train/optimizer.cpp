@@ -101,6 +101,14 @@ class MultiTensorAdam : public Base, public GraphSafeOptimizer {
         slot = std::move(fresh);
       }
       auto& st = static_cast<ParamState&>(*slot);
+      // A state loaded from a run of another layout (train.channels_last
+      // changed on resume, or a CPU run's checkpoint on CUDA) takes the
+      // parameter's: CUDA's fused kernel refuses tensors of different
+      // layouts. Once, before any capture: then they agree.
+      if (st.exp_avg().strides() != p.strides())
+        st.exp_avg(at::empty_like(p).copy_(st.exp_avg()));
+      if (st.exp_avg_sq().strides() != p.strides())
+        st.exp_avg_sq(at::empty_like(p).copy_(st.exp_avg_sq()));
       st.step(st.step() + 1);
       if (capturing_) captured_.push_back(&st);
       params.push_back(p);

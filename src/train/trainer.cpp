@@ -27,13 +27,17 @@ namespace semifer::train {
 
 namespace {
 
-// NHWC parameters: on CUDA, convolutions in channels_last layout use the
-// tensor cores without layout transposes.
-void to_channels_last(torch::nn::Module& model) {
+// The 4-D parameters' layout: NHWC for train.channels_last on CUDA
+// (convolutions then use the tensor cores without layout transposes), NCHW
+// otherwise, whatever layout a loaded checkpoint's tensors had (loading
+// keeps the saved strides).
+void set_layout(torch::nn::Module& model, bool channels_last) {
   torch::NoGradGuard no_grad;
+  const auto format = channels_last ? torch::MemoryFormat::ChannelsLast
+                                    : torch::MemoryFormat::Contiguous;
   for (auto& p : model.parameters()) {
-    if (p.dim() == 4)
-      p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+    if (p.dim() == 4 && !p.is_contiguous(format))
+      p.set_data(p.data().contiguous(format));
   }
 }
 
@@ -157,7 +161,7 @@ void Trainer::build_state() {
     if (options_.progress) util::log_message("weights: " + report.summary());
   }
   s.student->to(device_);
-  if (step_options_.channels_last) to_channels_last(*s.student);
+  if (step_options_.channels_last) set_layout(*s.student, true);
   s.teacher = s.student->clone_classifier();
   s.teacher->eval();
   s.optimizer = make_optimizer(config_.train, s.student->parameters());
@@ -212,10 +216,8 @@ void Trainer::open_run() {
                 ranks,
                 ". Resume with the same number of ranks, or start a new run "
                 "from its networks with model.weights");
-  if (step_options_.channels_last) {
-    to_channels_last(*s.student);
-    to_channels_last(*s.teacher);
-  }
+  set_layout(*s.student, step_options_.channels_last);
+  set_layout(*s.teacher, step_options_.channels_last);
   s.world_size = ranks;
   folder_.resume_at(s.step);
   checkpoints_.resumed_at(s.step);

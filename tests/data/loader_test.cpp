@@ -245,6 +245,17 @@ TEST(Loader, ConsumerStoppingEarlyDoesNotDeadlock) {
   SUCCEED();
 }
 
+// Each thread builds one step at a time: fewer steps ahead than threads
+// would leave threads idle while the consumer waits (a GPU's loader runs 14).
+TEST(Loader, EveryThreadHasAStepToBuild) {
+  data::LoaderConfig c;
+  c.threads = 14;
+  c.prefetch = 4;
+  EXPECT_EQ(c.steps_ahead(), 14);
+  c.prefetch = 32;
+  EXPECT_EQ(c.steps_ahead(), 32);
+}
+
 TEST(Loader, RejectsImpossibleConfigs) {
   TempDir tmp;
   auto ds = make_dataset(tmp, false, OnError::kSkip);

@@ -163,6 +163,34 @@ TEST(MultiTensorAdam, CheckpointsLoadIntoEitherPath) {
   EXPECT_GT(run_both(*fresh, ref, *loaded, pe, 15, 3), 1e-4);
 }
 
+// A state of another layout than its parameter's (a run resumed with
+// train.channels_last changed, or a CPU run's checkpoint on CUDA) takes the
+// parameter's layout at the next step (CUDA's fused kernel refuses them
+// apart), and the step's result does not change.
+TEST(MultiTensorAdam, StateTakesItsParametersLayout) {
+  const c10::Device cpu(c10::kCPU);
+  auto pa = make_params(4, cpu);
+  auto pb = copies(pa);
+  auto a = make_optimizer(
+      adam(OptimizerKind::kAdam, 0.0, OptimizerKernels::kForeach), pa);
+  auto b = make_optimizer(
+      adam(OptimizerKind::kAdam, 0.0, OptimizerKernels::kForeach), pb);
+  run_both(*a, pa, *b, pb, 0, 3);
+  // b's conv weight becomes NHWC; its state is still NCHW.
+  {
+    torch::NoGradGuard no_grad;
+    pb[0].set_data(pb[0].data().contiguous(at::MemoryFormat::ChannelsLast));
+  }
+  auto& state = static_cast<torch::optim::AdamParamState&>(
+      *compat::optimizer_state_slot(b->state(), pb[0]));
+  ASSERT_NE(state.exp_avg().strides(), pb[0].strides());
+  EXPECT_LE(run_both(*a, pa, *b, pb, 3, 3), 1e-6);
+  auto& now = static_cast<torch::optim::AdamParamState&>(
+      *compat::optimizer_state_slot(b->state(), pb[0]));
+  EXPECT_EQ(now.exp_avg().strides(), pb[0].strides());
+  EXPECT_EQ(now.exp_avg_sq().strides(), pb[0].strides());
+}
+
 TEST(MultiTensorAdam, KernelsResolveByDeviceAndRefuseWhatCannotRun) {
   const c10::Device cpu(c10::kCPU);
   EXPECT_EQ(resolve_kernels(OptimizerKernels::kAuto, OptimizerKind::kAdam, cpu),

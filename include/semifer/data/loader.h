@@ -26,8 +26,10 @@ struct LoaderConfig {
   int64_t batch_labeled = 32;    ///< labeled samples per step (0: none)
   int64_t batch_unlabeled = 32;  ///< unlabeled samples per step (0: none)
   int threads = 2;               ///< worker threads that decode and augment
-  int prefetch = 4;              ///< steps prepared ahead of the consumer
-  uint64_t seed = 0;             ///< seed of the unlabeled order and the views
+  /// Steps prepared ahead of the consumer; at least one per thread (each
+  /// thread builds one step at a time), see steps_ahead().
+  int prefetch = 4;
+  uint64_t seed = 0;  ///< seed of the unlabeled order and the views
   /// Page-locked batches when LibTorch has CUDA (faster host-to-device copies).
   bool pin_memory = true;
   /// A data-parallel rank's share: step s of rank r of W holds samples
@@ -43,6 +45,9 @@ struct LoaderConfig {
   bool device_views = false;
 
   void validate() const;
+  /// The most steps prepared or in preparation at once: `prefetch`, but at
+  /// least `threads`, so that no thread waits while the consumer waits.
+  int steps_ahead() const { return prefetch > threads ? prefetch : threads; }
 };
 
 /// The labeled half of a step.
