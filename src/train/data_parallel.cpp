@@ -47,9 +47,10 @@ std::string pool_sizes(const data::Dataset& d) {
 }
 
 // A digest of what a pool holds, in its order: each item's source, file
-// name (not its folder: a data set may be mounted elsewhere), record or
-// line, frame, face box and label. Same sizes with another digest: another
-// image, name or order, which would shift the batches all the same.
+// name and the folder holding it (not the whole path: a data set may be
+// mounted elsewhere), video, record or line, frame, face box and label.
+// Same sizes with another digest: other images or annotations, or another
+// order, which would shift the batches all the same.
 std::string pool_digest(const data::Dataset& d,
                         const std::vector<data::PoolItem>& pool) {
   uint64_t h = 14695981039346656037ull;  // FNV-1a, 64 bits
@@ -61,10 +62,14 @@ std::string pool_digest(const data::Dataset& d,
     const data::SampleTable& table = *d.tables.at(item.source);
     const data::Sample& s = table.samples.at(item.index);
     mix(table.source);
-    if (s.path >= 0)
-      mix(std::filesystem::path(table.paths.at(static_cast<size_t>(s.path)))
-              .filename()
-              .string());
+    if (s.path >= 0) {
+      // The file and its folder (a class, or an Aff-Wild2 video's frames).
+      const std::filesystem::path path =
+          table.paths.at(static_cast<size_t>(s.path));
+      mix(path.parent_path().filename().string());
+      mix(path.filename().string());
+    }
+    if (s.video >= 0) mix(table.videos.at(static_cast<size_t>(s.video)));
     mix(str(s.offset, " ", s.key, " ", s.frame, " ", s.box.x, " ", s.box.y, " ",
             s.box.w, " ", s.box.h, " ", item.label));
   }
@@ -117,8 +122,9 @@ std::string difference(const std::string& theirs, const TrainConfig& config,
     const size_t digest = lines[i].find(kDigest);
     if (digest != std::string::npos)
       return str("its data differ: its ", lines[i].substr(0, digest),
-                 " holds other images than rank 0's, or the same in another "
-                 "order (the same number per class; digest ",
+                 " holds other images or annotations (labels, boxes) than "
+                 "rank 0's, or the same in another order (the same counts; "
+                 "digest ",
                  lines[i].substr(digest + kDigest.size()), " where rank 0 has ",
                  lines0[i].substr(digest + kDigest.size()), ")");
     return str("its data differ: ", lines[i], " where rank 0 has ", lines0[i]);

@@ -227,7 +227,11 @@ StepStats GraphedStep::Impl::capture(TrainState& state,
     // A capture that failed part-way can leave LibTorch mid-capture (the
     // CUDA generator's offsets, the allocator's pool): later eager steps
     // would fail or draw wrong numbers, so the run stops here; what it
-    // wrote so far (its last checkpoint) stays.
+    // wrote so far (its last checkpoint) stays. The optimizer's counts and
+    // CUDA's last error are put right for whatever runs while it unwinds.
+    opt->end_capture(/*kept=*/false);
+    captured.reset();
+    (void)cudaGetLastError();
     fail("train.cuda_graph: capturing step ", state.step, " failed (", failure,
          "); run again with train.cuda_graph false (--set "
          "train.cuda_graph=false), which trains eagerly");

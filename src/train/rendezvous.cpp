@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <exception>
 
 #include "group_impl.h"
@@ -136,6 +137,12 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
                   "train.distributed.backend nccl needs a CUDA device, the "
                   "run trains on ",
                   device.str());
+    // A lost rank is found by NCCL's watchdog, which ends the process only
+    // where its error handling is on (the default of recent LibTorch; 3:
+    // tear the process down). A user's own setting stays.
+    if (!std::getenv("TORCH_NCCL_ASYNC_ERROR_HANDLING") &&
+        !std::getenv("NCCL_ASYNC_ERROR_HANDLING"))
+      ::setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "3", 0);
     auto o = c10d::ProcessGroupNCCL::Options::create();
     o->timeout = timeout;
     main = c10::make_intrusive<c10d::ProcessGroupNCCL>(
@@ -329,8 +336,15 @@ std::shared_ptr<Group> join_training_job(const LaunchEnv& env,
                                          TrainConfig& config) {
   std::string& name = config.train.device;
   const std::string resolved = util::resolve_device(name);
-  if (resolved.rfind("cuda", 0) == 0 && (name == "auto" || name == "cuda"))
+  if (resolved.rfind("cuda", 0) == 0 && (name == "auto" || name == "cuda")) {
+    const auto gpus = static_cast<int>(torch::cuda::device_count());
+    SEMIFER_CHECK(env.local_rank < gpus, "LOCAL_RANK ", env.local_rank,
+                  " has no GPU of its own: this machine has ", gpus,
+                  " CUDA device", gpus == 1 ? "" : "s",
+                  " (one rank per GPU: start fewer ranks per machine, or "
+                  "train on the CPU with train.device cpu)");
     name = str("cuda:", env.local_rank);
+  }
   const c10::Device device(util::resolve_device(name));
   return Group::join(env, config.train.distributed, device);
 }

@@ -124,10 +124,13 @@ Trainer::~Trainer() = default;
 void Trainer::setup_device() {
   const auto& loop = config_.train;
   device_ = torch::Device(util::resolve_device(loop.device));
+  // Set either way: the switch is global, and an earlier run in this
+  // process (a test, an embedding program) may have turned it on. Some CUDA
+  // kernels have no deterministic variant: warn there.
+  at::globalContext().setDeterministicAlgorithms(loop.deterministic,
+                                                 device_.is_cuda());
   if (loop.deterministic) {
     torch::set_num_threads(1);
-    // Some CUDA kernels have no deterministic variant: warn there.
-    at::globalContext().setDeterministicAlgorithms(true, device_.is_cuda());
   } else if (loop.torch_threads > 0) {
     util::set_intra_op_threads(loop.torch_threads);
   }
@@ -161,7 +164,7 @@ void Trainer::build_state() {
     if (options_.progress) util::log_message("weights: " + report.summary());
   }
   s.student->to(device_);
-  if (step_options_.channels_last) set_layout(*s.student, true);
+  set_layout(*s.student, step_options_.channels_last);
   s.teacher = s.student->clone_classifier();
   s.teacher->eval();
   s.optimizer = make_optimizer(config_.train, s.student->parameters());
