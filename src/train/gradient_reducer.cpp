@@ -153,7 +153,9 @@ void GradientReducer::finish() {
       if (p.grad().defined()) {
         p.mutable_grad().copy_(mean);
       } else {
-        p.mutable_grad() = mean.clone();
+        // In the parameter's layout (NHWC under train.channels_last): the
+        // fused Adam refuses a gradient laid out otherwise.
+        p.mutable_grad() = at::empty_like(p).copy_(mean);
       }
     }
   }
