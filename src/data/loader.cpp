@@ -109,6 +109,11 @@ int64_t Loader::position() const {
   return next_to_return_;
 }
 
+int64_t Loader::ready() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int64_t>(ready_.size());
+}
+
 std::vector<std::string> Loader::skipped_examples() const {
   std::lock_guard<std::mutex> lock(skipped_mutex_);
   return skipped_examples_;

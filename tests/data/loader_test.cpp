@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "augment/batched_support.h"
 #include "semifer/data/synthetic.h"
@@ -246,14 +248,29 @@ TEST(Loader, ConsumerStoppingEarlyDoesNotDeadlock) {
 }
 
 // Each thread builds one step at a time: fewer steps ahead than threads
-// would leave threads idle while the consumer waits (a GPU's loader runs 14).
+// would leave threads idle while the consumer waits (a GPU's loader runs 14
+// threads with the default prefetch of 4).
 TEST(Loader, EveryThreadHasAStepToBuild) {
-  data::LoaderConfig c;
+  LoaderConfig c;
   c.threads = 14;
   c.prefetch = 4;
   EXPECT_EQ(c.steps_ahead(), 14);
   c.prefetch = 32;
   EXPECT_EQ(c.steps_ahead(), 32);
+  // While the consumer waits, every one of 4 threads builds a step, though
+  // prefetch is 1; and no more are built.
+  TempDir tmp;
+  auto ds = make_dataset(tmp, false, OnError::kSkip);
+  LoaderConfig four = loader_config(4);
+  four.prefetch = 1;
+  Loader loader(ds, small_views(), four);
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (loader.ready() < 4 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(loader.ready(), 4);
+  EXPECT_EQ(loader.next().step, 0);
 }
 
 TEST(Loader, RejectsImpossibleConfigs) {

@@ -122,6 +122,9 @@ class Loader {
 
   /// The step next() returns next (for checkpoints).
   int64_t position() const;
+  /// Steps built and waiting for next(): LoaderConfig::steps_ahead() at
+  /// most; at that bound the consumer, not the loader, is behind.
+  int64_t ready() const;
 
   /// Images that failed to decode and were replaced (`on_error: skip`).
   int64_t skipped_images() const { return skipped_.load(); }
