@@ -173,7 +173,8 @@ const Section<LoopConfig>& loop_section() {
        value("cuda_graph", &C::cuda_graph,
              "CUDA only: the step is captured as a CUDA graph after 3 eager "
              "steps and replayed (fused Adam, LibTorch >= 2.2, one "
-             "process); else steps run eagerly, with a message."),
+             "process, not deterministic); else steps run eagerly, with a "
+             "message. A capture that fails stops the run."),
        value("max_loss", &C::max_loss,
              "A step loss above it stops the run (divergence); 0: only NaN "
              "and infinity do.",
