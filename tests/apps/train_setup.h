@@ -15,20 +15,25 @@
 namespace semifer::test {
 
 /// Writes a synthetic data set (32 px) and train.yaml with `train_keys`
-/// inside `train: {...}`; returns the config's path.
+/// inside `train: {...}`, training on the CPU unless they name a device (the
+/// same expectations on a machine with a GPU); returns the config's path.
 inline std::string setup(const TempDir& t, const std::string& train_keys) {
   // --overwrite: a test may set up twice in one folder.
   const RunResult r = run_cli({"data", "synth", t.file("data"), "--size", "32",
                                "--scale", "0.3", "--overwrite"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  return write_text_file(t.file("train.yaml"),
-                         "data: data/data.yaml\n"
-                         "augment: {size: 32}\n"
-                         "model: {name: smallnet}\n"
-                         "train: {" +
-                             train_keys +
-                             "}\n"
-                             "ssl: {dtm_per_class: 10}\n");
+  return write_text_file(
+      t.file("train.yaml"),
+      "data: data/data.yaml\n"
+      "augment: {size: 32}\n"
+      "model: {name: smallnet}\n"
+      "train: {" +
+          train_keys +
+          (train_keys.find("device:") != std::string::npos ? ""
+           : train_keys.empty()                            ? "device: cpu"
+                                                           : ", device: cpu") +
+          "}\n"
+          "ssl: {dtm_per_class: 10}\n");
 }
 
 /// The lines of a metrics.jsonl.
