@@ -28,14 +28,16 @@ struct TrainState;
 /// depth) comes from the CUDA generator, which a capture registers, so
 /// replays draw fresh numbers.
 ///
-/// Where capture is impossible (obstacle() says why) or fails, every step
-/// runs eagerly; note() then says why, once.
+/// Where capture is impossible (obstacle() says why), every step runs
+/// eagerly. A capture that fails all the same throws semifer::Error from
+/// run(): it can leave LibTorch mid-capture, so no step may follow it.
 class GraphedStep {
  public:
   /// Empty when the steps of `state` under `options` on `device` can be
   /// captured; else why not, one line (a CPU device, a LibTorch without
   /// CUDA or older than 2.2, an optimizer without the fused tensor-lr
-  /// kernel, a gradient hook such as a data-parallel all-reduce).
+  /// kernel, a gradient hook such as a data-parallel all-reduce,
+  /// deterministic algorithms).
   static std::string obstacle(TrainState& state, const StepOptions& options,
                               const c10::Device& device);
 
@@ -52,7 +54,8 @@ class GraphedStep {
   /// True once a step has been captured (later steps replay it).
   bool captured() const;
   /// What changed at the last step, for the log ("step N captured ...",
-  /// "capturing step N failed (...)"), then empty until the next change.
+  /// "step N has another batch shape ..."), then empty until the next
+  /// change.
   std::string note();
 
  private:
