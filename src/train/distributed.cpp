@@ -59,7 +59,7 @@ void Group::Impl::wait(const char* what,
                        const c10::intrusive_ptr<c10d::Work>& work,
                        const at::Tensor& t, Group& self) {
   try {
-    if (main != control && t.is_cuda()) {
+    if (on_nccl(t)) {
       work->wait();
     } else {
       work->wait(timeout);

@@ -81,10 +81,14 @@ struct Group::Impl {
       c10d::Store& s) const;
   // The ranks that look lost: no heartbeat over kLostAfter, or behind.
   std::string diagnose() const;
-  // The backend for collectives over tensors on `t`'s device: NCCL's for
-  // CUDA tensors where the run has it, Gloo's otherwise.
+  // True where collectives over `t` go through NCCL: a CUDA tensor in a
+  // run with NCCL (whose Gloo group beside it takes the CPU tensors).
+  bool on_nccl(const at::Tensor& t) const {
+    return main != control && t.is_cuda();
+  }
+  // The backend for collectives over `t`.
   Backend& backend_for(const at::Tensor& t) const {
-    return t.is_cuda() ? *main : *control;
+    return on_nccl(t) ? *main : *control;
   }
   // Waits for `work` of backend_for(`t`); a failure ends the run naming
   // the lost rank. Gloo's work is waited for on the host, up to `timeout`;

@@ -139,10 +139,10 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
                   device.str());
     // A lost rank is found by NCCL's watchdog, which ends the process only
     // where its error handling is on (the default of recent LibTorch; 3:
-    // tear the process down). A user's own setting stays.
-    if (!std::getenv("TORCH_NCCL_ASYNC_ERROR_HANDLING") &&
-        !std::getenv("NCCL_ASYNC_ERROR_HANDLING"))
-      ::setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "3", 0);
+    // tear the process down). A user's own setting, under either name,
+    // stays (setenv does not overwrite).
+    if (!std::getenv("NCCL_ASYNC_ERROR_HANDLING"))
+      ::setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "3", /*overwrite=*/0);
     auto o = c10d::ProcessGroupNCCL::Options::create();
     o->timeout = timeout;
     main = c10::make_intrusive<c10d::ProcessGroupNCCL>(

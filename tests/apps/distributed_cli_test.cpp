@@ -130,8 +130,7 @@ std::pair<pid_t, pid_t> two_training_ranks(const TempDir& t,
 
 const char* kLong =
     "epochs: 40, steps_per_epoch: 10, batch_labeled: 8, batch_unlabeled: 8, "
-    "log_every: 5, checkpoint_every: 10, threads: 1, torch_threads: 1, device: "
-    "cpu, "
+    "log_every: 5, checkpoint_every: 10, threads: 1, torch_threads: 1, "
     "distributed: {timeout_s: 20}";
 
 }  // namespace
@@ -141,8 +140,7 @@ TEST(LaunchCli, TwoRanksWriteOneRun) {
   const std::string config =
       setup(t,
             "epochs: 2, steps_per_epoch: 5, batch_labeled: 8, "
-            "batch_unlabeled: 8, log_every: 5, threads: 1, torch_threads: 1, "
-            "device: cpu");
+            "batch_unlabeled: 8, log_every: 5, threads: 1, torch_threads: 1");
   const std::string run = t.file("run");
   const RunResult r =
       run_cli({"launch", "--nproc", "2", "--", "train", config, "--out", run});
@@ -382,12 +380,11 @@ TEST(SlurmCli, TheDocumentedSrunLineTrainsOneRun) {
                   "MASTER_PORT=" + std::to_string(launch::free_port()));
 
   TempDir t;
-  fs::copy_file(
-      setup(t,
-            "epochs: 2, steps_per_epoch: 5, batch_labeled: 8, "
-            "batch_unlabeled: 8, log_every: 5, threads: 1, "
-            "torch_threads: 1, device: cpu, distributed: {timeout_s: 20}"),
-      t.file("fer.yaml"));
+  fs::copy_file(setup(t,
+                      "epochs: 2, steps_per_epoch: 5, batch_labeled: 8, "
+                      "batch_unlabeled: 8, log_every: 5, threads: 1, "
+                      "torch_threads: 1, distributed: {timeout_s: 20}"),
+                t.file("fer.yaml"));
   write_text_file(
       t.file("bin/srun"),
       "#!/bin/sh\n"
@@ -427,7 +424,7 @@ TEST(DistributedCli, RanksMustRunTheSameConfigOnTheSameData) {
   const std::string config = setup(
       t,
       "epochs: 1, steps_per_epoch: 5, batch_labeled: 8, batch_unlabeled: 8, "
-      "log_every: 5, threads: 1, torch_threads: 1, device: cpu, "
+      "log_every: 5, threads: 1, torch_threads: 1, "
       "distributed: {timeout_s: 20}");
   // The same data set at another path, and a config that reads it.
   fs::copy(t.file("data"), t.file("copy"), fs::copy_options::recursive);
