@@ -1,9 +1,9 @@
 #pragma once
 
-// Group's state, shared by the two files of train::Group: rendezvous.cpp
-// (how the ranks meet, the heartbeats, naming a lost rank) and
-// distributed.cpp (the collectives). c10d's headers are heavy: only these
-// two include it.
+// Group's state, shared by the files of train::Group: rendezvous.cpp (how
+// the ranks meet), gloo_address.cpp (where Gloo binds), heartbeat.cpp (the
+// heartbeats, naming a lost rank) and distributed.cpp (the collectives).
+// c10d's headers are heavy: only these include it.
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -39,6 +39,11 @@ namespace semifer::train {
 using Millis = std::chrono::milliseconds;
 using Backend = compat::C10dBackend;
 
+// A store value from text.
+inline std::vector<uint8_t> to_bytes(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
 struct Group::Impl {
   LaunchEnv env;
   DistributedConfig config;
@@ -50,6 +55,12 @@ struct Group::Impl {
   std::string backend_name;
   bool failed = false;  // a collective failed (fail_collective)
   std::string address;  // where Gloo binds: an address, or an interface
+
+  // "Gloo at <address>" or "Gloo on interface <name>", for messages.
+  std::string gloo_where() const {
+    return env.socket_ifname.empty() ? str("Gloo at ", address)
+                                     : str("Gloo on interface ", address);
+  }
 
   std::atomic<int64_t> step{0};
   std::thread heartbeat;
@@ -70,6 +81,9 @@ struct Group::Impl {
   // never reads what the previous start's ranks wrote on another.
   c10::intrusive_ptr<c10d::Store> attempt_store(
       c10::intrusive_ptr<c10d::Store> s) const;
+  // Where this rank's Gloo binds (rendezvous.cpp), waiting up to `wait`
+  // for what another machine's ranks say in the store.
+  std::string gloo_host(Millis wait) const;
   // Opens the store (`*have_store` once it is) and the backends, and
   // writes this rank's first heartbeat; throws what c10d throws.
   void rendezvous(DistBackend kind, Millis store_timeout, bool* have_store);

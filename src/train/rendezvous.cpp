@@ -1,8 +1,8 @@
-// How the ranks of a data-parallel job meet and watch each other: the
-// rendezvous store (semifer's own, rank 0 serving it, or torchrun's agent's),
-// each start's keys apart, the Gloo or NCCL backends, the heartbeats, and
-// naming a lost rank when a collective fails. The collectives themselves
-// are distributed.cpp's.
+// How the ranks of a data-parallel job meet: the rendezvous store
+// (semifer's own, rank 0 serving it, or torchrun's agent's), each start's
+// keys apart, the Gloo or NCCL backends, and the end of the group. Where
+// Gloo binds is gloo_address.cpp's; the heartbeats and naming a lost rank
+// heartbeat.cpp's; the collectives distributed.cpp's.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -18,70 +18,7 @@
 
 namespace semifer::train {
 
-namespace {
-
-// Heartbeats every half second; a rank whose counter does not move for
-// kLostAfter is lost.
-constexpr Millis kBeatEvery{500};
-constexpr Millis kLostAfter{2500};
-
-bool loopback(const std::string& addr) {
-  return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1";
-}
-
-// The address this machine reaches `master` from: 127.0.0.1 for a
-// loopback master; else the source address of the route to it (a UDP
-// socket "connected" to it: no packet is sent). Gloo binds there and tells
-// the other ranks, so a host name that resolves to 127.0.1.1 (Debian's
-// default /etc/hosts) or to another network's address does not matter.
-// Falls back to the host name's address (Gloo's default) where the route
-// cannot be found.
-std::string gloo_host(const std::string& master) {
-  if (loopback(master)) return "127.0.0.1";
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  addrinfo* found = nullptr;
-  std::string out;
-  if (getaddrinfo(master.c_str(), "9", &hints, &found) == 0) {
-    for (addrinfo* a = found; a && out.empty(); a = a->ai_next) {
-      const int fd = socket(a->ai_family, SOCK_DGRAM, 0);
-      if (fd < 0) continue;
-      sockaddr_storage local{};
-      socklen_t len = sizeof(local);
-      char text[INET6_ADDRSTRLEN] = {0};
-      if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 &&
-          getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
-        const void* ip =
-            local.ss_family == AF_INET
-                ? static_cast<const void*>(
-                      &reinterpret_cast<sockaddr_in*>(&local)->sin_addr)
-                : static_cast<const void*>(
-                      &reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr);
-        if (inet_ntop(local.ss_family, ip, text, sizeof(text))) out = text;
-      }
-      close(fd);
-    }
-    freeaddrinfo(found);
-  }
-  if (out.empty()) {
-    char name[256] = {0};
-    gethostname(name, sizeof(name) - 1);
-    out = name;
-  }
-  return out;
-}
-
-std::vector<uint8_t> to_bytes(const std::string& s) {
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
-
-}  // namespace
-
-// Heartbeat n: "<n> <step>".
-std::vector<uint8_t> Group::Impl::beat_value(uint64_t n) const {
-  return to_bytes(str(n, " ", step.load()));
-}
+namespace {}  // namespace
 
 // A connection of its own to the rendezvous store: a client's, or with
 // `joining`, the rendezvous's own (rank 0 of semifer's store serves it, and
@@ -110,14 +47,34 @@ c10::intrusive_ptr<c10d::Store> Group::Impl::attempt_store(
       std::move(s));
 }
 
-// Opens the store (`*have_store` once it is) and the backends, and
-// writes this rank's first heartbeat; throws what c10d throws.
-void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
-                             bool* have_store) {
-  store = connect(store_timeout, /*joining=*/true);
-  *have_store = true;
-  address = env.socket_ifname.empty() ? gloo_host(env.master_addr)
-                                      : env.socket_ifname;
+namespace {
+
+// The backends, built on a thread of their own (Gloo's connection of the
+// ranks cannot be interrupted) that the rendezvous may leave behind.
+struct Backends {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+  c10::intrusive_ptr<Backend> main, control;
+  std::string name;
+  std::exception_ptr error;
+};
+
+// Where a rank whose backends failed to connect says why, for the others.
+constexpr const char* kFailedKey = "semifer/rendezvous_failed";
+constexpr Millis kWatchEvery{250};
+constexpr const char* kReachHint =
+    " (every machine must reach the others' Gloo addresses: where the "
+    "address is not on the network they share, set GLOO_SOCKET_IFNAME to "
+    "its interface)";
+
+// Builds the backends of `kind` into `out`: NCCL (lazy: its communicators
+// start at the first collective) with a Gloo group beside it, or Gloo
+// alone. Gloo connects every pair of ranks here.
+void build_backends(const LaunchEnv& env, const c10::Device& device,
+                    Millis timeout, const std::string& address,
+                    DistBackend kind, c10::intrusive_ptr<c10d::Store> store,
+                    Backends& out) {
   auto gloo = [&](const std::string& prefix) -> c10::intrusive_ptr<Backend> {
     auto o = c10d::ProcessGroupGloo::Options::create(timeout);
     if (!env.socket_ifname.empty()) {
@@ -137,6 +94,8 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
                   "train.distributed.backend nccl needs a CUDA device, the "
                   "run trains on ",
                   device.str());
+    // The current device is per thread: this one's is the rank's GPU too.
+    if (device.has_index()) util::set_cuda_device(device.index());
     // A lost rank is found by NCCL's watchdog, which ends the process only
     // where its error handling is on (the default of recent LibTorch; 3:
     // tear the process down). A user's own setting, under either name,
@@ -145,99 +104,100 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
       ::setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "3", /*overwrite=*/0);
     auto o = c10d::ProcessGroupNCCL::Options::create();
     o->timeout = timeout;
-    main = c10::make_intrusive<c10d::ProcessGroupNCCL>(
+    out.main = c10::make_intrusive<c10d::ProcessGroupNCCL>(
         c10::make_intrusive<c10d::PrefixStore>("semifer/nccl", store), env.rank,
         env.world_size, o);
-    backend_name = "nccl";
-    control = gloo("semifer/control");
+    out.name = "nccl";
+    out.control = gloo("semifer/control");
 #endif
   } else {
-    main = gloo("semifer/gloo");
-    control = main;
-    backend_name = "gloo";
+    out.main = gloo("semifer/gloo");
+    out.control = out.main;
+    out.name = "gloo";
   }
+}
+
+}  // namespace
+
+// Opens the store (`*have_store` once it is) and the backends, and
+// writes this rank's first heartbeat; throws what c10d throws, or
+// semifer::Error when another rank failed to connect or the connections
+// outlast the timeout. Gloo waits five times its timeout for a peer that
+// never connects (a rank stopped, or one whose address this machine cannot
+// reach), so the backends are built on a thread of their own while this
+// one watches the clock and the store, where a rank that failed says so;
+// a thread given up on ends by itself when Gloo's own wait ends.
+void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
+                             bool* have_store) {
+  store = connect(store_timeout, /*joining=*/true);
+  *have_store = true;
+  address =
+      env.socket_ifname.empty() ? gloo_host(store_timeout) : env.socket_ifname;
+  const std::string who =
+      str("rank ", env.rank, " of ", env.world_size, " (", gloo_where(), ")");
+  auto built = std::make_shared<Backends>();
+  std::thread builder([built, env = env, device = device, timeout = timeout,
+                       address = address, kind, s = store] {
+    try {
+      build_backends(env, device, timeout, address, kind, s, *built);
+    } catch (...) {
+      built->error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(built->mutex);
+    built->done = true;
+    built->cv.notify_all();
+  });
+  auto give_up = [&](const std::string& why) {
+    builder.detach();
+    fail("rendezvous: ", who, " could not connect to the other ranks: ", why,
+         kReachHint);
+  };
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  c10::intrusive_ptr<c10d::Store> watch;
+  std::unique_lock<std::mutex> lock(built->mutex);
+  while (!built->cv.wait_for(lock, kWatchEvery, [&] { return built->done; })) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      give_up(str("the connections did not complete within ", config.timeout_s,
+                  " s (a rank stopped, or its address is "
+                  "unreachable from another)"));
+    lock.unlock();
+    std::optional<std::string> failed;
+    try {
+      if (!watch) watch = connect(Millis(2000));
+      if (watch->check({kFailedKey})) {
+        const auto v = watch->get(kFailedKey);
+        failed = std::string(v.begin(), v.end());
+      }
+    } catch (const std::exception&) {
+      if (env.rank != 0 && !env.agent_store)
+        failed = "rank 0 is lost (the store it serves is unreachable)";
+    }
+    if (failed) give_up(*failed);
+    lock.lock();
+  }
+  lock.unlock();
+  builder.join();
+  if (built->error) {
+    try {
+      std::rethrow_exception(built->error);
+    } catch (const std::exception& e) {
+      // The others stop waiting for this rank.
+      try {
+        store->set(kFailedKey, to_bytes(str(who, " failed: ", error_line(e))));
+        // The store's server lets the others read it before it goes.
+        if (env.rank == 0 && !env.agent_store)
+          std::this_thread::sleep_for(2 * kWatchEvery);
+      } catch (const std::exception&) {
+      }
+      throw;
+    }
+  }
+  main = built->main;
+  control = built->control;
+  backend_name = built->name;
   // The first heartbeat before join returns: a rank that has joined is in
   // the store however late its heartbeat thread gets to run.
   store->set(beat_key(env.rank), beat_value(0));
-}
-
-void Group::Impl::beat_loop() {
-  c10::intrusive_ptr<c10d::Store> s;
-  try {
-    s = connect(timeout);
-  } catch (const std::exception&) {
-    return;
-  }
-  uint64_t n = 1;  // join() wrote beat 0
-  std::unique_lock<std::mutex> lock(beat_mutex);
-  while (!stopping) {
-    try {
-      s->set(beat_key(env.rank), beat_value(n++));
-    } catch (const std::exception&) {
-      return;  // the store is gone: the next collective reports it
-    }
-    beat_cv.wait_for(lock, kBeatEvery, [&] { return stopping; });
-  }
-}
-
-// Each rank's "<counter> <step>", or nullopt where it cannot be read.
-std::vector<std::optional<std::pair<uint64_t, int64_t>>> Group::Impl::beats(
-    c10d::Store& s) const {
-  std::vector<std::optional<std::pair<uint64_t, int64_t>>> out(
-      static_cast<size_t>(env.world_size));
-  for (int r = 0; r < env.world_size; ++r) {
-    try {
-      if (!s.check({beat_key(r)})) continue;
-      const auto v = s.get(beat_key(r));
-      const std::string text(v.begin(), v.end());
-      const auto sp = text.find(' ');
-      out[r] = std::make_pair(std::stoull(text.substr(0, sp)),
-                              std::stoll(text.substr(sp + 1)));
-    } catch (const std::exception&) {
-    }
-  }
-  return out;
-}
-
-// The ranks that look lost: no heartbeat over kLostAfter, or behind.
-std::string Group::Impl::diagnose() const {
-  c10::intrusive_ptr<c10d::Store> s;
-  try {
-    s = connect(Millis(2000));
-  } catch (const std::exception&) {
-    return env.agent_store
-               ? str("torchrun's store at ", env.master_addr, ":",
-                     env.master_port, " is unreachable")
-               : str("rank 0 is lost (the rendezvous store it serves at ",
-                     env.master_addr, ":", env.master_port, " is unreachable)");
-  }
-  const auto first = beats(*s);
-  std::this_thread::sleep_for(kLostAfter);
-  std::vector<std::optional<std::pair<uint64_t, int64_t>>> second;
-  try {
-    second = beats(*s);
-  } catch (const std::exception&) {
-    second.assign(first.size(), std::nullopt);
-  }
-  std::vector<std::string> lost;
-  const int64_t mine = step.load();
-  for (int r = 0; r < env.world_size; ++r) {
-    if (r == env.rank) continue;
-    const auto& a = first[r];
-    const auto& b = second[r];
-    if (!b || (a && a->first == b->first)) {
-      lost.push_back(str("rank ", r, " (no heartbeat for ",
-                         kLostAfter.count() / 1000.0, " s",
-                         b ? str("; last at step ", b->second) : "", ")"));
-    } else if (b->second < mine) {
-      lost.push_back(str("rank ", r, " (alive but at step ", b->second,
-                         ", this rank at ", mine, ": hung or slow)"));
-    }
-  }
-  if (lost.empty()) return "no other rank looks lost";
-  std::string names;
-  for (const auto& l : lost) names += (names.empty() ? "" : ", ") + l;
-  return names + (lost.size() == 1 ? " is lost" : " are lost");
 }
 
 Group::Group(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -321,9 +281,10 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
         fail("rendezvous: rank ", env.rank, " cannot reach the store at ",
              where, " within ", config.timeout_s, " s (is rank 0 running, ",
              "and MASTER_ADDR reachable?): ", error_line(e));
-      fail("rendezvous: rank ", env.rank, " of ", env.world_size,
-           " could not connect to the other ranks within ", config.timeout_s,
-           " s (", where, "): ", error_line(e));
+      fail("rendezvous: rank ", env.rank, " of ", env.world_size, " (",
+           impl->gloo_where(),
+           ") could not connect to the other ranks (store at ", where,
+           "): ", error_line(e), kReachHint);
     }
   }
   auto group = std::shared_ptr<Group>(new Group(std::move(impl)));

@@ -30,26 +30,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string text_of(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return "";
-  const auto bytes = util::read_file(path);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-// The exit code (128 + signal for a signal), or -1 after `seconds`.
-int wait_exit(pid_t pid, double seconds) {
-  const auto end = Clock::now() + std::chrono::milliseconds(
-                                      static_cast<int64_t>(seconds * 1000));
-  while (Clock::now() < end) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid)
-      return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return -1;
-}
-
 bool wait_for_file(const std::string& path, double seconds) {
   const auto end = Clock::now() + std::chrono::milliseconds(
                                       static_cast<int64_t>(seconds * 1000));

@@ -23,11 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string text_of(const std::string& path) {
-  const auto bytes = util::read_file(path);
-  return std::string(bytes.begin(), bytes.end());
-}
-
 // Runs `semifer ARGS` behind a shell prefix ("ulimit -f 100;").
 RunResult run_cli_in_shell(const std::string& prefix,
                            const std::vector<std::string>& args) {

@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "semifer/util/strings.h"
 
@@ -111,9 +113,30 @@ RunResult run_program(const std::string& program,
   return r;
 }
 
-int start_cli(const std::vector<std::string>& args, const std::string& out,
-              const std::string& err, const std::vector<std::string>& env,
-              bool own_group) {
+std::string text_of(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return "";
+  const auto bytes = util::read_file(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+int wait_exit(int pid, double seconds) {
+  const auto end =
+      std::chrono::steady_clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < end) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+int start_program(const std::string& program,
+                  const std::vector<std::string>& args, const std::string& out,
+                  const std::string& err, const std::vector<std::string>& env,
+                  bool own_group) {
   const pid_t pid = fork();
   if (pid == 0) {
     if (own_group) setpgid(0, 0);
@@ -123,13 +146,19 @@ int start_cli(const std::vector<std::string>& args, const std::string& out,
     dup2(o, 1);
     dup2(e, 2);
     for (const auto& v : env) putenv(const_cast<char*>(v.c_str()));
-    std::vector<char*> argv = {const_cast<char*>(SEMIFER_CLI)};
+    std::vector<char*> argv = {const_cast<char*>(program.c_str())};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(SEMIFER_CLI, argv.data());
+    execvp(program.c_str(), argv.data());
     _exit(127);
   }
   return pid;
+}
+
+int start_cli(const std::vector<std::string>& args, const std::string& out,
+              const std::string& err, const std::vector<std::string>& env,
+              bool own_group) {
+  return start_program(SEMIFER_CLI, args, out, err, env, own_group);
 }
 
 }  // namespace semifer::test

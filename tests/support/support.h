@@ -60,6 +60,21 @@ RunResult run_program(const std::string& program,
 /// run_program on the semifer CLI.
 RunResult run_cli(const std::vector<std::string>& args);
 
+/// A file's text; "" where it does not exist.
+std::string text_of(const std::string& path);
+
+/// Waits up to `seconds` for the child `pid`: its exit code (128 + the
+/// signal for a signal), or -1 when it is still running.
+int wait_exit(int pid, double seconds);
+
+/// Starts `program` (looked up in PATH) with `args` without waiting, as
+/// start_cli does.
+int start_program(const std::string& program,
+                  const std::vector<std::string>& args, const std::string& out,
+                  const std::string& err,
+                  const std::vector<std::string>& env = {},
+                  bool own_group = false);
+
 /// Starts the semifer CLI without waiting: stdout and stderr to the files
 /// (stdout to /dev/null when `out` is empty), `env` ("NAME=value") added,
 /// in a process group of its own when `own_group`. Returns its pid.

@@ -69,8 +69,10 @@ class Group {
   std::string backend() const;
   /// Where this rank's Gloo connections are bound (NCCL's control channel
   /// too): GLOO_SOCKET_IFNAME's interface when set, 127.0.0.1 for a
-  /// loopback MASTER_ADDR, else this machine's source address on the route
-  /// to MASTER_ADDR (docs/distributed.md).
+  /// loopback MASTER_ADDR, on the master's machine where MASTER_ADDR is a
+  /// host name mapped to a loopback address the address the other machines
+  /// resolve it to, else this machine's source address on the route to
+  /// MASTER_ADDR (docs/distributed.md).
   std::string gloo_address() const;
 
   /// Sums each tensor over the ranks, in place.
