@@ -119,16 +119,26 @@ void Trainer::join_group() {
   parallel_->check_same_run(config_, *dataset_);
 }
 
-Trainer::~Trainer() = default;
+// LibTorch's intra-op threads and its deterministic switch are the
+// process's: a program that trains, then goes on, gets its own back.
+Trainer::~Trainer() {
+  at::globalContext().setDeterministicAlgorithms(deterministic_before_,
+                                                 deterministic_warn_before_);
+  if (threads_before_ > 0) at::set_num_threads(threads_before_);
+}
 
 void Trainer::setup_device() {
   const auto& loop = config_.train;
   device_ = torch::Device(util::resolve_device(loop.device));
-  // Set either way: the switch is global, and an earlier run in this
-  // process (a test, an embedding program) may have turned it on. Some CUDA
-  // kernels have no deterministic variant: warn there.
+  // Set either way: the switch is global, and the program may have turned
+  // it on. Some CUDA kernels have no deterministic variant: warn there.
+  deterministic_before_ = at::globalContext().deterministicAlgorithms();
+  deterministic_warn_before_ =
+      at::globalContext().deterministicAlgorithmsWarnOnly();
   at::globalContext().setDeterministicAlgorithms(loop.deterministic,
                                                  device_.is_cuda());
+  if (loop.deterministic || loop.torch_threads > 0)
+    threads_before_ = at::get_num_threads();
   if (loop.deterministic) {
     torch::set_num_threads(1);
   } else if (loop.torch_threads > 0) {

@@ -158,6 +158,11 @@ class Trainer {
   double lr_ = 0;             ///< the learning rate of the last step
   double input_seconds_ = 0;  ///< waited for the input in this window
   Clock::time_point window_start_;
+  /// The process's intra-op threads and deterministic switch before this
+  /// Trainer set them; ~Trainer puts them back (0: threads untouched).
+  int threads_before_ = 0;
+  bool deterministic_before_ = false;
+  bool deterministic_warn_before_ = false;
 };
 
 /// Trainer(config, options).run().
