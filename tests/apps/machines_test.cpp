@@ -4,8 +4,9 @@
 // (unshare --uts) and an /etc/hosts as a Debian machine has it: its own
 // name at 127.0.1.1, the other machine's at its address. Each machine runs
 // `semifer launch` for one rank, the rendezvous at the first machine's host
-// name, as the documented Slurm line has it. Needs root (network
-// namespaces) and iproute2's `ip`; skipped elsewhere.
+// name, as the documented Slurm line has it: a run, an unreachable Gloo
+// address, the network cut mid-run. Needs root (network namespaces) and
+// iproute2's `ip`; skipped elsewhere.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -40,7 +41,9 @@ class TwoMachines {
     }
     const std::string id = std::to_string(getpid());
     for (int m = 0; m < 2; ++m) ns_[m] = str("sf", id, "m", m);
-    const std::string a = str("sf", id, "a"), b = str("sf", id, "b");
+    link_ = str("sf", id, "a");
+    const std::string& a = link_;
+    const std::string b = str("sf", id, "b");
     const std::vector<std::string> steps = {
         str("ip netns add ", ns_[0]),
         str("ip netns add ", ns_[1]),
@@ -80,6 +83,14 @@ class TwoMachines {
   TwoMachines(const TwoMachines&) = delete;
   TwoMachines& operator=(const TwoMachines&) = delete;
 
+  // Cuts the network between the machines: their link goes down, and
+  // packets vanish (no connection is reset).
+  bool cut() const {
+    return std::system(
+               str("ip -n ", ns_[0], " link set ", link_, " down").c_str()) ==
+           0;
+  }
+
   // Why the machines cannot be made here; empty when they are.
   const std::string& unavailable() const { return unavailable_; }
 
@@ -98,6 +109,7 @@ class TwoMachines {
 
  private:
   std::string ns_[2];
+  std::string link_;  // the first machine's end of the link
   std::string unavailable_;
 };
 
@@ -214,6 +226,50 @@ TEST(TwoMachines, AnUnreachableGlooAddressStopsBothMachinesAtOnce) {
             std::string::npos)
       << err0 << err1;
   EXPECT_FALSE(fs::exists(run + "/checkpoint_last.pt"));
+}
+
+// The network cut mid-run: nothing resets the connections, the packets
+// just vanish. Each machine's rank stops after its collective's timeout
+// and the heartbeat check, naming the other: rank 0 sees rank 1's
+// heartbeats stop, rank 1 cannot reach the store rank 0 serves.
+TEST(TwoMachines, ACutNetworkStopsBothMachinesNamingTheOther) {
+  TwoMachines machines;
+  if (!machines.unavailable().empty()) GTEST_SKIP() << machines.unavailable();
+  TempDir t;
+  const std::string config =
+      setup(t,
+            "epochs: 400, steps_per_epoch: 5, batch_labeled: 8, "
+            "batch_unlabeled: 8, log_every: 5, threads: 1, torch_threads: 1, "
+            "distributed: {timeout_s: 10}");
+  const std::string run = t.file("run");
+  const int m0 = machines.start(0, launch_args(0, config, run), t.file("out0"),
+                                t.file("err0"));
+  const int m1 = machines.start(1, launch_args(1, config, run), t.file("out1"),
+                                t.file("err1"));
+  bool started = false;
+  for (int i = 0; i < 2400 && !started; ++i) {
+    started = fs::exists(run + "/checkpoint_last.pt");
+    if (!started) usleep(100000);
+  }
+  EXPECT_TRUE(started) << text_of(t.file("err0"));
+  ASSERT_TRUE(machines.cut());
+  const auto cut = std::chrono::steady_clock::now();
+  const auto [c0, c1] = wait_both(m0, m1, 120);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - cut)
+          .count();
+  const std::string err0 = text_of(t.file("err0"));
+  const std::string err1 = text_of(t.file("err1"));
+  EXPECT_EQ(c0, 1) << err0;
+  EXPECT_EQ(c1, 1) << err1;
+  // The timeout (10 s), the heartbeats' 2.5 s, and a margin for the store's
+  // own wait.
+  EXPECT_LT(seconds, 30) << err0 << err1;
+  EXPECT_NE(err0.find("semifer: error: distributed: "), std::string::npos)
+      << err0;
+  EXPECT_NE(err0.find("rank 1 (no heartbeat for 2.5 s"), std::string::npos)
+      << err0;
+  EXPECT_NE(err1.find("rank 0 is lost"), std::string::npos) << err1;
 }
 
 }  // namespace semifer::test
