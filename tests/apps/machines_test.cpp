@@ -28,9 +28,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // The two machines; their namespaces and hosts files go with the object.
-class TwoMachines {
+class Machines {
  public:
-  TwoMachines() {
+  Machines() {
     if (geteuid() != 0) {
       unavailable_ = "network namespaces need root";
       return;
@@ -71,7 +71,7 @@ class TwoMachines {
                           "\n192.168.213.", 2 - m, " node", 1 - m, "\n"));
     }
   }
-  ~TwoMachines() {
+  ~Machines() {
     for (const auto& ns : ns_) {
       if (ns.empty()) continue;
       // The veth pair goes with its namespaces.
@@ -80,8 +80,8 @@ class TwoMachines {
       fs::remove_all(str("/etc/netns/", ns), ec);
     }
   }
-  TwoMachines(const TwoMachines&) = delete;
-  TwoMachines& operator=(const TwoMachines&) = delete;
+  Machines(const Machines&) = delete;
+  Machines& operator=(const Machines&) = delete;
 
   // Cuts the network between the machines: their link goes down, and
   // packets vanish (no connection is reset).
@@ -133,23 +133,61 @@ std::vector<std::string> launch_args(int m, const std::string& config,
           run};
 }
 
-// Both machines' exit codes, waiting up to `seconds` for each; a launcher
-// still running then is killed.
-std::pair<int, int> wait_both(int p0, int p1, double seconds) {
-  const int c0 = wait_exit(p0, seconds);
-  const int c1 = wait_exit(p1, c0 == -1 ? 1 : seconds);
-  for (const auto& [pid, code] : {std::pair{p0, c0}, std::pair{p1, c1}}) {
-    if (code == -1) {
+// Both machines' launchers of `semifer train config --out run` (one rank
+// each), `env` added.
+std::pair<int, int> start_both(const Machines& machines, const TempDir& t,
+                               const std::string& config,
+                               const std::string& run,
+                               const std::vector<std::string>& env = {}) {
+  const int m0 = machines.start(0, launch_args(0, config, run), t.file("out0"),
+                                t.file("err0"), env);
+  return {m0, machines.start(1, launch_args(1, config, run), t.file("out1"),
+                             t.file("err1"), env)};
+}
+
+// How the two launchers ended.
+struct Ended {
+  int code[2];
+  std::string err[2];
+  double seconds;  // from the call of wait_both
+};
+
+// Waits up to `seconds` for each launcher (one still running then is
+// killed).
+Ended wait_both(const TempDir& t, std::pair<int, int> pids, double seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  Ended e;
+  e.code[0] = wait_exit(pids.first, seconds);
+  e.code[1] = wait_exit(pids.second, e.code[0] == -1 ? 1 : seconds);
+  e.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  for (int m = 0; m < 2; ++m) {
+    const int pid = m == 0 ? pids.first : pids.second;
+    if (e.code[m] == -1) {
       kill(-pid, SIGKILL);
       wait_exit(pid, 10);
     }
+    e.err[m] = text_of(t.file(str("err", m)));
   }
-  return {c0, c1};
+  return e;
 }
 
 const char* kShort =
     "epochs: 2, steps_per_epoch: 5, batch_labeled: 8, batch_unlabeled: 8, "
     "log_every: 5, threads: 1, torch_threads: 1, distributed: {timeout_s: 20}";
+
+// Each test's machines and folder; skipped where the machines cannot be
+// made.
+class TwoMachines : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!machines.unavailable().empty()) GTEST_SKIP() << machines.unavailable();
+  }
+  Machines machines;
+  TempDir t;
+  const std::string run = t.file("run");
+};
 
 }  // namespace
 
@@ -158,20 +196,12 @@ const char* kShort =
 // Gloo binds the address the second machine resolves that name to (before,
 // it bound 127.0.0.1 there, and the second machine, whose address is the
 // greater, connected to its own loopback: refused).
-TEST(TwoMachines, TrainOneRunOverTheNetwork) {
-  TwoMachines machines;
-  if (!machines.unavailable().empty()) GTEST_SKIP() << machines.unavailable();
-  TempDir t;
+TEST_F(TwoMachines, TrainOneRunOverTheNetwork) {
   const std::string config = setup(t, kShort);
-  const std::string run = t.file("run");
-  const int m0 = machines.start(0, launch_args(0, config, run), t.file("out0"),
-                                t.file("err0"));
-  const int m1 = machines.start(1, launch_args(1, config, run), t.file("out1"),
-                                t.file("err1"));
-  const auto [c0, c1] = wait_both(m0, m1, 180);
-  const std::string errs = text_of(t.file("err0")) + text_of(t.file("err1"));
-  ASSERT_EQ(c0, 0) << errs;
-  ASSERT_EQ(c1, 0) << errs;
+  const Ended e = wait_both(t, start_both(machines, t, config, run), 180);
+  const std::string errs = e.err[0] + e.err[1];
+  ASSERT_EQ(e.code[0], 0) << errs;
+  ASSERT_EQ(e.code[1], 0) << errs;
   EXPECT_NE(text_of(t.file("out0")).find("[rank 0] trained 10 steps"),
             std::string::npos)
       << text_of(t.file("out0"));
@@ -190,27 +220,15 @@ TEST(TwoMachines, TrainOneRunOverTheNetwork) {
 // line naming the rank, its Gloo address and Gloo's error; Gloo itself
 // waits five times its timeout for a connection that never comes (100 s
 // here, 25 minutes at the default timeout).
-TEST(TwoMachines, AnUnreachableGlooAddressStopsBothMachinesAtOnce) {
-  TwoMachines machines;
-  if (!machines.unavailable().empty()) GTEST_SKIP() << machines.unavailable();
-  TempDir t;
+TEST_F(TwoMachines, AnUnreachableGlooAddressStopsBothMachinesAtOnce) {
   const std::string config = setup(t, kShort);
-  const std::string run = t.file("run");
-  const auto start = std::chrono::steady_clock::now();
-  const std::vector<std::string> lo = {"GLOO_SOCKET_IFNAME=lo"};
-  const int m0 = machines.start(0, launch_args(0, config, run), t.file("out0"),
-                                t.file("err0"), lo);
-  const int m1 = machines.start(1, launch_args(1, config, run), t.file("out1"),
-                                t.file("err1"), lo);
-  const auto [c0, c1] = wait_both(m0, m1, 120);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
-  const std::string err0 = text_of(t.file("err0"));
-  const std::string err1 = text_of(t.file("err1"));
-  EXPECT_EQ(c0, 1) << err0;
-  EXPECT_EQ(c1, 1) << err1;
-  EXPECT_LT(seconds, 20) << err0 << err1;
+  const Ended e = wait_both(
+      t, start_both(machines, t, config, run, {"GLOO_SOCKET_IFNAME=lo"}), 120);
+  const std::string& err0 = e.err[0];
+  const std::string& err1 = e.err[1];
+  EXPECT_EQ(e.code[0], 1) << err0;
+  EXPECT_EQ(e.code[1], 1) << err1;
+  EXPECT_LT(e.seconds, 20) << err0 << err1;
   for (const auto* err : {&err0, &err1}) {
     EXPECT_NE(err->find("semifer: error: rendezvous: rank "), std::string::npos)
         << *err;
@@ -232,20 +250,13 @@ TEST(TwoMachines, AnUnreachableGlooAddressStopsBothMachinesAtOnce) {
 // just vanish. Each machine's rank stops after its collective's timeout
 // and the heartbeat check, naming the other: rank 0 sees rank 1's
 // heartbeats stop, rank 1 cannot reach the store rank 0 serves.
-TEST(TwoMachines, ACutNetworkStopsBothMachinesNamingTheOther) {
-  TwoMachines machines;
-  if (!machines.unavailable().empty()) GTEST_SKIP() << machines.unavailable();
-  TempDir t;
+TEST_F(TwoMachines, ACutNetworkStopsBothMachinesNamingTheOther) {
   const std::string config =
       setup(t,
             "epochs: 400, steps_per_epoch: 5, batch_labeled: 8, "
             "batch_unlabeled: 8, log_every: 5, threads: 1, torch_threads: 1, "
             "distributed: {timeout_s: 10}");
-  const std::string run = t.file("run");
-  const int m0 = machines.start(0, launch_args(0, config, run), t.file("out0"),
-                                t.file("err0"));
-  const int m1 = machines.start(1, launch_args(1, config, run), t.file("out1"),
-                                t.file("err1"));
+  const auto pids = start_both(machines, t, config, run);
   bool started = false;
   for (int i = 0; i < 2400 && !started; ++i) {
     started = fs::exists(run + "/checkpoint_last.pt");
@@ -253,18 +264,14 @@ TEST(TwoMachines, ACutNetworkStopsBothMachinesNamingTheOther) {
   }
   EXPECT_TRUE(started) << text_of(t.file("err0"));
   ASSERT_TRUE(machines.cut());
-  const auto cut = std::chrono::steady_clock::now();
-  const auto [c0, c1] = wait_both(m0, m1, 120);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - cut)
-          .count();
-  const std::string err0 = text_of(t.file("err0"));
-  const std::string err1 = text_of(t.file("err1"));
-  EXPECT_EQ(c0, 1) << err0;
-  EXPECT_EQ(c1, 1) << err1;
+  const Ended e = wait_both(t, pids, 120);
+  const std::string& err0 = e.err[0];
+  const std::string& err1 = e.err[1];
+  EXPECT_EQ(e.code[0], 1) << err0;
+  EXPECT_EQ(e.code[1], 1) << err1;
   // The timeout (10 s), the heartbeats' 2.5 s, and a margin for the store's
   // own wait.
-  EXPECT_LT(seconds, 30) << err0 << err1;
+  EXPECT_LT(e.seconds, 30) << err0 << err1;
   EXPECT_NE(err0.find("semifer: error: distributed: "), std::string::npos)
       << err0;
   EXPECT_NE(err0.find("rank 1 (no heartbeat for 2.5 s"), std::string::npos)

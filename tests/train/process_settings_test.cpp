@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "semifer/data/synthetic.h"
+#include "apps/train_setup.h"
 #include "semifer/train/trainer.h"
 #include "support/support.h"
 
@@ -15,18 +15,9 @@ namespace semifer::test {
 
 TEST(Trainer, LeavesTheProcessThreadsAndDeterminismAsItFoundThem) {
   TempDir t;
-  data::SyntheticConfig sc;
-  sc.out_dir = t.file("data");
-  sc.size = 32;
-  sc.scale = 0.3;
-  const auto data = data::write_synthetic_dataset(sc);
-  const std::string cfg = write_text_file(
-      t.file("train.yaml"),
-      "data: " + data.config_path +
-          "\naugment: {size: 32}\nmodel: {name: smallnet}\n"
-          "train: {epochs: 1, steps_per_epoch: 2, batch_labeled: 8, "
-          "batch_unlabeled: 8, threads: 1, device: cpu}\n"
-          "ssl: {dtm_per_class: 10}\n");
+  const std::string cfg = setup(t,
+                                "epochs: 1, steps_per_epoch: 2, batch_labeled: "
+                                "8, batch_unlabeled: 8, threads: 1");
   const int threads = at::get_num_threads();
   const int program = threads == 2 ? 3 : 2;  // not a count a run sets
   for (const std::vector<std::string>& keys :
