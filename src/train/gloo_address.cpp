@@ -82,22 +82,27 @@ constexpr const char* kMasterSeenAs = "semifer/master_address";
 }  // namespace
 
 // Where this rank's Gloo binds, an address the other machines reach:
-// 127.0.0.1 for a loopback MASTER_ADDR (one machine); on the master's
-// machine, where MASTER_ADDR is a host name that resolves to a loopback
-// address here, the address the ranks of the other machines resolve it to
-// (read from the store; on one machine, 127.0.0.1); elsewhere the source
-// address of the route to the master. Gloo's default, the host name's
-// address, which Python's torch.distributed binds, is 127.0.1.1 on a
-// Debian machine: the others cannot reach it there.
+// GLOO_SOCKET_IFNAME's interface where it is set; 127.0.0.1 for a loopback
+// MASTER_ADDR (one machine); on the master's machine, where MASTER_ADDR is
+// a host name that resolves to a loopback address here, the address the
+// ranks of the other machines resolve it to (read from the store; on one
+// machine, 127.0.0.1); elsewhere the source address of the route to the
+// master. Gloo's default, the host name's address, which Python's
+// torch.distributed binds, is 127.0.1.1 on a Debian machine: the others
+// cannot reach it there. Every rank of another machine than the master's
+// says how it reaches the master, whether or not its own interface is set.
 std::string Group::Impl::gloo_host(Millis wait) const {
-  if (loopback(env.master_addr)) return "127.0.0.1";
+  const std::string& ifname = env.socket_ifname;
+  if (loopback(env.master_addr)) return ifname.empty() ? "127.0.0.1" : ifname;
   const MasterRoute route = route_to(env.master_addr);
   const bool machines = env.world_size > env.local_world_size;
   if (!route.loopback()) {
     if (machines && !route.resolved.empty())
       store->set(kMasterSeenAs, to_bytes(route.resolved));
+    if (!ifname.empty()) return ifname;
     return route.source.empty() ? host_name() : route.source;
   }
+  if (!ifname.empty()) return ifname;
   if (!machines) return "127.0.0.1";
   try {
     store->wait({kMasterSeenAs}, wait);

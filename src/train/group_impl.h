@@ -81,8 +81,9 @@ struct Group::Impl {
   // never reads what the previous start's ranks wrote on another.
   c10::intrusive_ptr<c10d::Store> attempt_store(
       c10::intrusive_ptr<c10d::Store> s) const;
-  // Where this rank's Gloo binds (rendezvous.cpp), waiting up to `wait`
-  // for what another machine's ranks say in the store.
+  // Where this rank's Gloo binds, an address or GLOO_SOCKET_IFNAME's
+  // interface (gloo_address.cpp), waiting up to `wait` for what another
+  // machine's ranks say in the store.
   std::string gloo_host(Millis wait) const;
   // Opens the store (`*have_store` once it is) and the backends, and
   // writes this rank's first heartbeat; throws what c10d throws.

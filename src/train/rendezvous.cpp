@@ -131,8 +131,7 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
                              bool* have_store) {
   store = connect(store_timeout, /*joining=*/true);
   *have_store = true;
-  address =
-      env.socket_ifname.empty() ? gloo_host(store_timeout) : env.socket_ifname;
+  address = gloo_host(store_timeout);
   const std::string who =
       str("rank ", env.rank, " of ", env.world_size, " (", gloo_where(), ")");
   auto built = std::make_shared<Backends>();

@@ -5,8 +5,8 @@
 // name at 127.0.1.1, the other machine's at its address. Each machine runs
 // `semifer launch` for one rank, the rendezvous at the first machine's host
 // name, as the documented Slurm line has it: a run, an unreachable Gloo
-// address, the network cut mid-run. Needs root (network namespaces) and
-// iproute2's `ip`; skipped elsewhere.
+// address, one whose packets vanish, the network cut mid-run. Needs root
+// (network namespaces) and iproute2's `ip`; skipped elsewhere.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -39,28 +39,25 @@ class Machines {
       unavailable_ = "no `ip` (iproute2) on this machine";
       return;
     }
-    const std::string id = std::to_string(getpid());
-    for (int m = 0; m < 2; ++m) ns_[m] = str("sf", id, "m", m);
-    link_ = str("sf", id, "a");
+    id_ = std::to_string(getpid());
+    for (int m = 0; m < 2; ++m) ns_[m] = str("sf", id_, "m", m);
+    link_ = str("sf", id_, "a");
     const std::string& a = link_;
-    const std::string b = str("sf", id, "b");
-    const std::vector<std::string> steps = {
-        str("ip netns add ", ns_[0]),
-        str("ip netns add ", ns_[1]),
-        str("ip link add ", a, " type veth peer name ", b),
-        str("ip link set ", a, " netns ", ns_[0]),
-        str("ip link set ", b, " netns ", ns_[1]),
-        str("ip -n ", ns_[0], " addr add 192.168.213.1/24 dev ", a),
-        str("ip -n ", ns_[1], " addr add 192.168.213.2/24 dev ", b),
-        str("ip -n ", ns_[0], " link set ", a, " up"),
-        str("ip -n ", ns_[1], " link set ", b, " up"),
-        str("ip -n ", ns_[0], " link set lo up"),
-        str("ip -n ", ns_[1], " link set lo up")};
-    for (const auto& step : steps) {
-      if (std::system((step + " >/dev/null 2>&1").c_str()) != 0) {
-        unavailable_ = str("`", step, "` failed (no network namespaces here)");
-        return;
-      }
+    const std::string b = str("sf", id_, "b");
+    const std::string failed =
+        run({str("ip netns add ", ns_[0]), str("ip netns add ", ns_[1]),
+             str("ip link add ", a, " type veth peer name ", b),
+             str("ip link set ", a, " netns ", ns_[0]),
+             str("ip link set ", b, " netns ", ns_[1]),
+             str("ip -n ", ns_[0], " addr add 192.168.213.1/24 dev ", a),
+             str("ip -n ", ns_[1], " addr add 192.168.213.2/24 dev ", b),
+             str("ip -n ", ns_[0], " link set ", a, " up"),
+             str("ip -n ", ns_[1], " link set ", b, " up"),
+             str("ip -n ", ns_[0], " link set lo up"),
+             str("ip -n ", ns_[1], " link set lo up")});
+    if (!failed.empty()) {
+      unavailable_ = str("`", failed, "` failed (no network namespaces here)");
+      return;
     }
     // `ip netns exec` puts /etc/netns/<name>/hosts in the place of
     // /etc/hosts.
@@ -72,7 +69,7 @@ class Machines {
     }
   }
   ~Machines() {
-    for (const auto& ns : ns_) {
+    for (const auto& ns : {ns_[0], ns_[1], router_}) {
       if (ns.empty()) continue;
       // The veth pair goes with its namespaces.
       std::system(str("ip netns del ", ns, " >/dev/null 2>&1").c_str());
@@ -91,6 +88,36 @@ class Machines {
            0;
   }
 
+  // Gives machine 1 a second network: 10.213.9.2 on the interface
+  // dead_end(), which machine 0 reaches only through a third namespace
+  // that forwards nothing, so the packets vanish there. Returns the command
+  // that failed, or "".
+  std::string add_dead_end() {
+    router_ = str("sf", id_, "r");
+    const std::string c = str("sf", id_, "c"), d = str("sf", id_, "d"),
+                      f = str("sf", id_, "f");
+    dead_end_ = str("sf", id_, "e");
+    return run(
+        {str("ip netns add ", router_),
+         str("ip netns exec ", router_,
+             " sh -c 'echo 0 >/proc/sys/net/ipv4/ip_forward'"),
+         str("ip link add ", c, " type veth peer name ", d),
+         str("ip link set ", c, " netns ", ns_[0]),
+         str("ip link set ", d, " netns ", router_),
+         str("ip -n ", ns_[0], " addr add 10.213.8.1/24 dev ", c),
+         str("ip -n ", router_, " addr add 10.213.8.2/24 dev ", d),
+         str("ip -n ", ns_[0], " link set ", c, " up"),
+         str("ip -n ", router_, " link set ", d, " up"),
+         str("ip -n ", ns_[0], " route add 10.213.9.0/24 via 10.213.8.2"),
+         str("ip link add ", dead_end_, " type veth peer name ", f),
+         str("ip link set ", dead_end_, " netns ", ns_[1]),
+         str("ip link set ", f, " netns ", ns_[1]),
+         str("ip -n ", ns_[1], " addr add 10.213.9.2/24 dev ", dead_end_),
+         str("ip -n ", ns_[1], " link set ", dead_end_, " up"),
+         str("ip -n ", ns_[1], " link set ", f, " up")});
+  }
+  const std::string& dead_end() const { return dead_end_; }
+
   // Why the machines cannot be made here; empty when they are.
   const std::string& unavailable() const { return unavailable_; }
 
@@ -108,8 +135,18 @@ class Machines {
   }
 
  private:
+  // Runs each command; the first that fails, or "".
+  static std::string run(const std::vector<std::string>& commands) {
+    for (const auto& c : commands)
+      if (std::system((c + " >/dev/null 2>&1").c_str()) != 0) return c;
+    return "";
+  }
+
+  std::string id_;
   std::string ns_[2];
-  std::string link_;  // the first machine's end of the link
+  std::string router_;  // add_dead_end's namespace
+  std::string link_;    // the first machine's end of the link
+  std::string dead_end_;
   std::string unavailable_;
 };
 
@@ -134,15 +171,16 @@ std::vector<std::string> launch_args(int m, const std::string& config,
 }
 
 // Both machines' launchers of `semifer train config --out run` (one rank
-// each), `env` added.
+// each), `env0` and `env1` added to each machine's.
 std::pair<int, int> start_both(const Machines& machines, const TempDir& t,
                                const std::string& config,
                                const std::string& run,
-                               const std::vector<std::string>& env = {}) {
+                               const std::vector<std::string>& env0 = {},
+                               const std::vector<std::string>& env1 = {}) {
   const int m0 = machines.start(0, launch_args(0, config, run), t.file("out0"),
-                                t.file("err0"), env);
+                                t.file("err0"), env0);
   return {m0, machines.start(1, launch_args(1, config, run), t.file("out1"),
-                             t.file("err1"), env)};
+                             t.file("err1"), env1)};
 }
 
 // How the two launchers ended.
@@ -222,8 +260,9 @@ TEST_F(TwoMachines, TrainOneRunOverTheNetwork) {
 // here, 25 minutes at the default timeout).
 TEST_F(TwoMachines, AnUnreachableGlooAddressStopsBothMachinesAtOnce) {
   const std::string config = setup(t, kShort);
-  const Ended e = wait_both(
-      t, start_both(machines, t, config, run, {"GLOO_SOCKET_IFNAME=lo"}), 120);
+  const std::vector<std::string> lo = {"GLOO_SOCKET_IFNAME=lo"};
+  const Ended e =
+      wait_both(t, start_both(machines, t, config, run, lo, lo), 120);
   const std::string& err0 = e.err[0];
   const std::string& err1 = e.err[1];
   EXPECT_EQ(e.code[0], 1) << err0;
@@ -244,6 +283,41 @@ TEST_F(TwoMachines, AnUnreachableGlooAddressStopsBothMachinesAtOnce) {
             std::string::npos)
       << err0 << err1;
   EXPECT_FALSE(fs::exists(run + "/checkpoint_last.pt"));
+}
+
+// A Gloo address whose packets vanish: machine 1's Gloo on a second network
+// (GLOO_SOCKET_IFNAME), which machine 0 reaches only through a namespace
+// that forwards nothing. No error ever comes: machine 0's connection gets
+// no answer (its address compares greater, so it connects) and machine 1
+// waits for it. Each rank gives up once the connection outlasts the
+// timeout (Gloo alone waits five times it), naming its Gloo address. Rank
+// 1 still tells rank 0 how it reaches the master's host name (it skipped
+// that when its own interface was set, and rank 0 waited for it in vain).
+TEST_F(TwoMachines, AGlooAddressWhosePacketsVanishStopsBothAtTheTimeout) {
+  const std::string failed = machines.add_dead_end();
+  ASSERT_EQ(failed, "");
+  const std::string config = setup(
+      t,
+      "epochs: 2, steps_per_epoch: 5, batch_labeled: 8, batch_unlabeled: 8, "
+      "threads: 1, torch_threads: 1, distributed: {timeout_s: 8}");
+  const Ended e =
+      wait_both(t,
+                start_both(machines, t, config, run, {},
+                           {"GLOO_SOCKET_IFNAME=" + machines.dead_end()}),
+                120);
+  EXPECT_EQ(e.code[0], 1) << e.err[0];
+  EXPECT_EQ(e.code[1], 1) << e.err[1];
+  EXPECT_LT(e.seconds, 25) << e.err[0] << e.err[1];
+  const std::string timed_out =
+      ") could not connect to the other ranks: the connections did not "
+      "complete within 8 s";
+  EXPECT_NE(e.err[0].find("rank 0 of 2 (Gloo at 192.168.213.1" + timed_out),
+            std::string::npos)
+      << e.err[0];
+  EXPECT_NE(e.err[1].find("rank 1 of 2 (Gloo on interface " +
+                          machines.dead_end() + timed_out),
+            std::string::npos)
+      << e.err[1];
 }
 
 // The network cut mid-run: nothing resets the connections, the packets
