@@ -61,11 +61,15 @@ class Machines {
     }
     // `ip netns exec` puts /etc/netns/<name>/hosts in the place of
     // /etc/hosts.
-    for (int m = 0; m < 2; ++m) {
-      fs::create_directories(str("/etc/netns/", ns_[m]));
-      write_text_file(str("/etc/netns/", ns_[m], "/hosts"),
-                      str("127.0.0.1 localhost\n127.0.1.1 node", m,
-                          "\n192.168.213.", 2 - m, " node", 1 - m, "\n"));
+    try {
+      for (int m = 0; m < 2; ++m) {
+        fs::create_directories(str("/etc/netns/", ns_[m]));
+        write_text_file(str("/etc/netns/", ns_[m], "/hosts"),
+                        str("127.0.0.1 localhost\n127.0.1.1 node", m,
+                            "\n192.168.213.", 2 - m, " node", 1 - m, "\n"));
+      }
+    } catch (const std::exception& e) {
+      unavailable_ = str("no hosts file for the machines: ", e.what());
     }
   }
   ~Machines() {
