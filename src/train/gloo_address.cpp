@@ -6,8 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <exception>
 #include <string>
+#include <thread>
 
 #include "group_impl.h"
 
@@ -54,17 +56,21 @@ MasterRoute route_to(const std::string& master) {
   addrinfo* found = nullptr;
   MasterRoute out;
   if (getaddrinfo(master.c_str(), "9", &hints, &found) != 0) return out;
+  // The first address with a route; else the first address.
   for (addrinfo* a = found; a && out.source.empty(); a = a->ai_next) {
-    if (out.resolved.empty()) out.resolved = address_text(a->ai_addr);
     const int fd = socket(a->ai_family, SOCK_DGRAM, 0);
     if (fd < 0) continue;
     sockaddr_storage local{};
     socklen_t len = sizeof(local);
     if (connect(fd, a->ai_addr, a->ai_addrlen) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0)
+        getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
       out.source = address_text(reinterpret_cast<sockaddr*>(&local));
+      out.resolved = address_text(a->ai_addr);
+    }
     close(fd);
   }
+  if (out.resolved.empty() && found)
+    out.resolved = address_text(found->ai_addr);
   freeaddrinfo(found);
   return out;
 }
@@ -76,48 +82,53 @@ std::string host_name() {
 }
 
 // Where the ranks on another machine than the master's say which address
-// MASTER_ADDR is to them.
+// MASTER_ADDR is to them, and how many ranks found it a loopback address.
 constexpr const char* kMasterSeenAs = "semifer/master_address";
+constexpr const char* kLoopbackRanks = "semifer/loopback_ranks";
 
 }  // namespace
 
 // Where this rank's Gloo binds, an address the other machines reach:
 // GLOO_SOCKET_IFNAME's interface where it is set; 127.0.0.1 for a loopback
-// MASTER_ADDR (one machine); on the master's machine, where MASTER_ADDR is
-// a host name that resolves to a loopback address here, the address the
-// ranks of the other machines resolve it to (read from the store; on one
-// machine, 127.0.0.1); elsewhere the source address of the route to the
-// master. Gloo's default, the host name's address, which Python's
-// torch.distributed binds, is 127.0.1.1 on a Debian machine: the others
-// cannot reach it there. Every rank of another machine than the master's
-// says how it reaches the master, whether or not its own interface is set.
+// MASTER_ADDR; elsewhere the source address of the route to the master;
+// but where MASTER_ADDR is a host name that resolves to a loopback address
+// here (the master's own name, which Debian maps to 127.0.1.1), the
+// address the ranks of the other machines resolve it to. Every rank that
+// resolves it to another address writes that to the store, every other
+// rank counts itself there: when all ranks have counted themselves, the
+// job is on one machine and stays on 127.0.0.1 (LOCAL_WORLD_SIZE, often
+// unset, is not trusted for this). Gloo's default, the host name's
+// address, which Python's torch.distributed binds, is 127.0.1.1 on a
+// Debian machine: the others cannot reach it there.
 std::string Group::Impl::gloo_host(Millis wait) const {
   const std::string& ifname = env.socket_ifname;
   if (loopback(env.master_addr)) return ifname.empty() ? "127.0.0.1" : ifname;
   const MasterRoute route = route_to(env.master_addr);
-  const bool machines = env.world_size > env.local_world_size;
   if (!route.loopback()) {
-    if (machines && !route.resolved.empty())
+    if (!route.resolved.empty())
       store->set(kMasterSeenAs, to_bytes(route.resolved));
     if (!ifname.empty()) return ifname;
     return route.source.empty() ? host_name() : route.source;
   }
+  store->add(kLoopbackRanks, 1);
   if (!ifname.empty()) return ifname;
-  if (!machines) return "127.0.0.1";
-  try {
-    store->wait({kMasterSeenAs}, wait);
-    const auto v = store->get(kMasterSeenAs);
-    return std::string(v.begin(), v.end());
-  } catch (const std::exception& e) {
-    fail("rendezvous: rank ", env.rank, " of ", env.world_size,
-         ": MASTER_ADDR ", env.master_addr, " is ", route.resolved,
-         " (a loopback address) on this machine and no rank of another "
-         "machine said within ",
-         std::chrono::duration<double>(wait).count(),
-         " s how it reaches this one; set GLOO_SOCKET_IFNAME to the interface "
-         "the other machines reach (",
-         error_line(e), ")");
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    if (store->check({kMasterSeenAs})) {
+      const auto v = store->get(kMasterSeenAs);
+      return std::string(v.begin(), v.end());
+    }
+    if (store->add(kLoopbackRanks, 0) >= env.world_size) return "127.0.0.1";
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(Millis(20));
   }
+  fail("rendezvous: rank ", env.rank, " of ", env.world_size, ": MASTER_ADDR ",
+       env.master_addr, " is ", route.resolved,
+       " (a loopback address) on this machine, and within ",
+       std::chrono::duration<double>(wait).count(),
+       " s neither did every rank find it so (one machine) nor did a rank of "
+       "another machine say how it reaches this one; set GLOO_SOCKET_IFNAME "
+       "to the interface the other machines reach");
 }
 
 }  // namespace semifer::train

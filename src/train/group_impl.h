@@ -37,6 +37,7 @@
 namespace semifer::train {
 
 using Millis = std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
 using Backend = compat::C10dBackend;
 
 // A store value from text.
@@ -85,9 +86,14 @@ struct Group::Impl {
   // interface (gloo_address.cpp), waiting up to `wait` for what another
   // machine's ranks say in the store.
   std::string gloo_host(Millis wait) const;
-  // Opens the store (`*have_store` once it is) and the backends, and
-  // writes this rank's first heartbeat; throws what c10d throws.
-  void rendezvous(DistBackend kind, Millis store_timeout, bool* have_store);
+  // Opens the store (`*have_store` once it is) and the backends by
+  // `deadline`, and writes this rank's first heartbeat (rendezvous.cpp).
+  void rendezvous(DistBackend kind, Clock::time_point deadline,
+                  bool* have_store);
+  // "rank R of W (Gloo at A)", for messages.
+  std::string who() const;
+  // Tells the other ranks, through the store, that this one stops.
+  void say_failed(const std::string& why) const;
   // The heartbeat thread: this rank's "<n> <step>" every kBeatEvery until
   // `stopping`, through a store connection of its own.
   void beat_loop();

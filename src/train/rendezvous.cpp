@@ -63,6 +63,7 @@ struct Backends {
 // Where a rank whose backends failed to connect says why, for the others.
 constexpr const char* kFailedKey = "semifer/rendezvous_failed";
 constexpr Millis kWatchEvery{250};
+constexpr Millis kConnectAtLeast{5000};
 constexpr const char* kReachHint =
     " (every machine must reach the others' Gloo addresses: where the "
     "address is not on the network they share, set GLOO_SOCKET_IFNAME to "
@@ -96,12 +97,6 @@ void build_backends(const LaunchEnv& env, const c10::Device& device,
                   device.str());
     // The current device is per thread: this one's is the rank's GPU too.
     if (device.has_index()) util::set_cuda_device(device.index());
-    // A lost rank is found by NCCL's watchdog, which ends the process only
-    // where its error handling is on (the default of recent LibTorch; 3:
-    // tear the process down). A user's own setting, under either name,
-    // stays (setenv does not overwrite).
-    if (!std::getenv("NCCL_ASYNC_ERROR_HANDLING"))
-      ::setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "3", /*overwrite=*/0);
     auto o = c10d::ProcessGroupNCCL::Options::create();
     o->timeout = timeout;
     out.main = c10::make_intrusive<c10d::ProcessGroupNCCL>(
@@ -120,20 +115,33 @@ void build_backends(const LaunchEnv& env, const c10::Device& device,
 }  // namespace
 
 // Opens the store (`*have_store` once it is) and the backends, and
-// writes this rank's first heartbeat; throws what c10d throws, or
-// semifer::Error when another rank failed to connect or the connections
-// outlast the timeout. Gloo waits five times its timeout for a peer that
-// never connects (a rank stopped, or one whose address this machine cannot
+// writes this rank's first heartbeat, by `deadline` (at least a few
+// seconds for the backends); throws what c10d throws, or semifer::Error
+// when another rank failed to connect or the connections outlast the
+// deadline. Gloo waits five times its timeout for a peer that never
+// connects (a rank stopped, or one whose address this machine cannot
 // reach), so the backends are built on a thread of their own while this
-// one watches the clock and the store, where a rank that failed says so;
-// a thread given up on ends by itself when Gloo's own wait ends.
-void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
+// one watches the clock and the store, where a rank that fails says so
+// (say_failed); a thread given up on ends by itself when Gloo's own wait
+// ends, holding its store connection (rank 0: the store) until then.
+void Group::Impl::rendezvous(DistBackend kind, Clock::time_point deadline,
                              bool* have_store) {
-  store = connect(store_timeout, /*joining=*/true);
+  auto left = [&] {
+    return std::max(Millis(1000), std::chrono::duration_cast<Millis>(
+                                      deadline - Clock::now()));
+  };
+  store = connect(left(), /*joining=*/true);
   *have_store = true;
-  address = gloo_host(store_timeout);
-  const std::string who =
-      str("rank ", env.rank, " of ", env.world_size, " (", gloo_where(), ")");
+  address = gloo_host(left());
+#ifdef SEMIFER_HAS_NCCL
+  // A lost rank is found by NCCL's watchdog, which ends the process only
+  // where its error handling is on (the default of recent LibTorch; 3:
+  // tear the process down). A user's own setting, under either name,
+  // stays (setenv does not overwrite). Before the builder's thread starts:
+  // setenv is not safe beside another thread's getenv.
+  if (kind == DistBackend::kNccl && !std::getenv("NCCL_ASYNC_ERROR_HANDLING"))
+    ::setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "3", /*overwrite=*/0);
+#endif
   auto built = std::make_shared<Backends>();
   std::thread builder([built, env = env, device = device, timeout = timeout,
                        address = address, kind, s = store] {
@@ -148,17 +156,25 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
   });
   auto give_up = [&](const std::string& why) {
     builder.detach();
-    fail("rendezvous: ", who, " could not connect to the other ranks: ", why,
+    fail("rendezvous: ", who(), " could not connect to the other ranks: ", why,
          kReachHint);
   };
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // A few seconds at least: the store's rendezvous may have taken most of
+  // the time waiting for late ranks, and connecting takes well under one.
+  const auto connect_by = std::max(deadline, Clock::now() + kConnectAtLeast);
   c10::intrusive_ptr<c10d::Store> watch;
   std::unique_lock<std::mutex> lock(built->mutex);
   while (!built->cv.wait_for(lock, kWatchEvery, [&] { return built->done; })) {
-    if (std::chrono::steady_clock::now() >= deadline)
-      give_up(str("the connections did not complete within ", config.timeout_s,
-                  " s (a rank stopped, or its address is "
-                  "unreachable from another)"));
+    if (Clock::now() >= connect_by) {
+      const std::string why = str(
+          "the connections did not complete within train.distributed."
+          "timeout_s (",
+          config.timeout_s,
+          " s; a rank stopped, or its address is unreachable from another)");
+      lock.unlock();
+      say_failed(str(who(), " gave up: ", why));
+      give_up(why);
+    }
     lock.unlock();
     std::optional<std::string> failed;
     try {
@@ -168,7 +184,9 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
         failed = std::string(v.begin(), v.end());
       }
     } catch (const std::exception&) {
-      if (env.rank != 0 && !env.agent_store)
+      // A restarted start may meet a previous start's store that goes
+      // away: the builder fails then, and join tries again.
+      if (env.rank != 0 && !env.agent_store && env.restart_count == 0)
         failed = "rank 0 is lost (the store it serves is unreachable)";
     }
     if (failed) give_up(*failed);
@@ -176,21 +194,7 @@ void Group::Impl::rendezvous(DistBackend kind, Millis store_timeout,
   }
   lock.unlock();
   builder.join();
-  if (built->error) {
-    try {
-      std::rethrow_exception(built->error);
-    } catch (const std::exception& e) {
-      // The others stop waiting for this rank.
-      try {
-        store->set(kFailedKey, to_bytes(str(who, " failed: ", error_line(e))));
-        // The store's server lets the others read it before it goes.
-        if (env.rank == 0 && !env.agent_store)
-          std::this_thread::sleep_for(2 * kWatchEvery);
-      } catch (const std::exception&) {
-      }
-      throw;
-    }
-  }
+  if (built->error) std::rethrow_exception(built->error);
   main = built->main;
   control = built->control;
   backend_name = built->name;
@@ -220,6 +224,23 @@ Group::~Group() {
     } catch (const std::exception&) {
       // Ending is best effort: the process is about to exit either way.
     }
+  }
+}
+
+std::string Group::Impl::who() const {
+  return str("rank ", env.rank, " of ", env.world_size, " (", gloo_where(),
+             ")");
+}
+
+// Tells the other ranks, through the store, that this one stops; the
+// store's server (rank 0) then waits for them to read it before it goes.
+void Group::Impl::say_failed(const std::string& why) const {
+  try {
+    store->set(kFailedKey, to_bytes(why));
+    if (env.rank == 0 && !env.agent_store)
+      std::this_thread::sleep_for(2 * kWatchEvery);
+  } catch (const std::exception&) {
+    // Best effort: the others reach their own deadline.
   }
 }
 
@@ -257,13 +278,13 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
   // previous start's ranks still winding down on other machines: a store
   // they still serve, which goes away under this rank. It tries again until
   // the timeout; a first start fails at once.
-  const auto deadline = std::chrono::steady_clock::now() + impl->timeout;
+  const auto deadline = Clock::now() + impl->timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<Millis>(
-        deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<Millis>(deadline - Clock::now());
     bool have_store = false;
     try {
-      impl->rendezvous(kind, std::max(left, Millis(1000)), &have_store);
+      impl->rendezvous(kind, deadline, &have_store);
       break;
     } catch (const semifer::Error&) {
       throw;
@@ -272,6 +293,9 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
         std::this_thread::sleep_for(Millis(500));
         continue;
       }
+      // The others stop waiting for this rank.
+      if (have_store)
+        impl->say_failed(str(impl->who(), " failed: ", error_line(e)));
       if (!have_store && env.rank == 0 && !env.agent_store)
         fail("rendezvous: rank 0 cannot serve the store at ", where,
              " (is MASTER_PORT in use, or MASTER_ADDR not this host?): ",

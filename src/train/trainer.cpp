@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "semifer/data/dataset.h"
 #include "semifer/data/loader.h"
@@ -119,26 +120,43 @@ void Trainer::join_group() {
   parallel_->check_same_run(config_, *dataset_);
 }
 
-// LibTorch's intra-op threads and its deterministic switch are the
-// process's: a program that trains, then goes on, gets its own back.
-Trainer::~Trainer() {
-  at::globalContext().setDeterministicAlgorithms(deterministic_before_,
-                                                 deterministic_warn_before_);
-  if (threads_before_ > 0) at::set_num_threads(threads_before_);
+namespace {
+
+// The program's settings while Trainers are alive (Trainer::ProcessSettings).
+std::mutex settings_mutex;
+int settings_holders = 0;
+int program_threads = 0;
+bool program_deterministic = false;
+bool program_warn_only = false;
+
+}  // namespace
+
+Trainer::ProcessSettings::ProcessSettings() {
+  std::lock_guard<std::mutex> lock(settings_mutex);
+  if (settings_holders++ > 0) return;
+  program_threads = at::get_num_threads();
+  program_deterministic = at::globalContext().deterministicAlgorithms();
+  program_warn_only = at::globalContext().deterministicAlgorithmsWarnOnly();
 }
+
+Trainer::ProcessSettings::~ProcessSettings() {
+  std::lock_guard<std::mutex> lock(settings_mutex);
+  if (--settings_holders > 0) return;
+  at::globalContext().setDeterministicAlgorithms(program_deterministic,
+                                                 program_warn_only);
+  at::set_num_threads(program_threads);
+}
+
+Trainer::~Trainer() = default;
 
 void Trainer::setup_device() {
   const auto& loop = config_.train;
   device_ = torch::Device(util::resolve_device(loop.device));
   // Set either way: the switch is global, and the program may have turned
-  // it on. Some CUDA kernels have no deterministic variant: warn there.
-  deterministic_before_ = at::globalContext().deterministicAlgorithms();
-  deterministic_warn_before_ =
-      at::globalContext().deterministicAlgorithmsWarnOnly();
+  // it on (process_settings_ puts the program's back). Some CUDA kernels
+  // have no deterministic variant: warn there.
   at::globalContext().setDeterministicAlgorithms(loop.deterministic,
                                                  device_.is_cuda());
-  if (loop.deterministic || loop.torch_threads > 0)
-    threads_before_ = at::get_num_threads();
   if (loop.deterministic) {
     torch::set_num_threads(1);
   } else if (loop.torch_threads > 0) {

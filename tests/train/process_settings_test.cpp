@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,21 @@ TEST(Trainer, LeavesTheProcessThreadsAndDeterminismAsItFoundThem) {
     EXPECT_EQ(during_deterministic[0], deterministic) << keys[0];
     EXPECT_EQ(at::get_num_threads(), program) << keys[0];
     EXPECT_FALSE(at::globalContext().deterministicAlgorithms()) << keys[0];
+  }
+  // Also when the run stops in its constructor, after it set them: its
+  // data gone.
+  {
+    at::set_num_threads(program);
+    const auto config =
+        train::load_train_config(cfg, {"train.deterministic=true"});
+    std::filesystem::rename(t.file("data"), t.file("gone"));
+    train::RunOptions options;
+    options.run_dir = t.file("run-nodata");
+    options.progress = false;
+    EXPECT_THROW(train::run_training(config, options), std::exception);
+    std::filesystem::rename(t.file("gone"), t.file("data"));
+    EXPECT_EQ(at::get_num_threads(), program);
+    EXPECT_FALSE(at::globalContext().deterministicAlgorithms());
   }
   // A program that runs deterministically keeps it after a run that does
   // not.

@@ -139,6 +139,18 @@ class Trainer {
   /// run's buffer and window sync.
   void save();
 
+  /// LibTorch's intra-op threads and deterministic switch are the
+  /// process's: the first Trainer alive saves the program's, the last one
+  /// puts them back (also when a constructor throws). The first member,
+  /// so the last destroyed.
+  class ProcessSettings {
+   public:
+    ProcessSettings();
+    ~ProcessSettings();
+    ProcessSettings(const ProcessSettings&) = delete;
+    ProcessSettings& operator=(const ProcessSettings&) = delete;
+  };
+  ProcessSettings process_settings_;
   TrainConfig config_;
   RunOptions options_;
   RunFolder folder_;
@@ -158,11 +170,6 @@ class Trainer {
   double lr_ = 0;             ///< the learning rate of the last step
   double input_seconds_ = 0;  ///< waited for the input in this window
   Clock::time_point window_start_;
-  /// The process's intra-op threads and deterministic switch before this
-  /// Trainer set them; ~Trainer puts them back (0: threads untouched).
-  int threads_before_ = 0;
-  bool deterministic_before_ = false;
-  bool deterministic_warn_before_ = false;
 };
 
 /// Trainer(config, options).run().
