@@ -17,8 +17,10 @@ namespace semifer::train {
 
 namespace {
 
+// A loopback address (or name), as text.
 bool loopback(const std::string& addr) {
-  return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1";
+  return addr == "localhost" || addr.rfind("127.", 0) == 0 || addr == "::1" ||
+         addr.rfind("::ffff:127.", 0) == 0;
 }
 
 // An address's text (IPv4 or IPv6).
@@ -43,10 +45,7 @@ struct MasterRoute {
   // MASTER_ADDR resolves to a loopback address here: this is the master's
   // machine, known by a host name that /etc/hosts maps to 127.0.1.1
   // (Debian's default) or 127.0.0.1.
-  bool loopback() const {
-    return resolved.rfind("127.", 0) == 0 || resolved == "::1" ||
-           resolved.rfind("::ffff:127.", 0) == 0;
-  }
+  bool loopback() const { return semifer::train::loopback(resolved); }
 };
 
 MasterRoute route_to(const std::string& master) {

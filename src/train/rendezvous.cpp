@@ -3,22 +3,17 @@
 // keys apart, the Gloo or NCCL backends, and the end of the group. Where
 // Gloo binds is gloo_address.cpp's; the heartbeats and naming a lost rank
 // heartbeat.cpp's; the collectives distributed.cpp's.
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <sys/socket.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <exception>
+#include <future>
 
 #include "group_impl.h"
 #include "semifer/util/device.h"
 #include "semifer/util/strings.h"
 
 namespace semifer::train {
-
-namespace {}  // namespace
 
 // A connection of its own to the rendezvous store: a client's, or with
 // `joining`, the rendezvous's own (rank 0 of semifer's store serves it, and
@@ -52,12 +47,8 @@ namespace {
 // The backends, built on a thread of their own (Gloo's connection of the
 // ranks cannot be interrupted) that the rendezvous may leave behind.
 struct Backends {
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool done = false;
   c10::intrusive_ptr<Backend> main, control;
   std::string name;
-  std::exception_ptr error;
 };
 
 // Where a rank whose backends failed to connect says why, for the others.
@@ -69,13 +60,14 @@ constexpr const char* kReachHint =
     "address is not on the network they share, set GLOO_SOCKET_IFNAME to "
     "its interface)";
 
-// Builds the backends of `kind` into `out`: NCCL (lazy: its communicators
-// start at the first collective) with a Gloo group beside it, or Gloo
-// alone. Gloo connects every pair of ranks here.
-void build_backends(const LaunchEnv& env, const c10::Device& device,
-                    Millis timeout, const std::string& address,
-                    DistBackend kind, c10::intrusive_ptr<c10d::Store> store,
-                    Backends& out) {
+// The backends of `kind`: NCCL (lazy: its communicators start at the
+// first collective) with a Gloo group beside it, or Gloo alone. Gloo
+// connects every pair of ranks here.
+Backends build_backends(const LaunchEnv& env, const c10::Device& device,
+                        Millis timeout, const std::string& address,
+                        DistBackend kind,
+                        const c10::intrusive_ptr<c10d::Store>& store) {
+  Backends out;
   auto gloo = [&](const std::string& prefix) -> c10::intrusive_ptr<Backend> {
     auto o = c10d::ProcessGroupGloo::Options::create(timeout);
     if (!env.socket_ifname.empty()) {
@@ -110,6 +102,7 @@ void build_backends(const LaunchEnv& env, const c10::Device& device,
     out.control = out.main;
     out.name = "gloo";
   }
+  return out;
 }
 
 }  // namespace
@@ -142,18 +135,14 @@ void Group::Impl::rendezvous(DistBackend kind, Clock::time_point deadline,
   if (kind == DistBackend::kNccl && !std::getenv("NCCL_ASYNC_ERROR_HANDLING"))
     ::setenv("TORCH_NCCL_ASYNC_ERROR_HANDLING", "3", /*overwrite=*/0);
 #endif
-  auto built = std::make_shared<Backends>();
-  std::thread builder([built, env = env, device = device, timeout = timeout,
-                       address = address, kind, s = store] {
-    try {
-      build_backends(env, device, timeout, address, kind, s, *built);
-    } catch (...) {
-      built->error = std::current_exception();
-    }
-    std::lock_guard<std::mutex> lock(built->mutex);
-    built->done = true;
-    built->cv.notify_all();
+  // The task's state outlives a thread given up on (detached).
+  std::packaged_task<Backends()> task([env = env, device = device,
+                                       timeout = timeout, address = address,
+                                       kind, s = store] {
+    return build_backends(env, device, timeout, address, kind, s);
   });
+  std::future<Backends> built = task.get_future();
+  std::thread builder(std::move(task));
   auto give_up = [&](const std::string& why) {
     builder.detach();
     fail("rendezvous: ", who(), " could not connect to the other ranks: ", why,
@@ -163,19 +152,16 @@ void Group::Impl::rendezvous(DistBackend kind, Clock::time_point deadline,
   // the time waiting for late ranks, and connecting takes well under one.
   const auto connect_by = std::max(deadline, Clock::now() + kConnectAtLeast);
   c10::intrusive_ptr<c10d::Store> watch;
-  std::unique_lock<std::mutex> lock(built->mutex);
-  while (!built->cv.wait_for(lock, kWatchEvery, [&] { return built->done; })) {
+  while (built.wait_for(kWatchEvery) != std::future_status::ready) {
     if (Clock::now() >= connect_by) {
       const std::string why = str(
           "the connections did not complete within train.distributed."
           "timeout_s (",
           config.timeout_s,
           " s; a rank stopped, or its address is unreachable from another)");
-      lock.unlock();
       say_failed(str(who(), " gave up: ", why));
       give_up(why);
     }
-    lock.unlock();
     std::optional<std::string> failed;
     try {
       if (!watch) watch = connect(Millis(2000));
@@ -190,14 +176,12 @@ void Group::Impl::rendezvous(DistBackend kind, Clock::time_point deadline,
         failed = "rank 0 is lost (the store it serves is unreachable)";
     }
     if (failed) give_up(*failed);
-    lock.lock();
   }
-  lock.unlock();
   builder.join();
-  if (built->error) std::rethrow_exception(built->error);
-  main = built->main;
-  control = built->control;
-  backend_name = built->name;
+  Backends b = built.get();  // throws what the builder threw
+  main = b.main;
+  control = b.control;
+  backend_name = b.name;
   // The first heartbeat before join returns: a rank that has joined is in
   // the store however late its heartbeat thread gets to run.
   store->set(beat_key(env.rank), beat_value(0));
@@ -304,9 +288,8 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
         fail("rendezvous: rank ", env.rank, " cannot reach the store at ",
              where, " within ", config.timeout_s, " s (is rank 0 running, ",
              "and MASTER_ADDR reachable?): ", error_line(e));
-      fail("rendezvous: rank ", env.rank, " of ", env.world_size, " (",
-           impl->gloo_where(),
-           ") could not connect to the other ranks (store at ", where,
+      fail("rendezvous: ", impl->who(),
+           " could not connect to the other ranks (store at ", where,
            "): ", error_line(e), kReachHint);
     }
   }
