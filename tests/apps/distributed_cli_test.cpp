@@ -30,17 +30,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool wait_for_file(const std::string& path, double seconds) {
-  const auto end = Clock::now() + std::chrono::milliseconds(
-                                      static_cast<int64_t>(seconds * 1000));
-  while (Clock::now() < end) {
-    std::error_code ec;
-    if (fs::exists(path, ec)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 std::vector<int64_t> steps_of(const std::string& metrics) {
   std::vector<int64_t> out;
   for (const auto& l : metric_lines(metrics)) out.push_back(l["step"]);

@@ -335,12 +335,8 @@ TEST_F(TwoMachines, ACutNetworkStopsBothMachinesNamingTheOther) {
             "batch_unlabeled: 8, log_every: 5, threads: 1, torch_threads: 1, "
             "distributed: {timeout_s: 10}");
   const auto pids = start_both(machines, t, config, run);
-  bool started = false;
-  for (int i = 0; i < 2400 && !started; ++i) {
-    started = fs::exists(run + "/checkpoint_last.pt");
-    if (!started) usleep(100000);
-  }
-  EXPECT_TRUE(started) << text_of(t.file("err0"));
+  EXPECT_TRUE(wait_for_file(run + "/checkpoint_last.pt", 240))
+      << text_of(t.file("err0"));
   ASSERT_TRUE(machines.cut());
   const Ended e = wait_both(t, pids, 120);
   const std::string& err0 = e.err[0];

@@ -63,6 +63,9 @@ RunResult run_cli(const std::vector<std::string>& args);
 /// A file's text; "" where it does not exist.
 std::string text_of(const std::string& path);
 
+/// Waits up to `seconds` for `path` to exist; false if it does not by then.
+bool wait_for_file(const std::string& path, double seconds);
+
 /// Waits up to `seconds` for the child `pid`: its exit code (128 + the
 /// signal for a signal), or -1 when it is still running.
 int wait_exit(int pid, double seconds);
