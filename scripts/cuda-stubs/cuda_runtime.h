@@ -1,0 +1,3 @@
+#pragma once
+// scripts/check-libtorch --cuda: a stand-in, declarations only (README.md).
+#include "cuda_runtime_api.h"
