@@ -108,6 +108,15 @@ std::string Dataset::describe(const PoolItem& item) const {
   return tables.at(item.source)->describe(item.index);
 }
 
+std::vector<int64_t> Dataset::class_counts(
+    const std::vector<PoolItem>& pool) const {
+  std::vector<int64_t> n(classes.names().size(), 0);
+  for (const auto& item : pool)
+    if (item.label >= 0 && static_cast<size_t>(item.label) < n.size())
+      ++n[static_cast<size_t>(item.label)];
+  return n;
+}
+
 Dataset build_dataset(const DataConfig& config, const BuildOptions& options) {
   config.validate();
   Dataset ds;

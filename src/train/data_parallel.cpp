@@ -32,10 +32,7 @@ constexpr std::string_view kDigest = "'s images ";
 // One line per pool: its size, and per class where labels are known.
 std::string pool_sizes(const data::Dataset& d) {
   auto per_class = [&](const std::vector<data::PoolItem>& pool) {
-    std::vector<int64_t> n(d.classes.names().size(), 0);
-    for (const auto& item : pool)
-      if (item.label >= 0 && static_cast<size_t>(item.label) < n.size())
-        ++n[item.label];
+    const std::vector<int64_t> n = d.class_counts(pool);
     std::string out = str(pool.size(), " (");
     for (size_t c = 0; c < n.size(); ++c)
       out += str(c ? " " : "", d.classes.names()[c], " ", n[c]);

@@ -44,14 +44,11 @@ void RunLog::start(const TrainState& s, const data::Dataset& dataset,
   const auto& names = s.card.classes;
   int64_t params = 0;
   for (const auto& p : s.student->parameters()) params += p.numel();
-  std::vector<int64_t> per_class(names.size(), 0);
-  for (const auto& item : dataset.labeled) {
-    if (item.label >= 0 && static_cast<size_t>(item.label) < names.size())
-      ++per_class[static_cast<size_t>(item.label)];
-  }
+  const std::vector<int64_t> per_class = dataset.class_counts(dataset.labeled);
   std::string classes;
-  for (size_t c = 0; c < names.size(); ++c)
-    classes += str(c ? ", " : "", names[c], " ", per_class[c]);
+  for (size_t c = 0; c < per_class.size(); ++c)
+    classes +=
+        str(c ? ", " : "", dataset.classes.names()[c], " ", per_class[c]);
   const auto& ssl = config_.ssl;
   util::log_message(str("train: ",
                         ssl.enabled ? "semi-supervised stage"

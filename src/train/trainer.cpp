@@ -44,9 +44,10 @@ void set_layout(torch::nn::Module& model, bool channels_last) {
 
 // The labeled pool's class shares (distribution alignment's prior).
 std::vector<double> class_shares(const data::Dataset& dataset) {
-  std::vector<double> shares(dataset.classes.names().size(), 0.0);
-  for (const auto& item : dataset.labeled) shares[item.label] += 1.0;
-  for (auto& s : shares) s /= std::max<double>(1.0, dataset.labeled.size());
+  const std::vector<int64_t> n = dataset.class_counts(dataset.labeled);
+  std::vector<double> shares(n.size());
+  for (size_t c = 0; c < n.size(); ++c)
+    shares[c] = n[c] / std::max<double>(1.0, dataset.labeled.size());
   return shares;
 }
 

@@ -73,6 +73,16 @@ TEST(Dataset, BalancedSelectionSendsLeftoversToUnlabeled) {
   for (const auto& item : ds.labeled)
     EXPECT_TRUE(seen.insert({item.source, item.index}).second);
   EXPECT_EQ(hidden_happy, 7);
+  // Per class: the labeled pool as selected; the unlabeled pool's leftovers
+  // by their hidden label (the unlabeled source's 4 have none).
+  std::vector<int64_t> labeled(ds.classes.names().size(), 0);
+  labeled[ds.classes.index_of(kHappiness)] = 5;
+  labeled[ds.classes.index_of(kSadness)] = 3;
+  labeled[ds.classes.index_of(kNeutral)] = 5;
+  EXPECT_EQ(ds.class_counts(ds.labeled), labeled);
+  std::vector<int64_t> hidden(ds.classes.names().size(), 0);
+  hidden[ds.classes.index_of(kHappiness)] = 7;
+  EXPECT_EQ(ds.class_counts(ds.unlabeled), hidden);
   // The selection is fixed by the seed.
   const Dataset again = build_dataset(config);
   for (size_t i = 0; i < ds.labeled.size(); ++i)

@@ -77,6 +77,9 @@ struct Dataset {
   io::Image load(const PoolItem& item) const;
   /// Its path or record, for messages.
   std::string describe(const PoolItem& item) const;
+  /// A pool's items per class of `classes` (an unlabeled item whose label
+  /// is unknown, -1, counts in none).
+  std::vector<int64_t> class_counts(const std::vector<PoolItem>& pool) const;
 };
 
 /// Options of build_dataset.
