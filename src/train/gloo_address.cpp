@@ -111,14 +111,11 @@ std::string Group::Impl::gloo_host(Millis wait) const {
   }
   store->add(kLoopbackRanks, 1);
   if (!ifname.empty()) return ifname;
-  const auto deadline = std::chrono::steady_clock::now() + wait;
+  const auto deadline = Clock::now() + wait;
   for (;;) {
-    if (store->check({kMasterSeenAs})) {
-      const auto v = store->get(kMasterSeenAs);
-      return std::string(v.begin(), v.end());
-    }
+    if (store->check({kMasterSeenAs})) return text_at(*store, kMasterSeenAs);
     if (store->add(kLoopbackRanks, 0) >= env.world_size) return "127.0.0.1";
-    if (std::chrono::steady_clock::now() >= deadline) break;
+    if (Clock::now() >= deadline) break;
     std::this_thread::sleep_for(Millis(20));
   }
   fail("rendezvous: rank ", env.rank, " of ", env.world_size, ": MASTER_ADDR ",

@@ -45,6 +45,12 @@ inline std::vector<uint8_t> to_bytes(const std::string& s) {
   return std::vector<uint8_t>(s.begin(), s.end());
 }
 
+// A store value as text (waits for the key as Store::get does).
+inline std::string text_at(c10d::Store& s, const std::string& key) {
+  const std::vector<uint8_t> v = s.get(key);
+  return std::string(v.begin(), v.end());
+}
+
 struct Group::Impl {
   LaunchEnv env;
   DistributedConfig config;

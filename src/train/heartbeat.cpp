@@ -50,8 +50,7 @@ std::vector<std::optional<std::pair<uint64_t, int64_t>>> Group::Impl::beats(
   for (int r = 0; r < env.world_size; ++r) {
     try {
       if (!s.check({beat_key(r)})) continue;
-      const auto v = s.get(beat_key(r));
-      const std::string text(v.begin(), v.end());
+      const std::string text = text_at(s, beat_key(r));
       const auto sp = text.find(' ');
       out[r] = std::make_pair(std::stoull(text.substr(0, sp)),
                               std::stoll(text.substr(sp + 1)));

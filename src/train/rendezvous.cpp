@@ -165,10 +165,7 @@ void Group::Impl::rendezvous(DistBackend kind, Clock::time_point deadline,
     std::optional<std::string> failed;
     try {
       if (!watch) watch = connect(Millis(2000));
-      if (watch->check({kFailedKey})) {
-        const auto v = watch->get(kFailedKey);
-        failed = std::string(v.begin(), v.end());
-      }
+      if (watch->check({kFailedKey})) failed = text_at(*watch, kFailedKey);
     } catch (const std::exception&) {
       // A restarted start may meet a previous start's store that goes
       // away: the builder fails then, and join tries again.
