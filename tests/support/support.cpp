@@ -7,9 +7,8 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <functional>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "semifer/util/strings.h"
@@ -86,12 +85,6 @@ std::string quote(const std::string& s) {
   }
   return out + "'";
 }
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 }  // namespace
 
 RunResult run_cli(const std::vector<std::string>& args) {
@@ -108,8 +101,8 @@ RunResult run_program(const std::string& program,
   const int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(tmp.path() / "out");
-  r.err = slurp(tmp.path() / "err");
+  r.out = text_of(tmp.path() / "out");
+  r.err = text_of(tmp.path() / "err");
   return r;
 }
 
@@ -120,29 +113,35 @@ std::string text_of(const std::string& path) {
   return std::string(bytes.begin(), bytes.end());
 }
 
-bool wait_for_file(const std::string& path, double seconds) {
+namespace {
+
+// Polls `done` every 20 ms for up to `seconds`; whether it became true.
+bool wait_until(double seconds, const std::function<bool()>& done) {
   const auto end =
       std::chrono::steady_clock::now() +
       std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   while (std::chrono::steady_clock::now() < end) {
-    std::error_code ec;
-    if (fs::exists(path, ec)) return true;
+    if (done()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
 }
 
+}  // namespace
+
+bool wait_for_file(const std::string& path, double seconds) {
+  return wait_until(seconds, [&] {
+    std::error_code ec;
+    return fs::exists(path, ec);
+  });
+}
+
 int wait_exit(int pid, double seconds) {
-  const auto end =
-      std::chrono::steady_clock::now() +
-      std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-  while (std::chrono::steady_clock::now() < end) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid)
-      return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return -1;
+  int status = 0;
+  if (!wait_until(seconds,
+                  [&] { return waitpid(pid, &status, WNOHANG) == pid; }))
+    return -1;
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
 int start_program(const std::string& program,
