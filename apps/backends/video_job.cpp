@@ -34,9 +34,12 @@ std::unique_ptr<io::FrameSource> open(const VideoJob& job,
 
 std::vector<VideoInputResult> run_video_job(
     const VideoJob& job,
-    const std::function<void(const VideoInputResult&)>& done) {
+    const std::function<void(const VideoInputResult&)>& done,
+    const std::function<void(const std::string&)>& warn) {
   job.validate();
   const Recognizer recognizer(job.checkpoint, job.recognizer);
+  if (const std::string w = recognizer.model_warning(); !w.empty() && warn)
+    warn(w);
   std::error_code ec;
   fs::create_directories(job.out, ec);
   SEMIFER_CHECK(!ec, "cannot create ", job.out, ": ", ec.message());

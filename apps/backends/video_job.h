@@ -44,10 +44,13 @@ struct VideoInputResult {
 
 /// Runs every input in turn (one model, loaded once). An input that cannot
 /// be opened or fails midway is reported in its result and the others
-/// still run; `done` is called after each. Throws semifer::Error for a bad
-/// job or model before any input runs.
+/// still run; `done` is called after each. `warn` is given the model's
+/// warning (Recognizer::model_warning), when it has one, before the first
+/// input. Throws semifer::Error for a bad job or model before any input
+/// runs.
 std::vector<VideoInputResult> run_video_job(
     const VideoJob& job,
-    const std::function<void(const VideoInputResult&)>& done = {});
+    const std::function<void(const VideoInputResult&)>& done = {},
+    const std::function<void(const std::string&)>& warn = {});
 
 }  // namespace semifer::video

@@ -203,34 +203,40 @@ void add_video_commands(CLI::App& app) {
     StopSignals signals;
     const bool quiet = f->quiet;
     int failed = 0;
-    video::run_video_job(job, [&](const video::VideoInputResult& r) {
-      if (!r.csv.empty() && !quiet) {
-        const video::VideoSummary& s = r.summary;
-        char rate[32];
-        std::snprintf(rate, sizeof rate, "%.1f",
-                      s.seconds > 0 ? s.frames / s.seconds : 0.0);
-        // Photos are not tracked: their faces are counted instead.
-        std::cout << r.input << ": " << s.frames
-                  << (r.photos ? " photos, " : " frames, ")
-                  << s.frames - s.frames_without_face << " with a face, ";
-        if (r.photos)
-          std::cout << s.faces << " faces, ";
-        else
-          std::cout << s.tracks << " tracks, ";
-        std::cout << rate << (r.photos ? " photos/s" : " frames/s")
-                  << "; wrote " << r.csv;
-        if (!r.abaw.empty()) std::cout << ", " << r.abaw;
-        if (!r.annotated.empty()) std::cout << ", " << r.annotated;
-        std::cout << std::endl;
-      }
-      if (!r.error.empty()) {
-        ++failed;
-        std::cerr << "semifer: error: " << r.error;
-        if (!r.csv.empty())
-          std::cerr << " (" << r.csv << " holds the frames before it)";
-        std::cerr << std::endl;
-      }
-    });
+    const auto warn = [quiet](const std::string& w) {
+      if (!quiet) std::cerr << "semifer: warning: " << w << std::endl;
+    };
+    video::run_video_job(
+        job,
+        [&](const video::VideoInputResult& r) {
+          if (!r.csv.empty() && !quiet) {
+            const video::VideoSummary& s = r.summary;
+            char rate[32];
+            std::snprintf(rate, sizeof rate, "%.1f",
+                          s.seconds > 0 ? s.frames / s.seconds : 0.0);
+            // Photos are not tracked: their faces are counted instead.
+            std::cout << r.input << ": " << s.frames
+                      << (r.photos ? " photos, " : " frames, ")
+                      << s.frames - s.frames_without_face << " with a face, ";
+            if (r.photos)
+              std::cout << s.faces << " faces, ";
+            else
+              std::cout << s.tracks << " tracks, ";
+            std::cout << rate << (r.photos ? " photos/s" : " frames/s")
+                      << "; wrote " << r.csv;
+            if (!r.abaw.empty()) std::cout << ", " << r.abaw;
+            if (!r.annotated.empty()) std::cout << ", " << r.annotated;
+            std::cout << std::endl;
+          }
+          if (!r.error.empty()) {
+            ++failed;
+            std::cerr << "semifer: error: " << r.error;
+            if (!r.csv.empty())
+              std::cerr << " (" << r.csv << " holds the frames before it)";
+            std::cerr << std::endl;
+          }
+        },
+        warn);
     if (stop_signal() != 0)
       exit_status() = 128 + stop_signal();
     else if (failed > 0)

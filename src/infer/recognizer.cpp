@@ -4,6 +4,7 @@
 
 #include "semifer/infer/checkpoint.h"
 #include "semifer/infer/classify.h"
+#include "semifer/infer/model_card.h"
 #include "semifer/io/image.h"
 #include "semifer/util/device.h"
 #include "semifer/util/error.h"
@@ -98,6 +99,11 @@ const std::vector<std::string>& Recognizer::classes() const {
 int Recognizer::input_size() const { return impl_->loaded.card.input.size; }
 
 std::string Recognizer::device() const { return impl_->device.str(); }
+
+std::string Recognizer::model_warning() const {
+  return infer::near_chance_warning(impl_->loaded.card,
+                                    infer::network_name(impl_->loaded.network));
+}
 
 Prediction Recognizer::predict(const std::string& image_path) const {
   return predict(std::vector<std::string>{image_path}).front();

@@ -410,6 +410,51 @@ TEST(VideoCli, AMissingCameraIsAOneLineError) {
       << both.err;
 }
 
+// A model whose recorded validation F1 is near chance is named before the
+// inputs run, as predict and eval name it; --quiet leaves only errors.
+TEST(VideoCli, WarnsOfAModelNearChanceBeforeTheInputs) {
+  TempDir t;
+  Scene scene;
+  scene.faces = synthetic_faces(1, 120, 4);
+  for (int i = 0; i < 3; ++i) scene.frames.push_back({{0, 100, 120, 140}});
+  scene.write(t.file("clip.avi"));
+  const auto video = [&](const std::string& ckpt, bool quiet) {
+    std::vector<std::string> args = {
+        "video", t.file("clip.avi"), "--checkpoint", ckpt,
+        "--out", t.file("out"),      "--detector",   "haar"};
+    if (quiet) args.push_back("--quiet");
+    return run_cli(args);
+  };
+  const RunResult weak =
+      video(write_fer_checkpoint(t.file("weak"), 0.05), false);
+  ASSERT_EQ(weak.exit_code, 0) << weak.err;
+  EXPECT_NE(weak.err.find("semifer: warning: network "), std::string::npos)
+      << weak.err;
+  EXPECT_NE(weak.err.find("recorded validation macro F1 is 0.050 (step 1), "
+                          "near chance for 7 classes"),
+            std::string::npos)
+      << weak.err;
+  EXPECT_EQ(std::count(weak.err.begin(), weak.err.end(), '\n'), 1) << weak.err;
+  const RunResult quiet =
+      video(write_fer_checkpoint(t.file("weak"), 0.05), true);
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+  for (double f1 : {0.6, -1.0}) {  // a sound model, and one never validated
+    const RunResult r = video(
+        write_fer_checkpoint(t.file(f1 > 0 ? "sound" : "never"), f1), false);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("warning"), std::string::npos) << f1 << r.err;
+  }
+  // The same warning for programs that embed the Recognizer.
+  EXPECT_NE(Recognizer(write_fer_checkpoint(t.file("weak"), 0.05))
+                .model_warning()
+                .find("near chance"),
+            std::string::npos);
+  EXPECT_EQ(
+      Recognizer(write_fer_checkpoint(t.file("good"), 0.6)).model_warning(),
+      "");
+}
+
 TEST(VideoCli, FaceTemplatePrintsWhatAlignTemplateReads) {
   TempDir t;
   const RunResult missing = run_cli({"data", "face-template", t.file("none"),

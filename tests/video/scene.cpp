@@ -63,7 +63,7 @@ std::vector<video::Detection> SceneDetector::detect(const io::Image&) {
   return out;
 }
 
-std::string write_fer_checkpoint(const std::string& dir) {
+std::string write_fer_checkpoint(const std::string& dir, double validation_f1) {
   torch::manual_seed(5);
   train::TrainState s;
   s.student = models::create_model("smallnet", models::ModelOptions{7});
@@ -76,6 +76,10 @@ std::string write_fer_checkpoint(const std::string& dir) {
                     "Happiness", "Sadness", "Surprise"};
   s.card.input.size = 48;
   s.step = 1;
+  if (validation_f1 >= 0) {
+    s.card.validation_step = 1;
+    s.card.validation_f1_a = s.card.validation_f1_b = validation_f1;
+  }
   const std::string path = (fs::path(dir) / "checkpoint_best.pt").string();
   fs::create_directories(dir);
   s.save(path);

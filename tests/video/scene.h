@@ -46,7 +46,9 @@ class SceneDetector : public video::FaceDetector {
 };
 
 /// A checkpoint of an untrained smallnet for the 7 FER2013 classes at 48
-/// pixels, written into `dir`.
-std::string write_fer_checkpoint(const std::string& dir);
+/// pixels, written into `dir`; with `validation_f1` >= 0 its model card
+/// records that macro F1 for both networks (at step 1).
+std::string write_fer_checkpoint(const std::string& dir,
+                                 double validation_f1 = -1);
 
 }  // namespace semifer::test

@@ -80,6 +80,10 @@ class Recognizer {
   int input_size() const;
   /// The device it runs on ("cpu", "cuda:0").
   std::string device() const;
+  /// A one-line warning about the model itself, or empty: its recorded
+  /// validation macro F1 is near chance (it may predict one class for
+  /// nearly every face). Programs show it before they use the model.
+  std::string model_warning() const;
 
   /// Classifies an image file (JPEG or PNG).
   Prediction predict(const std::string& image_path) const;
