@@ -21,6 +21,11 @@ namespace semifer::train {
 
 namespace {
 
+// "1 epoch", "3 epochs".
+std::string counted(int64_t n, const char* noun) {
+  return str(n, " ", noun, n == 1 ? "" : "s");
+}
+
 // The window's running losses and mask rate.
 std::string running(const WindowSummary& w, bool ssl) {
   std::ostringstream o;
@@ -54,8 +59,9 @@ void RunLog::start(const TrainState& s, const data::Dataset& dataset,
                         ssl.enabled ? "semi-supervised stage"
                                     : "supervised stage (ssl.enabled "
                                       "false)",
-                        " on ", device.str(), ", ", at::get_num_threads(),
-                        " intra-op threads, ", loop.threads, " loader threads",
+                        " on ", device.str(), ", ",
+                        counted(at::get_num_threads(), "intra-op thread"), ", ",
+                        counted(loop.threads, "loader thread"),
                         job.empty() ? "" : str(", ", job)));
   util::log_message(str("model ", s.card.model, ": ", params,
                         " parameters, input ", s.card.input.size, "x",
@@ -72,7 +78,7 @@ void RunLog::start(const TrainState& s, const data::Dataset& dataset,
             ", EMA decay ", ssl.ema_decay));
   }
   util::log_message(str(
-      "steps: ", loop.total_steps(), " (", loop.epochs, " epochs x ",
+      "steps: ", loop.total_steps(), " (", counted(loop.epochs, "epoch"), " x ",
       loop.steps_per_epoch, "), batch ", loop.batch_labeled,
       ssl.enabled ? str(" labeled + ", loop.batch_unlabeled, " unlabeled") : "",
       ", lr ", loop.lr, "; run folder ", run_dir,

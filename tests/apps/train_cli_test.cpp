@@ -300,12 +300,11 @@ TEST(TrainCli, StartUpSummarySaysWhatTheRunWillDo) {
   RunResult r = run_cli({"train", config, "--out", t.file("run")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* s :
-       {"train: semi-supervised stage on cpu", "loader threads",
+       {"train: semi-supervised stage on cpu", " loader thread",
         "model smallnet: ", " parameters, input 32x32, 8 classes",
         "data: labeled ", "Neutral ", "unlabeled ", "validation 48",
         "pseudo-labels: mean, thresholds dynamic (tau 0.95)",
-        "steps: 2 (1 epochs x 2), batch 8 labeled + 4 unlabeled",
-        "(new run)"}) {
+        "steps: 2 (1 epoch x 2), batch 8 labeled + 4 unlabeled", "(new run)"}) {
     EXPECT_NE(r.err.find(s), std::string::npos) << s << " in\n" << r.err;
   }
   // The summary comes before the first log line.
