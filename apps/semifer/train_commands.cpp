@@ -62,7 +62,14 @@ void run(const TrainFlags& f) {
               << s.steps << "; checkpoint " << s.last_checkpoint
               << "\ncontinue with: semifer train " << f.config << " --out "
               << options.run_dir
-              << (f.auto_resume ? " --auto-resume" : " --resume") << std::endl;
+              << (f.auto_resume ? " --auto-resume" : " --resume");
+    // A launcher with restarts left (launch --max-restarts, torchrun)
+    // may stop this rank because another failed, and start the job again.
+    const int left = env.max_restarts - env.restart_count;
+    if (env.present && f.auto_resume && left > 0)
+      std::cerr << " (unless the launcher starts the job again: " << left
+                << (left == 1 ? " restart" : " restarts") << " left)";
+    std::cerr << std::endl;
     return;
   }
   if (!rank0) return;

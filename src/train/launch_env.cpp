@@ -59,6 +59,8 @@ LaunchEnv read_launch_env(const EnvReader& reader) {
     env.agent_store = util::to_lower(*agent) == "true" || *agent == "1";
   env.restart_count =
       parse_env_int(get, "TORCHELASTIC_RESTART_COUNT", 0, 0, 1 << 20);
+  env.max_restarts =
+      parse_env_int(get, "TORCHELASTIC_MAX_RESTARTS", 0, 0, 1 << 20);
   if (auto ifname = get("GLOO_SOCKET_IFNAME")) env.socket_ifname = *ifname;
   return env;
 }

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "backends/launch.h"
 #include "semifer/infer/checkpoint.h"
 #include "semifer/util/strings.h"
 #include "support/support.h"
@@ -154,10 +155,22 @@ TEST(RunSafety, SigintWritesACheckpointAndTheRunResumes) {
   for (const int sig : {SIGINT, SIGTERM}) {
     const std::string run = t.file("run" + std::to_string(sig));
     const std::string err = t.file("err" + std::to_string(sig));
-    // SIGTERM's run has --auto-resume: the hint repeats that flag.
+    // SIGTERM's run has --auto-resume: the hint repeats that flag. It runs
+    // as the one rank of a job whose launcher has restarts left (as
+    // launch --max-restarts stops the ranks that did not fail): the hint
+    // says that the job may start again by itself.
     std::vector<std::string> args = {"train", config, "--out", run};
-    if (sig == SIGTERM) args.push_back("--auto-resume");
-    const pid_t pid = start_cli(args, "", err);
+    std::vector<std::string> env;
+    if (sig == SIGTERM) {
+      args.push_back("--auto-resume");
+      env = {"RANK=0",
+             "WORLD_SIZE=1",
+             "MASTER_ADDR=127.0.0.1",
+             "MASTER_PORT=" + std::to_string(launch::free_port()),
+             "TORCHELASTIC_RESTART_COUNT=1",
+             "TORCHELASTIC_MAX_RESTARTS=3"};
+    }
+    const pid_t pid = start_cli(args, "", err, env);
     ASSERT_GT(pid, 0);
     ASSERT_TRUE(wait_for_metrics(run + "/metrics.jsonl", 2));
     kill(pid, sig);
@@ -169,6 +182,10 @@ TEST(RunSafety, SigintWritesACheckpointAndTheRunResumes) {
     EXPECT_NE(text.find("--out " + run +
                         (sig == SIGTERM ? " --auto-resume" : " --resume")),
               std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("(unless the launcher starts the job again: 2 "
+                        "restarts left)") != std::string::npos,
+              sig == SIGTERM)
         << text;
     EXPECT_TRUE(leftovers(run).empty());
     // The checkpoint holds the step the run stopped at.

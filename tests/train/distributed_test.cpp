@@ -122,6 +122,7 @@ TEST(LaunchEnv, ReadsTorchrunsVariables) {
                                    {"MASTER_PORT", "29400"},
                                    {"TORCHELASTIC_USE_AGENT_STORE", "True"},
                                    {"TORCHELASTIC_RESTART_COUNT", "2"},
+                                   {"TORCHELASTIC_MAX_RESTARTS", "5"},
                                    {"GLOO_SOCKET_IFNAME", "eth1"}}));
   EXPECT_TRUE(env.present);
   EXPECT_EQ(env.rank, 3);
@@ -132,6 +133,7 @@ TEST(LaunchEnv, ReadsTorchrunsVariables) {
   EXPECT_EQ(env.master_port, 29400);
   EXPECT_TRUE(env.agent_store);
   EXPECT_EQ(env.restart_count, 2);
+  EXPECT_EQ(env.max_restarts, 5);
   EXPECT_EQ(env.socket_ifname, "eth1");
 }
 

@@ -28,7 +28,10 @@ struct LaunchEnv {
   /// every rank (0 included) connects to it as a client under the prefix
   /// "/worker/attempt_<restart_count>".
   bool agent_store = false;
-  int restart_count = 0;
+  int restart_count = 0;  ///< TORCHELASTIC_RESTART_COUNT: this start's number
+  /// TORCHELASTIC_MAX_RESTARTS: how often the launcher starts a failed job
+  /// again (0 when unset).
+  int max_restarts = 0;
   /// GLOO_SOCKET_IFNAME; empty: Gloo binds Group::gloo_address().
   std::string socket_ifname;
 };
