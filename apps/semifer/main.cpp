@@ -4,6 +4,7 @@
 #endif
 
 #include <c10/util/Exception.h>
+#include <torch/version.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -12,6 +13,10 @@
 
 #include "commands.h"
 #include "semifer/io/image.h"
+#ifdef SEMIFER_WITH_VIDEO
+#include "semifer/io/video.h"
+#endif
+#include "semifer/train/distributed.h"
 #include "semifer/util/device.h"
 #include "semifer/util/error.h"
 #include "semifer/util/progress.h"
@@ -29,6 +34,25 @@ void keep_freed_memory() {
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
+}
+
+// `semifer --version`: the version and what this build runs on, for bug
+// reports and for telling a CPU build from a CUDA one.
+std::string version_text() {
+  const int gpus = semifer::util::cuda_device_count();
+  std::string text =
+      std::string("semifer ") + semifer::kVersion + "\nLibTorch " +
+      TORCH_VERSION + ", CUDA: " +
+      (gpus > 0 ? std::to_string(gpus) + (gpus == 1 ? " device" : " devices")
+                : "none (no CUDA LibTorch or no device)") +
+      "\ndata-parallel (c10d): Gloo" +
+      (semifer::train::nccl_built() ? ", NCCL" : "");
+#ifdef SEMIFER_WITH_VIDEO
+  text += "\nvideo: OpenCV " + semifer::io::opencv_version();
+#else
+  text += "\nvideo: not built (SEMIFER_VIDEO off)";
+#endif
+  return text;
 }
 
 // SEMIFER_DEBUG set (and not "0"): errors as thrown, backtraces included.
@@ -65,7 +89,10 @@ int main(int argc, char** argv) try {
   CLI::App app{
       "semifer: facial-expression recognition from a small labeled set and a "
       "large pool of unlabeled faces (Yu et al., ABAW5 2023)"};
-  app.set_version_flag("--version", semifer::kVersion);
+  app.set_version_flag("--version", version_text,
+                       "The version, the LibTorch it runs on (and its CUDA "
+                       "devices), its data-parallel backends and OpenCV's "
+                       "version");
   // Before any subcommand decodes an image (option callbacks run before
   // the subcommand's); fallthrough lets it follow the command words.
   app.add_option_function<int64_t>(

@@ -305,4 +305,6 @@ void VideoWriter::write(const Image& frame) {
 
 void VideoWriter::close() { impl_->writer.release(); }
 
+std::string opencv_version() { return CV_VERSION; }
+
 }  // namespace semifer::io

@@ -296,6 +296,14 @@ std::shared_ptr<Group> Group::join(const LaunchEnv& env,
   return group;
 }
 
+bool nccl_built() {
+#ifdef SEMIFER_HAS_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
 std::shared_ptr<Group> join_training_job(const LaunchEnv& env,
                                          TrainConfig& config) {
   std::string& name = config.train.device;

@@ -17,6 +17,10 @@ namespace semifer::util {
 
 bool cuda_available() { return torch::cuda::is_available(); }
 
+int cuda_device_count() {
+  return static_cast<int>(torch::cuda::device_count());
+}
+
 int64_t peak_device_memory(int index) {
 #ifdef SEMIFER_WITH_CUDA
   if (index < 0) return -1;

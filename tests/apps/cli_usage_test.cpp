@@ -3,9 +3,13 @@
 // folder that is not empty, a resumed run saying what this invocation did,
 // and the warning for a semi-supervised epoch without any pseudo-label.
 #include <gtest/gtest.h>
+#include <torch/version.h>
 
 #include <filesystem>
 
+#include "semifer/train/distributed.h"
+#include "semifer/util/device.h"
+#include "semifer/version.h"
 #include "support/support.h"
 #include "train_setup.h"
 
@@ -40,6 +44,27 @@ TEST(CliUsage, UsageErrorsAreOneLineWithStatusTwo) {
   EXPECT_NE(r.out.find("train"), std::string::npos);
   r = run_cli({"train", "--help"});
   EXPECT_EQ(r.exit_code, 0);
+}
+
+// --version names what the build runs on, a line each, for bug reports.
+TEST(CliUsage, VersionNamesLibTorchCudaBackendsAndOpenCV) {
+  const RunResult r = run_cli({"--version"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const int gpus = util::cuda_device_count();
+  const std::string cuda =
+      gpus == 0 ? "none (no CUDA LibTorch or no device)"
+                : std::to_string(gpus) + (gpus == 1 ? " device" : " devices");
+  EXPECT_EQ(r.out.substr(0, r.out.find("\nvideo: ")),
+            std::string("semifer ") + kVersion + "\nLibTorch " + TORCH_VERSION +
+                ", CUDA: " + cuda + "\ndata-parallel (c10d): Gloo" +
+                (train::nccl_built() ? ", NCCL" : ""))
+      << r.out;
+  // The last line: OpenCV's version, or that video was not built.
+  const std::string video = r.out.substr(r.out.find("\nvideo: ") + 8);
+  EXPECT_TRUE(video.rfind("OpenCV 4.", 0) == 0 ||
+              video == "not built (SEMIFER_VIDEO off)\n")
+      << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
 }
 
 TEST(CliUsage, FlagErrorsNameTheFlagAndHelpShowsDefaults) {

@@ -90,4 +90,7 @@ class VideoWriter {
   std::string path_;
 };
 
+/// The OpenCV version that reads and writes video ("4.6.0").
+std::string opencv_version();
+
 }  // namespace semifer::io

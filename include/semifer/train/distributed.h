@@ -123,6 +123,10 @@ class Group {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Whether this build can run NCCL (a CUDA LibTorch whose c10d has it):
+/// without it, CUDA tensors are all-reduced through Gloo.
+bool nccl_built();
+
 /// Joins the job `env` describes for a training run with `config`: on CUDA
 /// each rank trains on GPU LOCAL_RANK (train.device `auto` or `cuda` becomes
 /// `cuda:LOCAL_RANK`; an explicit `cuda:N` is kept).

@@ -14,6 +14,8 @@ std::string resolve_device(const std::string& name);
 
 /// True when this LibTorch was built with CUDA and sees a device.
 bool cuda_available();
+/// The CUDA devices this LibTorch sees (0 for a CPU build).
+int cuda_device_count();
 
 /// The most bytes of tensors the CUDA caching allocator held at once on
 /// CUDA device `index` since the last reset_peak_device_memory (Python's
