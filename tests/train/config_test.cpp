@@ -528,6 +528,17 @@ TEST(TrainConfig, TheFer2013PresetsDifferOnlyInTheTunedKeys) {
             std::vector<std::string>({"ssl.pseudo_labels", "ssl.alignment"}));
   EXPECT_EQ(tuned.ssl.pseudo_labels, train::PseudoSource::kTeacher);
   EXPECT_EQ(tuned.ssl.alignment, train::Alignment::kLabeled);
+  // The few-labels preset: the tuned recipe with FreeMatch's thresholds on
+  // the 2%-labeled split.
+  const auto few = train::load_train_config(dir + "few_labels.yaml");
+  keys.clear();
+  for (const auto& c : train::config_changes(tuned, few)) keys.push_back(c.key);
+  EXPECT_EQ(keys, std::vector<std::string>({"data.labeled[0].subset.to",
+                                            "data.unlabeled[0].subset.from",
+                                            "ssl.thresholds"}));
+  EXPECT_DOUBLE_EQ(few.data.labeled[0].subset.to, 0.17);
+  EXPECT_DOUBLE_EQ(few.data.unlabeled[0].subset.from, 0.17);
+  EXPECT_EQ(few.ssl.thresholds, train::ThresholdPolicy::kFreeMatch);
 }
 
 }  // namespace semifer::test
