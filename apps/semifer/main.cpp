@@ -20,6 +20,7 @@
 #include "semifer/util/device.h"
 #include "semifer/util/error.h"
 #include "semifer/util/progress.h"
+#include "semifer/util/strings.h"
 #include "semifer/version.h"
 
 namespace {
@@ -40,13 +41,12 @@ void keep_freed_memory() {
 // reports and for telling a CPU build from a CUDA one.
 std::string version_text() {
   const int gpus = semifer::util::cuda_device_count();
-  std::string text =
-      std::string("semifer ") + semifer::kVersion + "\nLibTorch " +
-      TORCH_VERSION + ", CUDA: " +
-      (gpus > 0 ? std::to_string(gpus) + (gpus == 1 ? " device" : " devices")
-                : "none (no CUDA LibTorch or no device)") +
-      "\ndata-parallel (c10d): Gloo" +
-      (semifer::train::nccl_built() ? ", NCCL" : "");
+  std::string text = std::string("semifer ") + semifer::kVersion +
+                     "\nLibTorch " + TORCH_VERSION + ", CUDA: " +
+                     (gpus > 0 ? semifer::util::counted(gpus, "device")
+                               : "none (no CUDA LibTorch or no device)") +
+                     "\ndata-parallel (c10d): Gloo" +
+                     (semifer::train::nccl_built() ? ", NCCL" : "");
 #ifdef SEMIFER_WITH_VIDEO
   text += "\nvideo: OpenCV " + semifer::io::opencv_version();
 #else

@@ -9,6 +9,7 @@
 #include "semifer/train/config.h"
 #include "semifer/train/distributed.h"
 #include "semifer/train/trainer.h"
+#include "semifer/util/strings.h"
 #include "stop_signals.h"
 
 namespace semifer::app {
@@ -67,8 +68,8 @@ void run(const TrainFlags& f) {
     // may stop this rank because another failed, and start the job again.
     const int left = env.max_restarts - env.restart_count;
     if (env.present && f.auto_resume && left > 0)
-      std::cerr << " (unless the launcher starts the job again: " << left
-                << (left == 1 ? " restart" : " restarts") << " left)";
+      std::cerr << " (unless the launcher starts the job again: "
+                << util::counted(left, "restart") << " left)";
     std::cerr << std::endl;
     return;
   }

@@ -309,10 +309,10 @@ std::shared_ptr<Group> join_training_job(const LaunchEnv& env,
   std::string& name = config.train.device;
   const std::string resolved = util::resolve_device(name);
   if (resolved.rfind("cuda", 0) == 0 && (name == "auto" || name == "cuda")) {
-    const auto gpus = static_cast<int>(torch::cuda::device_count());
+    const int gpus = util::cuda_device_count();
     SEMIFER_CHECK(env.local_rank < gpus, "LOCAL_RANK ", env.local_rank,
-                  " has no GPU of its own: this machine has ", gpus,
-                  " CUDA device", gpus == 1 ? "" : "s",
+                  " has no GPU of its own: this machine has ",
+                  util::counted(gpus, "CUDA device"),
                   " (one rank per GPU: start fewer ranks per machine, or "
                   "train on the CPU with train.device cpu)");
     name = str("cuda:", env.local_rank);

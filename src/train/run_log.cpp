@@ -21,11 +21,6 @@ namespace semifer::train {
 
 namespace {
 
-// "1 epoch", "3 epochs".
-std::string counted(int64_t n, const char* noun) {
-  return str(n, " ", noun, n == 1 ? "" : "s");
-}
-
 // The window's running losses and mask rate.
 std::string running(const WindowSummary& w, bool ssl) {
   std::ostringstream o;
@@ -60,8 +55,8 @@ void RunLog::start(const TrainState& s, const data::Dataset& dataset,
                                     : "supervised stage (ssl.enabled "
                                       "false)",
                         " on ", device.str(), ", ",
-                        counted(at::get_num_threads(), "intra-op thread"), ", ",
-                        counted(loop.threads, "loader thread"),
+                        util::counted(at::get_num_threads(), "intra-op thread"),
+                        ", ", util::counted(loop.threads, "loader thread"),
                         job.empty() ? "" : str(", ", job)));
   util::log_message(str("model ", s.card.model, ": ", params,
                         " parameters, input ", s.card.input.size, "x",
@@ -78,8 +73,8 @@ void RunLog::start(const TrainState& s, const data::Dataset& dataset,
             ", EMA decay ", ssl.ema_decay));
   }
   util::log_message(str(
-      "steps: ", loop.total_steps(), " (", counted(loop.epochs, "epoch"), " x ",
-      loop.steps_per_epoch, "), batch ", loop.batch_labeled,
+      "steps: ", loop.total_steps(), " (", util::counted(loop.epochs, "epoch"),
+      " x ", loop.steps_per_epoch, "), batch ", loop.batch_labeled,
       ssl.enabled ? str(" labeled + ", loop.batch_unlabeled, " unlabeled") : "",
       ", lr ", loop.lr, "; run folder ", run_dir,
       resumed ? str(" (resuming at step ", s.step, ")") : " (new run)"));

@@ -74,7 +74,7 @@ std::string resolve_device(const std::string& name) {
   SEMIFER_CHECK(cuda_available(), "device '", name,
                 "' asked for, but this LibTorch has no CUDA device (it is ",
                 "a CPU build, or no GPU is visible); use cpu or auto");
-  const auto count = static_cast<int64_t>(torch::cuda::device_count());
+  const int count = cuda_device_count();
   SEMIFER_CHECK(index < count, "device '", name, "' asked for, but only ",
                 count, " CUDA device(s) are visible");
   return str("cuda:", index);

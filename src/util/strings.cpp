@@ -90,6 +90,10 @@ std::optional<std::vector<std::string>> split_csv(std::string_view line) {
   return out;
 }
 
+std::string counted(int64_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 std::string to_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {

@@ -35,6 +35,12 @@ TEST(Strings, EditDistanceAndClosest) {
   EXPECT_EQ(util::closest("lr", keys), "lr");
 }
 
+TEST(Strings, CountedIsPluralUnlessOne) {
+  EXPECT_EQ(util::counted(1, "epoch"), "1 epoch");
+  EXPECT_EQ(util::counted(0, "CUDA device"), "0 CUDA devices");
+  EXPECT_EQ(util::counted(3, "restart"), "3 restarts");
+}
+
 TEST(Strings, CsvQuoting) {
   auto f = split_csv(R"x(a,"(0, 0, 48, 48)","say ""hi""",)x");
   ASSERT_TRUE(f);

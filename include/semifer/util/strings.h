@@ -23,6 +23,10 @@ std::vector<std::string_view> split_ws(std::string_view s);
 /// escaped quote). Returns std::nullopt when a quote is left open.
 std::optional<std::vector<std::string>> split_csv(std::string_view line);
 
+/// A count and its noun, plural unless it is 1: counted(1, "epoch") is
+/// "1 epoch", counted(3, "epoch") "3 epochs".
+std::string counted(int64_t n, std::string_view noun);
+
 /// Lower-cases ASCII letters.
 /// Levenshtein distance (insertions, deletions, substitutions).
 size_t edit_distance(std::string_view a, std::string_view b);
